@@ -1,0 +1,35 @@
+"""pytket-iqm: run pytket circuits on IQM quantum computers or on the bundled IQM emulator."""
+
+from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
+from pytket.extensions.iqm.backends import IQMBackend
+from pytket.extensions.iqm.config import IQMConfig, set_iqm_config
+from pytket.extensions.iqm.errors import (
+    IQMAuthenticationError,
+    IQMBackendError,
+    IQMCredentialsError,
+    IQMDeviceError,
+    IQMHandleError,
+    IQMJobCancelledError,
+    IQMJobFailedError,
+    IQMServerError,
+    IQMTimeoutError,
+    IQMTranslationError,
+)
+
+__all__ = [
+    "IQMAuthenticationError",
+    "IQMBackend",
+    "IQMBackendError",
+    "IQMConfig",
+    "IQMCredentialsError",
+    "IQMDeviceError",
+    "IQMHandleError",
+    "IQMJobCancelledError",
+    "IQMJobFailedError",
+    "IQMServerError",
+    "IQMTimeoutError",
+    "IQMTranslationError",
+    "__extension_name__",
+    "__extension_version__",
+    "set_iqm_config",
+]

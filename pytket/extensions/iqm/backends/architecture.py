@@ -1,0 +1,360 @@
+"""Device model of an IQM quantum computer, built from its dynamic quantum architecture (DQA).
+
+The DQA says which gates are calibrated on which loci; the optional quality-metric set adds
+error figures. :class:`IQMDevice` turns both into what pytket needs for compilation: an
+:class:`~pytket.architecture.Architecture` (physical qubit ``QBn`` is ``Node("node", n-1)``)
+and a :class:`~pytket.backends.backendinfo.BackendInfo` with noise data.
+
+Computational resonators (``COMPR1``, ``CR1``, ``COMP_R`` …) are recorded in the model but are
+not placement nodes: only qubit–qubit CZ loci become edges of the architecture.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytket.architecture import Architecture
+from pytket.backends.backendinfo import BackendInfo
+from pytket.circuit import Node, OpType
+from pytket.unit_id import UnitID, UnitType
+
+from iqm.iqm_client import DynamicQuantumArchitecture, GateInfo, QualityMetricSet
+from pytket.extensions.iqm.errors import IQMDeviceError, IQMTranslationError
+
+_QUBIT_NAME = re.compile(r"QB([1-9][0-9]*)")
+_NODE_REGISTER = "node"
+
+Edge = tuple[str, str]
+
+
+def node_for_qubit(name: str) -> Node:
+    """Return the pytket node of a physical qubit: ``"QB3"`` → ``Node("node", 2)``.
+
+    :param name: physical qubit name of the form ``QB<n>`` with ``n ≥ 1``
+    :raises IQMDeviceError: if ``name`` is not a qubit name (e.g. a resonator such as ``COMPR1``)
+    :return: the node ``Node("node", n - 1)``
+    """
+    match = _QUBIT_NAME.fullmatch(name)
+    if match is None:
+        raise IQMDeviceError(
+            f"'{name}' is not an IQM qubit name (expected QB<n> with n >= 1); computational "
+            "resonators and other components have no pytket node"
+        )
+    return Node(_NODE_REGISTER, int(match.group(1)) - 1)
+
+
+def qubit_for_node(node: UnitID) -> str:
+    """Return the physical qubit name of a pytket node: ``Node("node", 2)`` → ``"QB3"``.
+
+    :param node: a qubit of the circuit; must be in the one-dimensional ``node`` register
+    :raises IQMTranslationError: if ``node`` is not a ``node`` register qubit, i.e. the circuit
+        has not been placed on the device
+    :return: the physical qubit name ``QB<index + 1>``
+    """
+    index = node.index
+    if node.type != UnitType.qubit or node.reg_name != _NODE_REGISTER or len(index) != 1:
+        raise IQMTranslationError(
+            f"Qubit {node} is not a device qubit: IQM circuits must act on qubits "
+            f"node[0], node[1], … (node[n-1] is QB<n>). Compile the circuit with "
+            f"backend.get_compiled_circuit first."
+        )
+    return f"QB{index[0] + 1}"
+
+
+def _is_qubit_name(name: str) -> bool:
+    return _QUBIT_NAME.fullmatch(name) is not None
+
+
+def _qubit_number(name: str) -> int:
+    match = _QUBIT_NAME.fullmatch(name)
+    return int(match.group(1)) if match is not None else 0
+
+
+@dataclass(frozen=True)
+class IQMDevice:
+    """What pytket-iqm knows about one calibration of an IQM device.
+
+    Error figures come from the quality-metric set; a qubit or coupler without a metric is
+    simply absent from the corresponding mapping (nothing is invented).
+    """
+
+    device_name: str
+    """Name the user gave for the device (e.g. ``"garnet"``)."""
+    calibration_set_id: str
+    """UUID of the calibration set the DQA was generated from."""
+    qubits: tuple[str, ...]
+    """All qubits of the DQA, ``QB<n>`` names in numeric order (isolated ones included)."""
+    computational_resonators: tuple[str, ...]
+    """Computational resonators of the DQA (not placement nodes)."""
+    cz_loci: tuple[Edge, ...]
+    """CZ loci in use: the DQA's, or the ``arch`` override. May include resonator loci."""
+    move_loci: tuple[Edge, ...]
+    """MOVE loci of the DQA, ``(qubit, resonator)``."""
+    gate_names: frozenset[str]
+    """Server gate names calibrated in the DQA (``prx``, ``cz``, ``measure``, ``cc_prx``, …)."""
+    prx_errors: Mapping[str, float] = field(default_factory=dict, hash=False)
+    """Per qubit: 1 − randomized-benchmarking fidelity of ``prx``."""
+    cz_errors: Mapping[Edge, float] = field(default_factory=dict, hash=False)
+    """Per CZ locus (as in :attr:`cz_loci` orientation): 1 − interleaved-RB fidelity."""
+    readout_errors: Mapping[str, tuple[float, float]] = field(default_factory=dict, hash=False)
+    """Per qubit: ``(P(read 1 | prepared 0), P(read 0 | prepared 1))``."""
+    t1_times: Mapping[str, float] = field(default_factory=dict, hash=False)
+    """Per qubit: T1 in seconds."""
+    t2_times: Mapping[str, float] = field(default_factory=dict, hash=False)
+    """Per qubit: T2 in seconds."""
+
+    @property
+    def qubit_edges(self) -> tuple[Edge, ...]:
+        """The CZ loci between two qubits (resonator loci left out), in :attr:`cz_loci` order."""
+        return tuple((a, b) for a, b in self.cz_loci if _is_qubit_name(a) and _is_qubit_name(b))
+
+    @property
+    def architecture(self) -> Architecture:
+        """Connectivity graph: one node per qubit (isolated qubits included), one edge per CZ locus.
+
+        pytket's ``Architecture`` constructor only takes edges, so the graph is built through
+        ``Architecture.from_dict``, which also accepts nodes without links.
+        """
+        nodes = [node_for_qubit(q).to_list() for q in self.qubits]
+        links = [
+            {"link": [node_for_qubit(a).to_list(), node_for_qubit(b).to_list()], "weight": 1}
+            for a, b in self.qubit_edges
+        ]
+        return Architecture.from_dict({"nodes": nodes, "links": links})
+
+    def backend_info(self, *, name: str, version: str) -> BackendInfo:
+        """Describe the device as a pytket :class:`~pytket.backends.backendinfo.BackendInfo`.
+
+        Error fields are ``None`` when the quality metrics carry no figure of that kind.
+        ``misc`` holds ``calibration_set_id``, ``qubits``, ``computational_resonators``,
+        ``cz_loci``, ``move_loci``, ``gate_names``, ``t1_times`` and ``t2_times`` (seconds, by
+        qubit name), all JSON-serialisable.
+
+        :param name: backend class name
+        :param version: pytket-iqm version
+        :return: the backend information
+        """
+        feedback = "cc_prx" in self.gate_names
+        gate_set = {OpType.PhasedX, OpType.Measure, OpType.Barrier}
+        if "cz" in self.gate_names:
+            gate_set.add(OpType.CZ)
+        if feedback:
+            gate_set.add(OpType.Reset)
+
+        node_errors: dict[Node, dict[OpType, float]] = {
+            node_for_qubit(q): {OpType.PhasedX: e} for q, e in self.prx_errors.items()
+        }
+        edge_errors: dict[tuple[Node, Node], dict[OpType, float]] = {}
+        for (a, b), e in self.cz_errors.items():
+            if _is_qubit_name(a) and _is_qubit_name(b):
+                na, nb = node_for_qubit(a), node_for_qubit(b)
+                edge_errors[(na, nb)] = {OpType.CZ: e}
+                edge_errors[(nb, na)] = {OpType.CZ: e}
+        readout: dict[Node, list[list[float]]] = {
+            node_for_qubit(q): [[1.0 - p10, p10], [p01, 1.0 - p01]]
+            for q, (p10, p01) in self.readout_errors.items()
+        }
+        misc: dict[str, Any] = {
+            "calibration_set_id": self.calibration_set_id,
+            "qubits": list(self.qubits),
+            "computational_resonators": list(self.computational_resonators),
+            "cz_loci": [list(e) for e in self.cz_loci],
+            "move_loci": [list(e) for e in self.move_loci],
+            "gate_names": sorted(self.gate_names),
+            "t1_times": dict(self.t1_times),
+            "t2_times": dict(self.t2_times),
+        }
+        return BackendInfo(
+            name=name,
+            device_name=self.device_name,
+            version=version,
+            architecture=self.architecture,
+            gate_set=gate_set,
+            supports_fast_feedforward=feedback,
+            supports_reset=feedback,
+            supports_midcircuit_measurement=feedback,
+            all_node_gate_errors=node_errors or None,
+            all_edge_gate_errors=edge_errors or None,
+            all_readout_errors=readout or None,
+            averaged_node_gate_errors=(
+                {n: errs[OpType.PhasedX] for n, errs in node_errors.items()} or None
+            ),
+            averaged_edge_gate_errors=(
+                {edge: errs[OpType.CZ] for edge, errs in edge_errors.items()} or None
+            ),
+            averaged_readout_errors=(
+                {n: (m[0][1] + m[1][0]) / 2 for n, m in readout.items()} or None
+            ),
+            misc=misc,
+        )
+
+
+def _loci(dqa: DynamicQuantumArchitecture, gate: str) -> tuple[Edge, ...]:
+    info = dqa.gates.get(gate)
+    if info is None:
+        return ()
+    return tuple((locus[0], locus[1]) for locus in info.loci if len(locus) == 2)
+
+
+def _check_arch(dqa: DynamicQuantumArchitecture, arch: Sequence[Sequence[str]]) -> tuple[Edge, ...]:
+    known = set(dqa.qubits)
+    cz = {frozenset(e) for e in _loci(dqa, "cz")}
+    edges: list[Edge] = []
+    for pair in arch:
+        if isinstance(pair, str) or len(pair) != 2:
+            raise IQMDeviceError(
+                f"arch entry {pair!r} is not a pair of qubit names such as ('QB1', 'QB2')"
+            )
+        a, b = str(pair[0]), str(pair[1])
+        unknown = [q for q in (a, b) if q not in known or not _is_qubit_name(q)]
+        if unknown:
+            raise IQMDeviceError(
+                f"arch pair ({a}, {b}) names {', '.join(unknown)}, which is not a qubit of the "
+                f"device (qubits: {', '.join(dqa.qubits)})"
+            )
+        if a == b or frozenset((a, b)) not in cz:
+            raise IQMDeviceError(
+                f"arch pair ({a}, {b}) is not a calibrated CZ locus of the device in calibration "
+                f"set {dqa.calibration_set_id}; use only pairs from the device's CZ loci"
+            )
+        edges.append((a, b))
+    return tuple(edges)
+
+
+# Metric names from IQM's calibration observations; ``impl`` is the gate implementation and an
+# optional ``:par=…`` suffix is tolerated.
+_PRX_FIDELITY = re.compile(r"metrics\.rb\.prx\.([^.]+)\.(QB\d+)\.fidelity(?::.*)?")
+_CZ_FIDELITY = re.compile(r"metrics\.irb\.cz\.([^.]+)\.(\w+)__(\w+)\.fidelity(?::.*)?")
+_READOUT = re.compile(r"metrics\.ssro\.measure\.([^.]+)\.(QB\d+)\.(error_0_to_1|error_1_to_0)")
+_COHERENCE = re.compile(r"(?:characterization\.model\.)?(QB\d+)\.(t1_time|t2_time)")
+
+
+def _metric_value(entry: Any) -> float | None:
+    """The metric's ``value`` as a finite float, or ``None`` if absent or unparseable."""
+    raw = entry.get("value") if isinstance(entry, Mapping) else entry
+    if isinstance(raw, bool) or raw is None:
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _default_impl(info: GateInfo | None, locus: tuple[str, ...]) -> str | None:
+    if info is None:
+        return None
+    for key in (locus, tuple(reversed(locus))):
+        if key in info.override_default_implementation:
+            return info.override_default_implementation[key]
+    return info.default_implementation
+
+
+def _pick(
+    candidates: Mapping[str, float], preferred: str | None
+) -> float:  # candidates is never empty
+    """Prefer the figure of the implementation the server uses by default on this locus."""
+    if preferred is not None and preferred in candidates:
+        return candidates[preferred]
+    return candidates[min(candidates)]
+
+
+@dataclass
+class _Metrics:
+    prx: dict[str, float] = field(default_factory=dict)
+    cz: dict[Edge, float] = field(default_factory=dict)
+    readout: dict[str, tuple[float, float]] = field(default_factory=dict)
+    t1: dict[str, float] = field(default_factory=dict)
+    t2: dict[str, float] = field(default_factory=dict)
+
+
+def _parse_metrics(
+    metrics: Mapping[str, Any], dqa: DynamicQuantumArchitecture, cz_loci: tuple[Edge, ...]
+) -> _Metrics:
+    prx: dict[str, dict[str, float]] = {}
+    cz: dict[frozenset[str], dict[str, float]] = {}
+    ro: dict[tuple[str, str], dict[str, float]] = {}
+    out = _Metrics()
+    qubits = set(dqa.qubits)
+    for name, entry in metrics.items():
+        value = _metric_value(entry)
+        if value is None:
+            continue
+        if m := _PRX_FIDELITY.fullmatch(name):
+            prx.setdefault(m.group(2), {})[m.group(1)] = 1.0 - value
+        elif m := _CZ_FIDELITY.fullmatch(name):
+            cz.setdefault(frozenset((m.group(2), m.group(3))), {})[m.group(1)] = 1.0 - value
+        elif m := _READOUT.fullmatch(name):
+            ro.setdefault((m.group(2), m.group(3)), {})[m.group(1)] = value
+        elif m := _COHERENCE.fullmatch(name):
+            target = out.t1 if m.group(2) == "t1_time" else out.t2
+            if m.group(1) in qubits:
+                target[m.group(1)] = value
+    for q in dqa.qubits:
+        if q in prx:
+            out.prx[q] = _pick(prx[q], _default_impl(dqa.gates.get("prx"), (q,)))
+        p10 = ro.get((q, "error_0_to_1"))
+        p01 = ro.get((q, "error_1_to_0"))
+        if p10 is not None and p01 is not None:
+            impl = _default_impl(dqa.gates.get("measure"), (q,))
+            out.readout[q] = (_pick(p10, impl), _pick(p01, impl))
+    for edge in cz_loci:
+        figures = cz.get(frozenset(edge))
+        if figures is not None:
+            out.cz[edge] = _pick(figures, _default_impl(dqa.gates.get("cz"), edge))
+    return out
+
+
+def device_from_dqa(
+    dqa: DynamicQuantumArchitecture,
+    *,
+    device_name: str,
+    quality_metrics: QualityMetricSet | None = None,
+    arch: Sequence[Sequence[str]] | None = None,
+) -> IQMDevice:
+    """Build the device model of one calibration set.
+
+    :param dqa: the dynamic quantum architecture returned by the server
+    :param device_name: device name to report (e.g. ``"garnet"``)
+    :param quality_metrics: quality metrics of the same calibration set, if available; metrics
+        that are missing or unparseable are left out
+    :param arch: optional coupling map replacing the DQA's CZ loci, as pairs of qubit names; each
+        pair must be a CZ locus of the DQA (either order)
+    :raises IQMDeviceError: if a DQA qubit is not named ``QB<n>``, or an ``arch`` pair names an
+        unknown qubit or is not a CZ locus of the DQA
+    :return: the device model
+    """
+    bad = [q for q in dqa.qubits if not _is_qubit_name(q)]
+    if bad:
+        raise IQMDeviceError(
+            f"The device reports qubits {', '.join(bad)} whose names are not of the form QB<n>; "
+            "pytket-iqm cannot map them to pytket nodes"
+        )
+    qubits = tuple(sorted(dqa.qubits, key=_qubit_number))
+    cz_loci = _check_arch(dqa, arch) if arch is not None else _loci(dqa, "cz")
+    metrics = (
+        _parse_metrics(quality_metrics.metrics or {}, dqa, cz_loci)
+        if quality_metrics is not None
+        else _Metrics()
+    )
+    return IQMDevice(
+        device_name=device_name,
+        calibration_set_id=str(dqa.calibration_set_id),
+        qubits=qubits,
+        computational_resonators=tuple(dqa.computational_resonators),
+        cz_loci=cz_loci,
+        move_loci=_loci(dqa, "move"),
+        gate_names=frozenset(dqa.gates),
+        prx_errors=metrics.prx,
+        cz_errors=metrics.cz,
+        readout_errors=metrics.readout,
+        t1_times=metrics.t1,
+        t2_times=metrics.t2,
+    )
+
+
+__all__ = ["IQMDevice", "device_from_dqa", "node_for_qubit", "qubit_for_node"]

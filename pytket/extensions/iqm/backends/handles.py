@@ -1,0 +1,101 @@
+"""Persistent result handles: everything needed to fetch and decode a result, in four strings/ints.
+
+A handle is ``(job_id, index, layout_json, ppcirc_json)``: the IQM job UUID, the circuit's index
+in the job's batch, the :class:`~.translation.MeasurementLayout` (with its format marker) and the
+post-processing circuit as pytket JSON (``""`` if none). It survives ``str(handle)`` →
+``ResultHandle.from_str(...)``, so results can be retrieved from another process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from uuid import UUID
+
+from pytket.backends.resulthandle import ResultHandle
+from pytket.circuit import Circuit
+
+from pytket.extensions.iqm.backends.translation import MeasurementLayout
+from pytket.extensions.iqm.errors import IQMHandleError
+
+HANDLE_TYPE: tuple[type, ...] = (str, int, str, str)
+"""Types of the handle's fields; what ``IQMBackend._result_id_type`` returns."""
+
+_NOT_OURS = "it is not a pytket-iqm (iqm-client 22.x API) result handle"
+
+
+@dataclass(frozen=True)
+class HandleContents:
+    """The decoded fields of a handle."""
+
+    job_id: str
+    """IQM job id (a UUID string)."""
+    index: int
+    """Index of the circuit within the job's batch."""
+    layout: MeasurementLayout
+    """Which measurement key holds each bit."""
+    ppcirc: Circuit | None
+    """Post-processing circuit to attach to the result, if any."""
+
+
+def make_handle(
+    job_id: str, index: int, layout: MeasurementLayout, ppcirc: Circuit | None
+) -> ResultHandle:
+    """Encode one circuit of a job as a persistent result handle.
+
+    :param job_id: IQM job id (UUID string)
+    :param index: index of the circuit within the job
+    :param layout: the circuit's measurement layout
+    :param ppcirc: post-processing circuit, or ``None``
+    :return: the handle
+    """
+    ppcirc_json = "" if ppcirc is None else json.dumps(ppcirc.to_dict(), separators=(",", ":"))
+    return ResultHandle(str(job_id), int(index), layout.to_json(), ppcirc_json)
+
+
+def parse_handle(handle: ResultHandle) -> HandleContents:
+    """Decode a handle made by :func:`make_handle`.
+
+    :param handle: the handle
+    :raises IQMHandleError: if the handle has the wrong length or field types, its job id is
+        not a UUID, or its layout or post-processing circuit is malformed or of another format
+    :return: the decoded contents
+    """
+    fields = tuple(handle)
+    wrong_form = IQMHandleError(
+        f"Handle {handle!r} is not of the form (job_id: str, index: int, layout: str, "
+        f"ppcirc: str): {_NOT_OURS}"
+    )
+    if len(fields) != len(HANDLE_TYPE):
+        raise wrong_form
+    job_id, index, layout_json, ppcirc_json = fields
+    if not (
+        isinstance(job_id, str)
+        and isinstance(index, int)
+        and not isinstance(index, bool)
+        and isinstance(layout_json, str)
+        and isinstance(ppcirc_json, str)
+    ):
+        raise wrong_form
+    try:
+        UUID(job_id)
+    except ValueError:
+        raise IQMHandleError(f"Handle job id {job_id!r} is not a UUID: {_NOT_OURS}") from None
+    if index < 0:
+        raise IQMHandleError(f"Handle circuit index {index} is negative: {_NOT_OURS}")
+    try:
+        layout = MeasurementLayout.from_json(layout_json)
+    except IQMHandleError as err:
+        raise IQMHandleError(f"{err}; {_NOT_OURS}") from None
+    ppcirc: Circuit | None = None
+    if ppcirc_json:
+        try:
+            ppcirc = Circuit.from_dict(json.loads(ppcirc_json))
+        except Exception as err:  # json and pytket raise assorted types for bad input
+            raise IQMHandleError(
+                f"Handle post-processing circuit is malformed ({err}): {_NOT_OURS}"
+            ) from None
+    return HandleContents(job_id=job_id, index=index, layout=layout, ppcirc=ppcirc)
+
+
+__all__ = ["HANDLE_TYPE", "HandleContents", "make_handle", "parse_handle"]

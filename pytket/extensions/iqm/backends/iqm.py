@@ -1,0 +1,543 @@
+"""``IQMBackend``: pytket's interface to an IQM quantum computer (or the local emulator).
+
+Backend logic only: the device model, translation, results, handles and passes live in their own
+modules, and every server call goes through :class:`~.client.IQMServerConnection`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from pytket.backends import CircuitStatus, ResultHandle, StatusEnum
+from pytket.backends.backend import Backend, KwargTypes
+from pytket.backends.backendinfo import BackendInfo
+from pytket.backends.backendresult import BackendResult
+from pytket.circuit import Circuit, OpType
+from pytket.passes import BasePass, SimplifyInitial
+from pytket.predicates import Predicate
+from pytket.utils import prepare_circuit
+
+from iqm.iqm_client import (
+    CircuitCompilationOptions,
+    HeraldingMode,
+    MoveGateFrameTrackingMode,
+    MoveGateValidationMode,
+    RunResult,
+    Status,
+)
+from pytket.extensions.iqm._metadata import __extension_version__
+from pytket.extensions.iqm.backends import passes
+from pytket.extensions.iqm.backends.architecture import IQMDevice, device_from_dqa
+from pytket.extensions.iqm.backends.client import IQMServerConnection, JobState
+from pytket.extensions.iqm.backends.credentials import resolve_credentials
+from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
+from pytket.extensions.iqm.backends.results import measurements_to_result
+from pytket.extensions.iqm.backends.translation import circuit_to_iqm
+from pytket.extensions.iqm.config import IQMConfig
+from pytket.extensions.iqm.errors import IQMJobCancelledError, IQMJobFailedError, IQMServerError
+
+DEFAULT_MAX_BATCH_SIZE = 1000
+"""Circuits with the same shot count go into one job, split into jobs of at most this many."""
+
+DEFAULT_RESULT_TIMEOUT = 900.0
+"""Seconds ``get_result`` waits for a job unless told otherwise (iqm-client's own default)."""
+
+_PROCESS_KWARGS = frozenset(
+    {
+        "postprocess",
+        "simplify_initial",
+        "calibration_set_id",
+        "max_circuit_duration_over_t2",
+        "heralding_mode",
+        "move_validation_mode",
+        "move_gate_frame_tracking_mode",
+        "max_batch_size",
+    }
+)
+_RESULT_KWARGS = frozenset({"timeout", "wait"})
+
+_STATUS_MAP: dict[Status, StatusEnum] = {
+    Status.RECEIVED: StatusEnum.SUBMITTED,
+    Status.ACCEPTED: StatusEnum.SUBMITTED,
+    Status.PROCESSING: StatusEnum.SUBMITTED,
+    Status.PENDING_COMPILATION: StatusEnum.QUEUED,
+    Status.COMPILED: StatusEnum.QUEUED,
+    Status.PENDING_EXECUTION: StatusEnum.QUEUED,
+    Status.READY: StatusEnum.COMPLETED,
+    Status.FAILED: StatusEnum.ERROR,
+    Status.ABORTED: StatusEnum.CANCELLED,
+    Status.PENDING_DELETION: StatusEnum.ERROR,
+    Status.DELETION_FAILED: StatusEnum.ERROR,
+    Status.DELETED: StatusEnum.ERROR,
+    Status.UNKNOWN: StatusEnum.SUBMITTED,
+}
+
+# An X gate in the native gate set, for SimplifyInitial and contextual optimisation.
+_NATIVE_X = Circuit(1).add_gate(OpType.PhasedX, [1.0, 0.0], [0])
+
+
+class IQMBackend(Backend):
+    """Runs pytket circuits on an IQM quantum computer through its REST API (iqm-client 22.x).
+
+    :param url: the device's URL, e.g. ``https://my-iqm-server/garnet`` or an emulator's
+        :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.url`.
+    :param arch: optional coupling map overriding the server's, as pairs of qubit names
+        (``[["QB1", "QB2"], ...]``); every pair must be a calibrated CZ locus.
+    :param auth_server_url: authentication server for a username/password login.
+    :param username: user name on the authentication server.
+    :param password: password on the authentication server.
+    :param token: a bearer token (else ``IQM_TOKEN``, else the stored :class:`IQMConfig` token).
+    :param tokens_file: a tokens file as written by IQM's Cortex CLI (else ``IQM_TOKENS_FILE``).
+        A tokens file wins over every other credential.
+    :param calibration_set_id: pin a calibration set; by default the server's current default
+        set is used, and its id is remembered so that compilation and every job use the same one.
+    :param max_batch_size: most circuits per job; larger batches are split.
+    :param poll_interval: longest pause between status polls, seconds (polling starts faster).
+    :raises ValueError: ``url`` is not an http(s) URL.
+    :raises IQMCredentialsError: credentials are half-given or conflicting.
+    :raises IQMAuthenticationError: the server or auth server refused the credentials.
+    :raises IQMDeviceError: ``arch`` or ``calibration_set_id`` does not match the server.
+    :raises IQMServerError: the server could not be reached.
+    """
+
+    _supports_shots = True
+    _supports_counts = True
+    _supports_contextual_optimisation = True
+    _persistent_handles = True
+
+    def __init__(
+        self,
+        url: str,
+        arch: Sequence[Sequence[str]] | None = None,
+        auth_server_url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        token: str | None = None,
+        tokens_file: str | None = None,
+        calibration_set_id: str | UUID | None = None,
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        poll_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self._url = _check_url(url)
+        if max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}.")
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be positive, not {poll_interval}.")
+        self._max_batch_size = max_batch_size
+        self._poll_interval = poll_interval
+        credentials = resolve_credentials(
+            token=token,
+            tokens_file=tokens_file,
+            auth_server_url=auth_server_url,
+            username=username,
+            password=password,
+            environment=os.environ,
+            config=IQMConfig.from_default_config_file(),
+        )
+        self._connection = IQMServerConnection(self._url, credentials)
+        dqa = self._connection.dynamic_architecture(_optional_uuid(calibration_set_id))
+        self._calibration_set_id = dqa.calibration_set_id
+        self._device: IQMDevice = device_from_dqa(
+            dqa,
+            device_name=_device_name(self._url),
+            quality_metrics=self._connection.quality_metrics(dqa.calibration_set_id),
+            arch=arch,
+        )
+        self._backend_info = self._device.backend_info(
+            name=type(self).__name__, version=__extension_version__
+        )
+        # Fetched job records by job id: one fetch serves every circuit of a batch.
+        self._job_records: dict[UUID, RunResult] = {}
+        self._records_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"IQMBackend(url={self._url!r}, device={self._device.device_name!r}, "
+            f"calibration_set_id='{self._calibration_set_id}')"
+        )
+
+    # -- device -------------------------------------------------------------------------------
+
+    @property
+    def backend_info(self) -> BackendInfo:
+        """The device as the server describes it for this backend's calibration set."""
+        return self._backend_info
+
+    @property
+    def device(self) -> IQMDevice:
+        """The device model (qubit names, loci, gates, error figures)."""
+        return self._device
+
+    @property
+    def calibration_set_id(self) -> UUID:
+        """The calibration set used for compilation and sent with every job."""
+        return self._calibration_set_id
+
+    @classmethod
+    def available_devices(cls, **kwargs: Any) -> list[BackendInfo]:
+        """The device served at ``url``, as a one-element list of :class:`BackendInfo`.
+
+        Takes the constructor's arguments as keywords (``url`` is required).
+
+        :raises ValueError: no ``url`` given.
+        """
+        if "url" not in kwargs:
+            raise ValueError("available_devices needs url=... (an IQM device URL).")
+        with cls(**kwargs) as backend:
+            return [backend.backend_info]
+
+    # -- compilation --------------------------------------------------------------------------
+
+    @property
+    def required_predicates(self) -> list[Predicate]:
+        """What a circuit must satisfy to run: native gates, connectivity, no symbols, and
+        mid-circuit measurement / classical control only where the device supports them."""
+        return passes.required_predicates(self._backend_info)
+
+    def rebase_pass(self) -> BasePass:
+        """Rebase to IQM's native gates, PRX (``PhasedX``) and CZ."""
+        return passes.rebase_pass()
+
+    def default_compilation_pass(
+        self, optimisation_level: int = 2, timeout: float = 300
+    ) -> BasePass:
+        """The compilation pass for this device.
+
+        :param optimisation_level: 0 (rebase, placement, routing only), 1 (light
+            optimisation), 2 (default: the best within a compile time like pytket's), or 3
+            (more time for further gains, bounded by ``timeout``).
+        :param timeout: seconds level 3 may spend per circuit.
+        :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
+        """
+        return passes.default_compilation_pass(
+            self._backend_info, optimisation_level, timeout=timeout
+        )
+
+    @staticmethod
+    def pass_from_info(
+        backend_info: BackendInfo, optimisation_level: int = 2, timeout: float = 300
+    ) -> BasePass:
+        """The default compilation pass for a device described by ``backend_info``, offline.
+
+        :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
+        """
+        return passes.default_compilation_pass(backend_info, optimisation_level, timeout=timeout)
+
+    def get_compiled_circuit(
+        self, circuit: Circuit, optimisation_level: int = 2, timeout: float = 300
+    ) -> Circuit:
+        """A compiled copy of ``circuit`` (the input is not changed).
+
+        :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
+        """
+        compiled = circuit.copy()
+        self.default_compilation_pass(optimisation_level, timeout).apply(compiled)
+        return compiled
+
+    def get_compiled_circuits(
+        self, circuits: Sequence[Circuit], optimisation_level: int = 2, timeout: float = 300
+    ) -> list[Circuit]:
+        """Compiled copies of ``circuits``.
+
+        :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
+        """
+        compilation_pass = self.default_compilation_pass(optimisation_level, timeout)
+        compiled_circuits = []
+        for circuit in circuits:
+            compiled = circuit.copy()
+            compilation_pass.apply(compiled)
+            compiled_circuits.append(compiled)
+        return compiled_circuits
+
+    # -- running ------------------------------------------------------------------------------
+
+    @property
+    def _result_id_type(self) -> tuple[type, ...]:
+        return HANDLE_TYPE
+
+    def process_circuits(
+        self,
+        circuits: Sequence[Circuit],
+        n_shots: int | Sequence[int] | None = None,
+        valid_check: bool = True,
+        **kwargs: KwargTypes,
+    ) -> list[ResultHandle]:
+        """Submit circuits; all circuits with the same shot count go into one IQM job.
+
+        Keyword arguments:
+
+        * ``postprocess`` (bool): contextual optimisation; the classical post-processing circuit
+          is kept in the handle and applied to the results.
+        * ``simplify_initial`` (bool): simplify using the known all-zero initial state (applied
+          to a copy; the caller's circuit is never changed).
+        * ``calibration_set_id`` (str): run on another calibration set than the backend's.
+        * ``max_circuit_duration_over_t2`` (float): server-side duration limit (0 disables).
+        * ``heralding_mode`` (``"none"`` | ``"zeros"``): with ``"zeros"`` the server drops shots
+          whose qubits were not in 0 before the circuit, so fewer shots may come back.
+        * ``move_validation_mode``, ``move_gate_frame_tracking_mode``: MOVE options (Star
+          devices), passed through to the server.
+        * ``max_batch_size`` (int): most circuits per job for this call.
+
+        :raises CircuitNotValidError: a circuit does not satisfy :attr:`required_predicates`.
+        :raises ValueError: a shot count or option is invalid.
+        :raises IQMTranslationError: a circuit cannot be expressed as IQM instructions.
+        :raises IQMServerError: the server refused the job.
+        """
+        _reject_unknown_kwargs(kwargs, _PROCESS_KWARGS | _RESULT_KWARGS)
+        circuits = list(circuits)
+        shots_per_circuit = Backend._get_n_shots_as_list(n_shots, len(circuits), optional=False)
+        for shots in shots_per_circuit:
+            if shots < 1:
+                raise ValueError(f"n_shots must be at least 1, not {shots}.")
+        if valid_check:
+            self._check_all_circuits(circuits)
+
+        options = _compilation_options(kwargs)
+        calibration_set_id = _optional_uuid(kwargs.get("calibration_set_id")) or (
+            self._calibration_set_id
+        )
+        max_batch_size = int(cast("int", kwargs.get("max_batch_size", self._max_batch_size)))
+        if max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}.")
+
+        prepared = [
+            self._prepare(
+                circuit,
+                index,
+                postprocess=bool(kwargs.get("postprocess", False)),
+                simplify_initial=bool(kwargs.get("simplify_initial", False)),
+            )
+            for index, circuit in enumerate(circuits)
+        ]
+
+        handles: list[ResultHandle | None] = [None] * len(circuits)
+        for shots, indices in _group_by_shots(shots_per_circuit):
+            for start in range(0, len(indices), max_batch_size):
+                batch = indices[start : start + max_batch_size]
+                job_id = self._connection.submit(
+                    [prepared[index][0] for index in batch],
+                    shots=shots,
+                    calibration_set_id=calibration_set_id,
+                    options=options,
+                )
+                for position, index in enumerate(batch):
+                    _, layout, ppcirc = prepared[index]
+                    handle = make_handle(str(job_id), position, layout, ppcirc)
+                    handles[index] = handle
+                    self._cache[handle] = {}
+        return [handle for handle in handles if handle is not None]
+
+    def _prepare(
+        self, circuit: Circuit, index: int, *, postprocess: bool, simplify_initial: bool
+    ) -> tuple[Any, Any, Circuit | None]:
+        """Translate one circuit, after the optional optimisations, on a copy."""
+        to_run = circuit.copy()
+        ppcirc: Circuit | None = None
+        if postprocess:
+            to_run, ppcirc = prepare_circuit(to_run, allow_classical=False, xcirc=_NATIVE_X)
+            # prepare_circuit may introduce gates outside the native set.
+            passes.rebase_pass().apply(to_run)
+        if simplify_initial:
+            SimplifyInitial(allow_classical=False, create_all_qubits=True, xcirc=_NATIVE_X).apply(
+                to_run
+            )
+        name = circuit.name or f"circuit_{index}"
+        iqm_circuit, layout = circuit_to_iqm(to_run, name)
+        return iqm_circuit, layout, ppcirc
+
+    def circuit_status(self, handle: ResultHandle) -> CircuitStatus:
+        """The status of the job running this circuit. Never raises for a failed job: the
+        server's message is in :attr:`CircuitStatus.message`."""
+        self._check_handle_type(handle)
+        contents = parse_handle(handle)
+        if handle in self._cache and "result" in self._cache[handle]:
+            return CircuitStatus(StatusEnum.COMPLETED, "ready")
+        job_state = self._connection.state(UUID(contents.job_id))
+        return _circuit_status(job_state)
+
+    def get_result(self, handle: ResultHandle, **kwargs: KwargTypes) -> BackendResult:
+        """The circuit's result, waiting for the job if needed.
+
+        Every bit of the circuit is in the result, in the circuit's bit order; bits never
+        measured read 0; a bit measured several times holds its last value.
+
+        :param timeout: seconds to wait (default 900; ``None`` waits indefinitely).
+        :raises IQMTimeoutError: the job did not finish in time (the handle stays valid).
+        :raises IQMJobFailedError: the job failed; the message is the server's.
+        :raises IQMJobCancelledError: the job was aborted.
+        """
+        self._check_handle_type(handle)
+        contents = parse_handle(handle)
+        if handle in self._cache and "result" in self._cache[handle]:
+            return cast("BackendResult", self._cache[handle]["result"])
+        timeout = kwargs.get("timeout", DEFAULT_RESULT_TIMEOUT)
+        record = self._finished_record(
+            UUID(contents.job_id), None if timeout is None else float(cast("float", timeout))
+        )
+        measurements = record.measurements or []
+        if contents.index >= len(measurements):
+            raise IQMServerError(
+                f"Job {contents.job_id} returned results for {len(measurements)} circuits, "
+                f"but this handle refers to circuit {contents.index}."
+            )
+        result = measurements_to_result(
+            measurements[contents.index], contents.layout, ppcirc=contents.ppcirc
+        )
+        self._cache.setdefault(handle, {})["result"] = result
+        return result
+
+    def _finished_record(self, job_id: UUID, timeout: float | None) -> RunResult:
+        """The job's record once it is terminal; raises for failed or aborted jobs."""
+        with self._records_lock:
+            record = self._job_records.get(job_id)
+        if record is None:
+            job_state = self._connection.wait(
+                job_id, timeout=timeout, poll_interval=self._poll_interval
+            )
+            _raise_unless_ready(job_id, job_state)
+            record = self._connection.run_result(job_id)
+            with self._records_lock:
+                self._job_records[job_id] = record
+        _raise_unless_ready(job_id, JobState(record.status, record.message))
+        return record
+
+    def get_metadata(self, handle: ResultHandle) -> dict[str, Any]:
+        """The job's metadata: job id, status, calibration set, timestamps and the request as
+        the server recorded it. Works for any valid handle, also on a fresh backend."""
+        self._check_handle_type(handle)
+        contents = parse_handle(handle)
+        record = self._connection.run_result(UUID(contents.job_id))
+        metadata = record.metadata.model_dump(mode="json", exclude_none=True)
+        return {
+            "job_id": contents.job_id,
+            "circuit_index": contents.index,
+            "status": record.status.value,
+            **metadata,
+        }
+
+    def cancel(self, handle: ResultHandle) -> None:
+        """Abort the job running this circuit (and so every circuit batched with it).
+
+        :raises IQMServerError: the server refused (e.g. the job has already finished).
+        """
+        self._check_handle_type(handle)
+        self._connection.abort(UUID(parse_handle(handle).job_id))
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """End the auth-server session, if any. The backend cannot be used afterwards."""
+        self._connection.close()
+
+    def __enter__(self) -> IQMBackend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _check_url(url: str) -> str:
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"url must be an http:// or https:// URL of an IQM device, got {url!r}.")
+    if not urlsplit(url).netloc:
+        raise ValueError(f"url {url!r} has no host.")
+    return url.rstrip("/")
+
+
+def _device_name(url: str) -> str:
+    """The device name from its URL: the last path segment without a ``:timeslot`` suffix."""
+    parts = urlsplit(url)
+    segment = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return segment.split(":", 1)[0] or parts.hostname or url
+
+
+def _optional_uuid(value: object) -> UUID | None:
+    if value is None:
+        return None
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise ValueError(f"calibration_set_id must be a UUID, got {value!r}.") from None
+
+
+def _reject_unknown_kwargs(kwargs: dict[str, KwargTypes], known: frozenset[str]) -> None:
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise ValueError(
+            f"Unknown keyword argument(s) {', '.join(unknown)}; IQMBackend accepts "
+            f"{', '.join(sorted(known))}."
+        )
+
+
+def _compilation_options(kwargs: dict[str, KwargTypes]) -> CircuitCompilationOptions:
+    duration_ratio = kwargs.get("max_circuit_duration_over_t2")
+    if duration_ratio is not None:
+        duration_ratio = float(cast("float", duration_ratio))
+        if duration_ratio < 0:
+            raise ValueError(
+                f"max_circuit_duration_over_t2 must be 0 (off) or positive, not {duration_ratio}."
+            )
+    return CircuitCompilationOptions(
+        max_circuit_duration_over_t2=duration_ratio,
+        heralding_mode=_enum_option(kwargs, "heralding_mode", HeraldingMode, HeraldingMode.NONE),
+        move_gate_validation=_enum_option(
+            kwargs, "move_validation_mode", MoveGateValidationMode, MoveGateValidationMode.STRICT
+        ),
+        move_gate_frame_tracking=_enum_option(
+            kwargs,
+            "move_gate_frame_tracking_mode",
+            MoveGateFrameTrackingMode,
+            MoveGateFrameTrackingMode.FULL,
+        ),
+    )
+
+
+def _enum_option(kwargs: dict[str, KwargTypes], name: str, enum: Any, default: Any) -> Any:
+    value = kwargs.get(name)
+    if value is None:
+        return default
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in enum)
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}.") from None
+
+
+def _group_by_shots(shots_per_circuit: Sequence[int]) -> Iterator[tuple[int, list[int]]]:
+    """Circuit indices grouped by shot count, groups in order of first appearance."""
+    groups: dict[int, list[int]] = {}
+    for index, shots in enumerate(shots_per_circuit):
+        groups.setdefault(shots, []).append(index)
+    yield from groups.items()
+
+
+def _circuit_status(job_state: JobState) -> CircuitStatus:
+    status = _STATUS_MAP.get(job_state.status, StatusEnum.SUBMITTED)
+    message = job_state.status.value
+    if job_state.message:
+        message = f"{message}: {job_state.message}"
+    return CircuitStatus(status, message)
+
+
+def _raise_unless_ready(job_id: UUID, job_state: JobState) -> None:
+    if job_state.status == Status.READY:
+        return
+    if job_state.status == Status.ABORTED:
+        raise IQMJobCancelledError(f"Job {job_id} was aborted; it has no results.")
+    reason = job_state.message or "no reason given"
+    raise IQMJobFailedError(f"Job {job_id} ended as '{job_state.status.value}': {reason}")

@@ -1,0 +1,206 @@
+"""Translation of a compiled pytket circuit into an iqm-client 22.x ``Circuit``.
+
+Instructions use physical qubit names directly (pytket ``node[n-1]`` is ``QBn``). Every
+``Measure`` becomes a one-qubit ``measure`` whose key is ``str(bit)`` (``"c[0]"``); a bit
+measured again gets ``"c[0]#1"``, ``"c[0]#2"`` … The returned :class:`MeasurementLayout`
+records, for every bit of the circuit, the key of its *last* measurement, which is how results
+are mapped back to bits (pytket semantics: a bit holds the last value written to it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pytket.circuit import Bit, Circuit, Command, Op, OpType
+
+from iqm.iqm_client import Circuit as IQMCircuit
+from iqm.iqm_client import Instruction
+from pytket.extensions.iqm.backends.architecture import qubit_for_node
+from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
+
+LAYOUT_FORMAT = "pytket-iqm/iqm-client-22/measurement-layout/1"
+"""Format marker written into every serialised layout; other markers are rejected."""
+
+_COMPILE_HINT = (
+    "Compile the circuit with backend.get_compiled_circuit (or rebase it to CZ and PhasedX) first."
+)
+
+
+@dataclass(frozen=True)
+class MeasurementLayout:
+    """Which measurement key holds the final value of each classical bit."""
+
+    bits: tuple[Bit, ...]
+    """All bits of the circuit, in ``circuit.bits`` order."""
+    keys: tuple[str | None, ...]
+    """Per bit: key of its last measurement, ``None`` if the bit is never measured."""
+
+    def to_json(self) -> str:
+        """Serialise (compactly, with a format marker) for storage in a result handle.
+
+        :return: a JSON string
+        """
+        return json.dumps(
+            {
+                "format": LAYOUT_FORMAT,
+                "bits": [b.to_list() for b in self.bits],
+                "keys": list(self.keys),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, s: str) -> MeasurementLayout:
+        """Inverse of :meth:`to_json`.
+
+        :param s: JSON produced by :meth:`to_json`
+        :raises IQMHandleError: if ``s`` is not a layout of this format
+        :return: the layout
+        """
+        try:
+            data = json.loads(s)
+        except (TypeError, ValueError) as err:
+            raise IQMHandleError(f"Measurement layout is not valid JSON: {err}") from None
+        if not isinstance(data, dict) or data.get("format") != LAYOUT_FORMAT:
+            found = data.get("format") if isinstance(data, dict) else None
+            raise IQMHandleError(
+                f"Measurement layout has format {found!r}, expected {LAYOUT_FORMAT!r}: it was "
+                "not written by pytket-iqm for the iqm-client 22.x API"
+            )
+        bits_raw, keys_raw = data.get("bits"), data.get("keys")
+        if (
+            not isinstance(bits_raw, list)
+            or not isinstance(keys_raw, list)
+            or len(bits_raw) != len(keys_raw)
+            or not all(k is None or isinstance(k, str) for k in keys_raw)
+        ):
+            raise IQMHandleError("Measurement layout is malformed: bits and keys do not match")
+        try:
+            bits = tuple(Bit.from_list(b) for b in bits_raw)
+        except Exception as err:  # pytket raises assorted types for malformed unit lists
+            raise IQMHandleError(f"Measurement layout has a malformed bit: {err}") from None
+        return cls(bits=bits, keys=tuple(keys_raw))
+
+
+def _turns(half_turns: float) -> float:
+    """Half-turns to turns, reduced to [0, 1)."""
+    t = (half_turns / 2.0) % 1.0
+    return 0.0 if t >= 1.0 else t  # ``-1e-17 % 1.0 == 1.0``
+
+
+def prx_args(alpha: float, beta: float) -> dict[str, Any]:
+    """Arguments of ``prx`` equal (up to global phase) to pytket ``PhasedX(alpha, beta)``.
+
+    ``PhasedX(a, b) = Rz(b) Rx(a) Rz(-b)`` in half-turns and ``PRX(θ, φ) = RZ(φ) RX(θ) RZ(-φ)``
+    in turns, so ``θ = a/2`` and ``φ = b/2``. The rotation is normalised to ``θ ∈ [0, 1/2]``,
+    ``φ ∈ [0, 1)`` using ``PRX(θ, φ) ≅ PRX(1 - θ, φ + 1/2)`` (same axis reversed), so the
+    hardware never plays more than a π pulse.
+
+    :param alpha: rotation angle, half-turns
+    :param beta: phase, half-turns
+    :return: ``{"angle_t": θ, "phase_t": φ}``
+    """
+    angle, phase = _turns(alpha), _turns(beta)
+    if angle > 0.5:
+        angle, phase = 1.0 - angle, (phase + 0.5) % 1.0
+    return {"angle_t": angle, "phase_t": phase}
+
+
+def _params(cmd: Command) -> list[float]:
+    op = cmd.op
+    if op.free_symbols():
+        raise IQMTranslationError(
+            f"{op.type.name} on {_qubit_list(cmd)} has symbolic parameters "
+            f"{sorted(str(s) for s in op.free_symbols())}: substitute values "
+            "(circuit.symbol_substitution) before running it"
+        )
+    values = [float(p) for p in op.params]
+    if not all(math.isfinite(v) for v in values):
+        raise IQMTranslationError(
+            f"{op.type.name} on {_qubit_list(cmd)} has non-finite parameters {values}"
+        )
+    return values
+
+
+def _qubit_list(cmd: Command) -> str:
+    return ", ".join(str(q) for q in cmd.qubits)
+
+
+def _unsupported(cmd: Command, what: Op | None = None) -> IQMTranslationError:
+    op = what if what is not None else cmd.op
+    return IQMTranslationError(
+        f"Cannot translate {op.type.name} on {_qubit_list(cmd) or 'no qubits'}: IQM runs "
+        f"PhasedX, CZ, Measure, Barrier and Reset. {_COMPILE_HINT}"
+    )
+
+
+class _Translator:
+    """Walks the commands once, producing instruction dicts and the measurement keys."""
+
+    def __init__(self) -> None:
+        self.instructions: list[dict[str, Any]] = []
+        self.last_key: dict[Bit, str] = {}
+        self.times_measured: dict[Bit, int] = {}
+
+    def add(self, name: str, qubits: list[str], args: dict[str, Any] | None = None) -> None:
+        self.instructions.append({"name": name, "qubits": qubits, "args": args or {}})
+
+    def measure(self, cmd: Command) -> None:
+        qubit, bit = cmd.qubits[0], cmd.bits[0]
+        count = self.times_measured.get(bit, 0)
+        key = str(bit) if count == 0 else f"{bit}#{count}"
+        self.times_measured[bit] = count + 1
+        self.last_key[bit] = key
+        self.add("measure", [qubit_for_node(qubit)], {"key": key})
+
+    def command(self, cmd: Command) -> None:
+        op = cmd.op
+        optype = op.type
+        if optype == OpType.PhasedX:
+            alpha, beta = _params(cmd)
+            self.add("prx", [qubit_for_node(cmd.qubits[0])], prx_args(alpha, beta))
+        elif optype == OpType.CZ:
+            self.add("cz", [qubit_for_node(q) for q in cmd.qubits])
+        elif optype == OpType.Measure:
+            self.measure(cmd)
+        elif optype == OpType.Barrier:
+            # IQM barriers act on qubits only; a barrier on bits alone has no effect there.
+            if cmd.qubits:
+                self.add("barrier", [qubit_for_node(q) for q in cmd.qubits])
+        elif optype == OpType.Reset:
+            self.add("reset", [qubit_for_node(cmd.qubits[0])])
+        else:
+            raise _unsupported(cmd)
+
+
+def circuit_to_iqm(circuit: Circuit, name: str) -> tuple[IQMCircuit, MeasurementLayout]:
+    """Translate a compiled pytket circuit into an IQM circuit and its measurement layout.
+
+    :param circuit: circuit on ``node`` qubits using only PhasedX, CZ, Measure, Barrier, Reset
+    :param name: name of the IQM circuit (non-empty)
+    :raises IQMTranslationError: if the circuit is empty, acts on non-device qubits, has
+        symbolic parameters or contains an operation IQM cannot run
+    :return: the IQM circuit and the layout mapping measurement keys back to bits
+    """
+    if not name:
+        raise IQMTranslationError("The IQM circuit name must be a non-empty string")
+    translator = _Translator()
+    for cmd in circuit.get_commands():
+        translator.command(cmd)
+    if not translator.instructions:
+        raise IQMTranslationError(
+            f"Circuit {name!r} has no instructions; IQM cannot run an empty circuit. "
+            "Add at least one gate or measurement."
+        )
+    instructions = tuple(Instruction.model_validate(spec) for spec in translator.instructions)
+    layout = MeasurementLayout(
+        bits=tuple(circuit.bits),
+        keys=tuple(translator.last_key.get(b) for b in circuit.bits),
+    )
+    return IQMCircuit(name=name, instructions=instructions, metadata=None), layout
+
+
+__all__ = ["LAYOUT_FORMAT", "MeasurementLayout", "circuit_to_iqm", "prx_args"]

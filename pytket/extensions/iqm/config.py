@@ -1,0 +1,114 @@
+"""pytket-iqm's entry in pytket's extension config file (key ``iqm``).
+
+The file is pytket's own (``~/.config/pytket/config.json``, or under ``$XDG_CONFIG_HOME``). Because
+it may hold a password or a token, :func:`set_iqm_config` always leaves it readable and writable
+by its owner only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pytket.config import PytketExtConfig
+from pytket.config.pytket_config import PytketConfig, get_config_file_path
+
+_SECRET_FIELDS = frozenset({"password", "token"})
+
+
+@dataclass
+class IQMConfig(PytketExtConfig):
+    """Stored defaults for :class:`~pytket.extensions.iqm.IQMBackend` credentials.
+
+    Secrets (``password``, ``token``) never appear in ``repr`` or ``str``.
+
+    :param auth_server_url: URL of the authentication server (username/password login).
+    :param username: user name on the authentication server.
+    :param password: password on the authentication server.
+    :param token: a bearer token for the IQM server.
+    """
+
+    ext_dict_key: ClassVar[str] = "iqm"
+
+    auth_server_url: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_extension_dict(cls, ext_dict: dict[str, Any]) -> IQMConfig:
+        """Build from the ``iqm`` entry of pytket's config file (unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in ext_dict.items() if key in known})
+
+    @classmethod
+    def from_default_config_file(cls) -> IQMConfig:
+        """Load the stored config; an absent or empty config file gives an empty config."""
+        path = get_config_file_path()
+        if not path.exists():
+            return cls()
+        return cls.from_pytketconfig(PytketConfig.read_file(path))
+
+    def __repr__(self) -> str:
+        shown = []
+        for config_field in fields(self):
+            value = getattr(self, config_field.name)
+            hidden = config_field.name in _SECRET_FIELDS and value
+            shown.append(f"{config_field.name}={'***' if hidden else repr(value)}")
+        return f"IQMConfig({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    def update_default_config_file(self) -> None:
+        """Store this config in pytket's config file, owner-only permissions."""
+        path = get_config_file_path()
+        pytket_config = PytketConfig.read_file(path) if path.exists() else PytketConfig()
+        self.update_pytket_config(pytket_config)
+        _write_private_json(path, {"extensions": pytket_config.extensions})
+
+
+def set_iqm_config(
+    auth_server_url: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    token: str | None = None,
+) -> None:
+    """Store default credentials for IQM servers in pytket's config file.
+
+    Only the fields given (not ``None``) are changed; the others keep their stored values. The file
+    is written with owner-only permissions (``0600``), since it may hold a password or a token.
+
+    :param auth_server_url: URL of the authentication server.
+    :param username: user name on the authentication server.
+    :param password: password on the authentication server.
+    :param token: a bearer token for the IQM server.
+    """
+    config = IQMConfig.from_default_config_file()
+    updates = {
+        "auth_server_url": auth_server_url,
+        "username": username,
+        "password": password,
+        "token": token,
+    }
+    for name, value in updates.items():
+        if value is not None:
+            setattr(config, name, value)
+    config.update_default_config_file()
+
+
+def _write_private_json(path: Path, content: dict[str, Any]) -> None:
+    """Write JSON so that no other user can read it at any moment, even briefly."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            json.dump(content, stream, indent=2)
+        os.chmod(temporary, 0o600)  # O_CREAT's mode is masked by umask; make it exact
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()

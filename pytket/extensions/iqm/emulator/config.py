@@ -1,0 +1,101 @@
+"""Every option of the emulator server, in one immutable object.
+
+:class:`EmulatorConfig` is what :func:`~pytket.extensions.iqm.emulator.app.create_app`, the
+:class:`~pytket.extensions.iqm.emulator.IQMEmulator` and the ``pytket-iqm-emulator`` command
+line share. Secrets (the fixed token, the user passwords) are kept out of its ``repr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
+"""iqm-client versions the emulator declares compatible: ``min <= version < max``."""
+
+DEFAULT_MAX_DURATION_OVER_T2 = 1.0
+"""Ratio of circuit duration to the shortest T2 of its components above which a job fails,
+used when a request leaves ``max_circuit_duration_over_t2`` out (``0`` in a request disables
+the check)."""
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Configuration of one emulator server.
+
+    :raises ValueError: if a limit is not positive, or a token/password is empty.
+    """
+
+    devices: tuple[str, ...] = ("garnet",)
+    """Catalogue devices to serve, by name; ``("all",)`` serves the whole catalogue."""
+    device_files: tuple[Path, ...] = ()
+    """Extra device files (JSON, the catalogue's schema) to serve next to ``devices``."""
+    token: str | None = field(default=None, repr=False)
+    """Fixed bearer token: when set, the job API answers 401 to any other token."""
+    auth_users: Mapping[str, str] | None = field(default=None, repr=False)
+    """Username → password of an emulated auth server (``/realms/cortex/...``); when set,
+    the job API needs an access token it issued (or ``token``, if that is set too)."""
+    noise: bool = True
+    """Simulate with the calibration's noise model; ``False`` gives ideal results."""
+    seed: int | None = None
+    """Seed of the per-job random generators; each job's generator is derived from it and the
+    job's sequence number, so the same jobs submitted in the same order reproduce exactly."""
+    db: Path | None = None
+    """SQLite file keeping jobs across restarts; ``None`` keeps them in memory."""
+    max_shots: int = 100_000
+    """Largest ``shots`` a job may ask for (more → HTTP 400)."""
+    max_circuits: int = 1000
+    """Largest number of circuits in one job (more → HTTP 400)."""
+    workers: int = 1
+    """Threads executing jobs (HTTP requests are served by other threads)."""
+    client_library_range: tuple[str, str] = DEFAULT_CLIENT_LIBRARY_RANGE
+    """``(min, max)`` iqm-client versions reported by ``info/client-libraries``."""
+    stage_delay: float = 0.002
+    """Seconds a job rests in ``received`` and in ``pending execution``, to look like a
+    real server's queue; ``0`` makes jobs run as fast as possible."""
+    default_max_duration_over_t2: float = DEFAULT_MAX_DURATION_OVER_T2
+    """See :data:`DEFAULT_MAX_DURATION_OVER_T2`; ``0`` disables the check by default."""
+    access_token_lifetime: int = 300
+    """Seconds an access token issued by the emulated auth server stays valid."""
+    refresh_token_lifetime: int = 1800
+    """Seconds a refresh token issued by the emulated auth server stays valid."""
+    max_active_qubits: int = 24
+    """Largest number of qubits a circuit may touch (the simulator's memory bound)."""
+    cocos_version: str = "emulated-22"
+    """Value of ``metadata.cocos_version`` in job results."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_shots", "max_circuits", "workers", "max_active_qubits"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"EmulatorConfig.{name} must be a positive integer, got {value!r}.")
+        for name in ("access_token_lifetime", "refresh_token_lifetime"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"EmulatorConfig.{name} must be a positive number of seconds.")
+        if self.stage_delay < 0:
+            raise ValueError("EmulatorConfig.stage_delay must not be negative.")
+        if self.default_max_duration_over_t2 < 0:
+            raise ValueError("EmulatorConfig.default_max_duration_over_t2 must not be negative.")
+        if not self.devices and not self.device_files:
+            raise ValueError("EmulatorConfig needs at least one device or device file.")
+        if self.token is not None and not self.token:
+            raise ValueError("EmulatorConfig.token must not be empty; use None for no token.")
+        if self.auth_users is not None:
+            if not self.auth_users:
+                raise ValueError("EmulatorConfig.auth_users must name at least one user.")
+            for user, password in self.auth_users.items():
+                if not user or not isinstance(password, str) or not password:
+                    raise ValueError(
+                        "EmulatorConfig.auth_users needs a non-empty username and password "
+                        "for every user."
+                    )
+        low, high = self.client_library_range
+        if not low or not high:
+            raise ValueError("EmulatorConfig.client_library_range needs two version strings.")
+
+    @property
+    def auth_required(self) -> bool:
+        """Whether the job API checks bearer tokens."""
+        return self.token is not None or self.auth_users is not None

@@ -1,0 +1,289 @@
+"""SQLite job store: jobs, their requests, results and status history.
+
+One connection guarded by a lock serves every thread (HTTP handlers and workers); all writes
+are short transactions. In memory by default; with a file path, jobs survive a restart. Status
+changes are conditional, so an abort and a finishing worker cannot both win: whichever writes
+first makes the job terminal and the other's write is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from uuid import UUID
+
+from iqm.iqm_client import Status
+
+TERMINAL = frozenset({Status.READY, Status.FAILED, Status.ABORTED})
+"""Statuses after which a job never changes."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    device TEXT NOT NULL,
+    calibration_set_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT,
+    warnings TEXT,
+    request TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id),
+    measurements TEXT NOT NULL,
+    counts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_history (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    status TEXT NOT NULL,
+    timestamp TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS timestamps (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    stage TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    PRIMARY KEY (job_id, stage)
+);
+CREATE INDEX IF NOT EXISTS status_history_job ON status_history(job_id);
+"""
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with offset, as IQM servers write timestamps."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job as stored (without its results, which may be large)."""
+
+    id: UUID
+    seq: int
+    """Submission sequence number, 1-based and unique in the store; seeds the job's RNG."""
+    device: str
+    calibration_set_id: UUID
+    status: Status
+    message: str | None
+    warnings: tuple[str, ...] | None
+    request_json: str
+    """The run request as accepted, JSON."""
+    timestamps: Mapping[str, str]
+    """Stage (``job_start``, ``compile_start``, …) → ISO time."""
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the job has finished (ready, failed or aborted)."""
+        return self.status in TERMINAL
+
+
+class JobStore:
+    """Thread-safe job store on SQLite.
+
+    :param path: database file, created if missing; ``None`` keeps everything in memory.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self._path = str(path) if path is not None else ":memory:"
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        with self._lock:
+            if path is not None:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database; the store is unusable afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    def create(
+        self, job_id: UUID, device: str, calibration_set_id: UUID, request_json: str
+    ) -> JobRecord:
+        """Store a new job in status ``received`` and return it with its sequence number."""
+        stamp = now_iso()
+        with self._lock, self._conn:
+            self._conn.execute("BEGIN")
+            cursor = self._conn.execute(
+                "INSERT INTO jobs (id, device, calibration_set_id, status, request)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (str(job_id), device, str(calibration_set_id), Status.RECEIVED.value, request_json),
+            )
+            seq = cursor.lastrowid
+            self._conn.execute(
+                "INSERT INTO status_history VALUES (?, ?, ?)",
+                (str(job_id), Status.RECEIVED.value, stamp),
+            )
+            self._conn.execute(
+                "INSERT INTO timestamps VALUES (?, 'job_start', ?)", (str(job_id), stamp)
+            )
+        if seq is None:  # pragma: no cover - sqlite always reports the rowid of an insert
+            raise RuntimeError("SQLite did not report the new job's sequence number.")
+        return JobRecord(
+            job_id,
+            seq,
+            device,
+            calibration_set_id,
+            Status.RECEIVED,
+            None,
+            None,
+            request_json,
+            {"job_start": stamp},
+        )
+
+    def get(self, job_id: UUID) -> JobRecord | None:
+        """The job with this id, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, seq, device, calibration_set_id, status, message, warnings, request"
+                " FROM jobs WHERE id = ?",
+                (str(job_id),),
+            ).fetchone()
+            if row is None:
+                return None
+            stamps = self._conn.execute(
+                "SELECT stage, timestamp FROM timestamps WHERE job_id = ?", (str(job_id),)
+            ).fetchall()
+        return _record(row, dict(stamps))
+
+    def history(self, job_id: UUID) -> list[tuple[Status, str]]:
+        """The job's statuses with the times they were entered, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT status, timestamp FROM status_history WHERE job_id = ? ORDER BY rowid",
+                (str(job_id),),
+            ).fetchall()
+        return [(Status(status), stamp) for status, stamp in rows]
+
+    def _transition(
+        self,
+        job_id: UUID,
+        status: Status,
+        *,
+        message: str | None = None,
+        stages: Iterable[str] = (),
+        results: tuple[str, str] | None = None,
+        warnings: Iterable[str] | None = None,
+    ) -> bool:
+        stamp = now_iso()
+        terminal = tuple(s.value for s in TERMINAL)
+        with self._lock, self._conn:
+            self._conn.execute("BEGIN")
+            cursor = self._conn.execute(
+                "UPDATE jobs SET status = ?, message = COALESCE(?, message),"
+                " warnings = COALESCE(?, warnings)"
+                f" WHERE id = ? AND status NOT IN ({', '.join('?' * len(terminal))})",
+                (
+                    status.value,
+                    message,
+                    json.dumps(list(warnings)) if warnings is not None else None,
+                    str(job_id),
+                    *terminal,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return False
+            self._conn.execute(
+                "INSERT INTO status_history VALUES (?, ?, ?)", (str(job_id), status.value, stamp)
+            )
+            for stage in stages:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO timestamps VALUES (?, ?, ?)", (str(job_id), stage, stamp)
+                )
+            if results is not None:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?)", (str(job_id), *results)
+                )
+        return True
+
+    def advance(self, job_id: UUID, status: Status, stages: Iterable[str] = ()) -> bool:
+        """Move a non-terminal job to a non-terminal ``status``, stamping ``stages`` now.
+
+        :return: ``False`` if the job is unknown or already terminal (e.g. aborted).
+        :raises ValueError: if ``status`` is terminal (use :meth:`finish`, :meth:`fail`,
+            :meth:`abort`).
+        """
+        if status in TERMINAL:
+            raise ValueError(f"advance() cannot set the terminal status {status.value!r}.")
+        return self._transition(job_id, status, stages=stages)
+
+    def stamp(self, job_id: UUID, *stages: str) -> None:
+        """Record the current time for ``stages`` of the job, without changing its status."""
+        stamp = now_iso()
+        with self._lock, self._conn:
+            for stage in stages:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO timestamps VALUES (?, ?, ?)", (str(job_id), stage, stamp)
+                )
+
+    def finish(
+        self,
+        job_id: UUID,
+        measurements_json: str,
+        counts_json: str,
+        warnings: Iterable[str] | None = None,
+    ) -> bool:
+        """Make the job ``ready`` with its results (JSON texts of the wire format).
+
+        :return: ``False`` if the job was already terminal (e.g. aborted); results are dropped.
+        """
+        return self._transition(
+            job_id,
+            Status.READY,
+            stages=("job_end",),
+            results=(measurements_json, counts_json),
+            warnings=warnings,
+        )
+
+    def fail(self, job_id: UUID, message: str) -> bool:
+        """Make the job ``failed`` with ``message``; ``False`` if it was already terminal."""
+        return self._transition(job_id, Status.FAILED, message=message, stages=("job_end",))
+
+    def abort(self, job_id: UUID) -> bool:
+        """Make the job ``aborted``; ``False`` if it is unknown or already terminal."""
+        return self._transition(
+            job_id, Status.ABORTED, message="The job was aborted by the user.", stages=("job_end",)
+        )
+
+    def results(self, job_id: UUID) -> tuple[str, str] | None:
+        """``(measurements_json, counts_json)`` of a ready job, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT measurements, counts FROM results WHERE job_id = ?", (str(job_id),)
+            ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def unfinished(self) -> list[JobRecord]:
+        """Jobs not yet terminal, in submission order (to resume them after a restart)."""
+        terminal = tuple(s.value for s in TERMINAL)
+        with self._lock:
+            ids = self._conn.execute(
+                f"SELECT id FROM jobs WHERE status NOT IN ({', '.join('?' * len(terminal))})"
+                " ORDER BY seq",
+                terminal,
+            ).fetchall()
+        records = [self.get(UUID(job_id)) for (job_id,) in ids]
+        return [r for r in records if r is not None]
+
+    def requeue(self, job_id: UUID) -> bool:
+        """Put an unfinished job back to ``received`` (after a restart); ``False`` if terminal."""
+        return self._transition(job_id, Status.RECEIVED)
+
+
+def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:
+    job_id, seq, device, cal_id, status, message, warnings, request = row
+    return JobRecord(
+        id=UUID(str(job_id)),
+        seq=int(str(seq)),
+        device=str(device),
+        calibration_set_id=UUID(str(cal_id)),
+        status=Status(str(status)),
+        message=None if message is None else str(message),
+        warnings=None if warnings is None else tuple(json.loads(str(warnings))),
+        request_json=str(request),
+        timestamps=stamps,
+    )
