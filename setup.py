@@ -26,6 +26,7 @@ setup(
         "pytket>=2.0,<3",
         "iqm-client>=22.3,<23",
         "numpy>=1.25.2,<3",
+        "packaging",
         # The emulator is the embedded default, so its server stack is a core dependency.
         "fastapi>=0.110,<1",
         "uvicorn>=0.29,<1",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 
 from pytket import Circuit
-
 from pytket.extensions.iqm import IQMBackend
 from pytket.extensions.iqm.emulator import IQMEmulator
 

@@ -20,7 +20,9 @@ def test_metadata_matches_distribution() -> None:
 def test_typing_marker_and_device_data_are_installed() -> None:
     files = _installed_files()
     assert "pytket/extensions/iqm/py.typed" in files
-    device_files = {name for name in files if name.startswith("pytket/extensions/iqm/emulator/data/")}
+    device_files = {
+        name for name in files if name.startswith("pytket/extensions/iqm/emulator/data/")
+    }
     assert {
         f"pytket/extensions/iqm/emulator/data/{device}.json"
         for device in ("adonis", "apollo", "garnet", "deneb", "emerald")

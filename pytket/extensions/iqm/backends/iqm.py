@@ -172,6 +172,11 @@ class IQMBackend(Backend):
         return self._backend_info
 
     @property
+    def url(self) -> str:
+        """The device URL this backend talks to."""
+        return self._url
+
+    @property
     def device(self) -> IQMDevice:
         """The device model (qubit names, loci, gates, error figures)."""
         return self._device

@@ -70,8 +70,8 @@ def measurements_to_result(
         malformed (not one 0/1 column per key, or keys with different shot counts)
     :return: the result, with ``c_bits`` equal to ``layout.bits``
     """
-    used = {key for key in layout.keys if key is not None}
-    missing = sorted(used.difference(measurements))
+    used = [key for key in layout.keys if key is not None]  # layout order: stable messages
+    missing = [key for key in used if key not in measurements]
     if missing:
         raise IQMServerError(
             f"The server's results lack measurement key(s) {', '.join(map(repr, missing))} "

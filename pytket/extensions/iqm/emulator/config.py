@@ -69,7 +69,9 @@ class EmulatorConfig:
         for name in ("max_shots", "max_circuits", "workers", "max_active_qubits"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"EmulatorConfig.{name} must be a positive integer, got {value!r}.")
+                raise ValueError(
+                    f"EmulatorConfig.{name} must be a positive integer, got {value!r}."
+                )
         for name in ("access_token_lifetime", "refresh_token_lifetime"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

@@ -43,7 +43,7 @@ def _gate_info(implementation: str, loci: Iterable[Sequence[str]]) -> dict[str, 
 
 def _gate_loci(calibration: Calibration) -> dict[str, list[Locus]]:
     """Calibrated loci per gate, in DQA order (prx, cc_prx, cz, move, measure)."""
-    single = [(q,) for q in calibration.qubits]
+    single: list[Locus] = [(q,) for q in calibration.qubits]
     loci: dict[str, list[Locus]] = {"prx": single}
     if calibration.supports_feedback:
         loci["cc_prx"] = single

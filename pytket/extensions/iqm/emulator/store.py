@@ -192,7 +192,8 @@ class JobStore:
             )
             for stage in stages:
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO timestamps VALUES (?, ?, ?)", (str(job_id), stage, stamp)
+                    "INSERT OR REPLACE INTO timestamps VALUES (?, ?, ?)",
+                    (str(job_id), stage, stamp),
                 )
             if results is not None:
                 self._conn.execute(
@@ -217,7 +218,8 @@ class JobStore:
         with self._lock, self._conn:
             for stage in stages:
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO timestamps VALUES (?, ?, ?)", (str(job_id), stage, stamp)
+                    "INSERT OR REPLACE INTO timestamps VALUES (?, ?, ?)",
+                    (str(job_id), stage, stamp),
                 )
 
     def finish(

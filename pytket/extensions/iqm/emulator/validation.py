@@ -76,7 +76,9 @@ def _check_locus(op: Operation, cal: Calibration, where: str) -> None:
     components = set(cal.components)
     for q in op.qubits:
         if q not in components:
-            raise JobValidationError(f"{where}: {op.name} acts on {q!r}, which is not a component of the device.")
+            raise JobValidationError(
+                f"{where}: {op.name} acts on {q!r}, which is not a component of the device."
+            )
     qubits = set(cal.qubits)
     locus = ", ".join(op.qubits)
     if op.name in ("prx", "cc_prx", "measure", "reset"):
@@ -88,7 +90,9 @@ def _check_locus(op: Operation, cal: Calibration, where: str) -> None:
             f"{where}: {op.name} needs real-time feedback, which this device's calibration "
             "does not support."
         )
-    if op.name == "cz" and (len(op.qubits) != 2 or cal.cz_locus(op.qubits[0], op.qubits[1]) is None):
+    if op.name == "cz" and (
+        len(op.qubits) != 2 or cal.cz_locus(op.qubits[0], op.qubits[1]) is None
+    ):
         raise JobValidationError(f"{where}: cz is not calibrated on ({locus}).")
     if op.name == "move":
         if len(op.qubits) != 2 or (op.qubits[0], op.qubits[1]) not in cal.move_loci:
@@ -105,7 +109,9 @@ def _check_keys(circuit: CircuitSpec, name: str) -> None:
     for op in circuit.operations:
         if op.name == "measure":
             if op.key in keys:
-                raise JobValidationError(f"{name}: measurement key {op.key!r} is used more than once.")
+                raise JobValidationError(
+                    f"{name}: measurement key {op.key!r} is used more than once."
+                )
             keys.add(str(op.key))
             if op.feedback_key is not None:
                 if op.feedback_key in feedback_keys:
@@ -133,7 +139,9 @@ def _check_moves(circuit: CircuitSpec, cal: Calibration, name: str, mode: str) -
         if op.name == "move":
             qubit, resonator = op.qubits
             if resonator not in resonators:
-                raise JobValidationError(f"{name}: move ({qubit}, {resonator}) does not target a resonator.")
+                raise JobValidationError(
+                    f"{name}: move ({qubit}, {resonator}) does not target a resonator."
+                )
             occupant = holder.get(resonator)
             if occupant is None:
                 if qubit in moved:
@@ -193,7 +201,10 @@ def validate_circuits(
         _check_moves(circuit, cal, name, move_validation_mode)
         if max_duration_over_t2 > 0:
             estimate = circuit_duration(circuit, cal)
-            if estimate.min_t2 is not None and estimate.duration > max_duration_over_t2 * estimate.min_t2:
+            if (
+                estimate.min_t2 is not None
+                and estimate.duration > max_duration_over_t2 * estimate.min_t2
+            ):
                 raise JobValidationError(
                     f"{name} lasts {estimate.duration * 1e6:.3f} µs, "
                     f"{estimate.duration / estimate.min_t2:.3g} times the shortest T2 of its "

@@ -46,7 +46,9 @@ def physical_mapping(request: RunRequest, components: Collection[str]) -> dict[s
     return mapping
 
 
-def _operation(instruction: Instruction, qubits: tuple[str, ...], feedback_qubit: str | None) -> Operation:
+def _operation(
+    instruction: Instruction, qubits: tuple[str, ...], feedback_qubit: str | None
+) -> Operation:
     args = instruction.args
     name = instruction.name
     if name in ("prx", "cc_prx"):

@@ -1,0 +1,815 @@
+"""Compilation for IQM devices: predicates, rebase and the optimisation levels 0–3.
+
+Everything here works from a :class:`~pytket.backends.backendinfo.BackendInfo` alone, so a
+circuit can be compiled offline for any device whose info is known. IQM devices run ``prx``
+(pytket ``PhasedX``), ``cz``, ``measure`` and ``barrier`` (plus ``reset`` and ``cc_prx``, a
+``PhasedX`` conditioned on one bit, on devices with feedback). Physical qubit ``QBn`` is
+``Node(n-1)``.
+
+The levels (see ``docs/compilation.rst`` for measurements):
+
+* 0 – decompose boxes, rebase, place, route, rebase. Nothing is optimised.
+* 1 – light: ``SynthesiseTket``, noise-aware placement, routing, then the single-qubit
+  economy finish (below).
+* 2 – default: ``FullPeepholeOptimise``, a placement chosen among several candidates by the
+  estimated success probability of the routed circuit, a repeat-until-no-gain
+  KAK/Clifford clean-up of the routed circuit, then the finish.
+* 3 – a portfolio of level-2-like pipelines (with and without ``GreedyPauliSimp``, several
+  placements), keeping the circuit with the best estimated success probability; bounded by
+  ``timeout``.
+
+The *finish* pushes every Z rotation through ``CZ`` (which commutes with it) and through
+``PRX`` (which absorbs it as a phase shift) to the end of the circuit, where it is dropped
+before a measurement (it cannot change the counts); each run of single-qubit gates then costs
+at most one ``PRX``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from pytket.architecture import Architecture
+from pytket.backends.backendinfo import BackendInfo
+from pytket.circuit import Bit, Circuit, Command, Conditional, OpType, Qubit
+from pytket.mapping import LexiLabellingMethod, LexiRouteRoutingMethod
+from pytket.passes import (
+    AutoRebase,
+    BasePass,
+    CliffordSimp,
+    CustomPass,
+    CustomPassMap,
+    DecomposeBoxes,
+    DecomposeSwapsToCXs,
+    DelayMeasures,
+    FullMappingPass,
+    FullPeepholeOptimise,
+    GreedyPauliSimp,
+    KAKDecomposition,
+    RemoveRedundancies,
+    RepeatWithMetricPass,
+    RoutingPass,
+    SequencePass,
+    SynthesiseTket,
+)
+from pytket.placement import GraphPlacement, LinePlacement, NoiseAwarePlacement, Placement
+from pytket.predicates import (
+    CompilationUnit,
+    ConnectivityPredicate,
+    GateSetPredicate,
+    NoClassicalControlPredicate,
+    NoMidMeasurePredicate,
+    NoSymbolsPredicate,
+    Predicate,
+)
+from pytket.unit_id import Node, UnitID
+
+__all__ = [
+    "OPTIMISATION_LEVELS",
+    "default_compilation_pass",
+    "estimated_success_probability",
+    "pass_from_info",
+    "rebase_pass",
+    "required_predicates",
+]
+
+OPTIMISATION_LEVELS: tuple[int, ...] = (0, 1, 2, 3)
+"""The optimisation levels :func:`default_compilation_pass` accepts."""
+
+# Nominal figures used only to *rank* circuits when the device publishes no error data: they
+# make a CZ cost about ten PRX and a readout about twenty, which is typical of IQM devices.
+_NOMINAL_PRX_ERROR = 1e-3
+_NOMINAL_CZ_ERROR = 1e-2
+_NOMINAL_READOUT_ERROR = 2e-2
+
+# Angles (half-turns) closer than this to a multiple of the period are treated as exact.
+_ANGLE_TOLERANCE = 1e-9
+
+
+def rebase_pass() -> BasePass:
+    """Rebase any circuit to IQM's native gates ``PhasedX`` (``prx``) and ``CZ``.
+
+    :return: a pass converting every gate to ``PhasedX`` and ``CZ`` (measurements, resets,
+        barriers and classical operations are left as they are).
+    """
+    return AutoRebase({OpType.CZ, OpType.PhasedX})
+
+
+def _native_gate_set(backend_info: BackendInfo) -> set[OpType]:
+    gates = {OpType.PhasedX, OpType.CZ, OpType.Measure, OpType.Barrier}
+    if backend_info.supports_reset:
+        gates.add(OpType.Reset)
+    return gates
+
+
+def _device_architecture(backend_info: BackendInfo) -> Architecture:
+    architecture = backend_info.architecture
+    if not isinstance(architecture, Architecture):
+        raise ValueError(
+            "backend_info.architecture must be a pytket Architecture of the device's CZ "
+            f"couplings, not {architecture!r}"
+        )
+    return architecture
+
+
+def required_predicates(backend_info: BackendInfo) -> list[Predicate]:
+    """The conditions a circuit must meet to run on the device described by ``backend_info``.
+
+    Native gates (``PhasedX``, ``CZ``, ``Measure``, ``Barrier``; ``Reset`` if the device supports
+    reset; a conditional ``PhasedX`` only if it supports fast feedforward), couplings of the
+    device's architecture, no symbols, and no mid-circuit measurement or classical control
+    unless the device supports them.
+
+    :param backend_info: the device's description.
+    :return: the predicates, in a fixed order.
+    """
+    predicates: list[Predicate] = [
+        # GateSetPredicate checks the operation inside a Conditional, so a conditional PhasedX
+        # passes it; whether conditions are allowed at all is NoClassicalControlPredicate's job.
+        GateSetPredicate(_native_gate_set(backend_info)),
+        ConnectivityPredicate(_device_architecture(backend_info)),
+        NoSymbolsPredicate(),
+    ]
+    if not backend_info.supports_midcircuit_measurement:
+        predicates.append(NoMidMeasurePredicate())
+    if not backend_info.supports_fast_feedforward:
+        predicates.append(NoClassicalControlPredicate())
+    return predicates
+
+
+# ---------------------------------------------------------------------------------------------
+# Error figures
+
+
+@dataclass(frozen=True)
+class _NoiseFigures:
+    """Per-component error probabilities of a device, with fallbacks for missing entries."""
+
+    prx: Mapping[Node, float]
+    cz: Mapping[tuple[Node, Node], float]
+    """Both orientations of every coupler."""
+    readout: Mapping[Node, float]
+    default_prx: float
+    default_cz: float
+    default_readout: float
+    has_data: bool
+    """Whether any figure came from the device (rather than nominal values)."""
+
+    def prx_error(self, qubit: Qubit) -> float:
+        return self.prx.get(_as_node(qubit), self.default_prx)
+
+    def cz_error(self, a: Qubit, b: Qubit) -> float:
+        return self.cz.get((_as_node(a), _as_node(b)), self.default_cz)
+
+    def readout_error(self, qubit: Qubit) -> float:
+        return self.readout.get(_as_node(qubit), self.default_readout)
+
+
+def _as_node(qubit: Qubit) -> Node:
+    return Node(qubit.reg_name, qubit.index)
+
+
+def _median_or(values: Iterable[float], fallback: float) -> float:
+    found = list(values)
+    return statistics.median(found) if found else fallback
+
+
+def _noise_figures(backend_info: BackendInfo) -> _NoiseFigures:
+    prx: dict[Node, float] = {}
+    for node, errors in (backend_info.all_node_gate_errors or {}).items():
+        if OpType.PhasedX in errors:
+            prx[_as_node(node)] = float(errors[OpType.PhasedX])
+    if not prx:
+        prx = {
+            _as_node(node): float(error)
+            for node, error in (backend_info.averaged_node_gate_errors or {}).items()
+        }
+    cz: dict[tuple[Node, Node], float] = {}
+    for (a, b), errors in (backend_info.all_edge_gate_errors or {}).items():
+        if OpType.CZ in errors:
+            cz[(_as_node(a), _as_node(b))] = float(errors[OpType.CZ])
+    if not cz:
+        cz = {
+            (_as_node(a), _as_node(b)): float(error)
+            for (a, b), error in (backend_info.averaged_edge_gate_errors or {}).items()
+        }
+    # CZ is symmetric: fill in the orientation the info may have left out.
+    for (a, b), error in list(cz.items()):
+        cz.setdefault((b, a), error)
+    readout: dict[Node, float] = {}
+    for node, matrix in (backend_info.all_readout_errors or {}).items():
+        # [[1 - p(1|0), p(1|0)], [p(0|1), 1 - p(0|1)]]: the mean flip probability.
+        readout[_as_node(node)] = (float(matrix[0][1]) + float(matrix[1][0])) / 2
+    if not readout:
+        readout = {
+            _as_node(node): float(error)
+            for node, error in (backend_info.averaged_readout_errors or {}).items()
+        }
+    return _NoiseFigures(
+        prx=prx,
+        cz=cz,
+        readout=readout,
+        default_prx=_median_or(prx.values(), _NOMINAL_PRX_ERROR),
+        default_cz=_median_or(cz.values(), _NOMINAL_CZ_ERROR),
+        default_readout=_median_or(readout.values(), _NOMINAL_READOUT_ERROR),
+        has_data=bool(prx or cz or readout),
+    )
+
+
+def _log_success(circuit: Circuit, noise: _NoiseFigures) -> float:
+    """Natural log of the estimated success probability (see
+    :func:`estimated_success_probability`)."""
+    total = 0.0
+    for command in circuit.get_commands():
+        op = command.op
+        optype = op.type
+        if optype == OpType.Conditional:
+            assert isinstance(op, Conditional)
+            optype = op.op.type
+        qubits = command.qubits
+        if optype == OpType.Measure:
+            total += math.log1p(-noise.readout_error(qubits[0]))
+        elif optype in (OpType.Barrier, OpType.Reset, OpType.Phase) or not qubits:
+            continue
+        elif optype == OpType.SWAP:
+            total += 3 * math.log1p(-noise.cz_error(qubits[0], qubits[1]))
+        elif optype == OpType.BRIDGE:
+            # A CX across a middle qubit: two CX on each of its two couplers.
+            total += 2 * math.log1p(-noise.cz_error(qubits[0], qubits[1]))
+            total += 2 * math.log1p(-noise.cz_error(qubits[1], qubits[2]))
+        elif len(qubits) == 1:
+            total += math.log1p(-noise.prx_error(qubits[0]))
+        elif len(qubits) == 2:
+            total += math.log1p(-noise.cz_error(qubits[0], qubits[1]))
+        else:
+            # Not native: count a multi-qubit gate as a CZ per qubit pair it could need.
+            total += (len(qubits) - 1) * 2 * math.log1p(-noise.default_cz)
+    return total
+
+
+def estimated_success_probability(circuit: Circuit, backend_info: BackendInfo) -> float:
+    """Estimate the probability that no error occurs when ``circuit`` runs on the device.
+
+    The estimate is ∏(1 − e) over every ``PhasedX`` (``prx``), ``CZ`` and measurement, using the
+    device's per-qubit and per-coupler figures from ``backend_info`` (falling back to the
+    averaged figures, then to the median of known figures for components without one, then to
+    nominal IQM-like figures when the device publishes none). A conditional gate counts as its
+    inner gate; barriers, resets and global phases are free. For circuits not yet compiled,
+    other single-qubit gates count as a ``PhasedX``, other two-qubit gates as a ``CZ`` and a
+    ``SWAP`` as three ``CZ``.
+
+    :param circuit: a circuit, usually compiled for the device (qubits are ``Node`` s).
+    :param backend_info: the device's description.
+    :return: the estimate, between 0 and 1.
+    """
+    return math.exp(_log_success(circuit, _noise_figures(backend_info)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Single-qubit economy: push Z rotations to the end and give every single-qubit run one PRX
+
+_Matrix = npt.NDArray[np.complex128]
+_IDENTITY: _Matrix = np.eye(2, dtype=np.complex128)
+
+
+def _rz(angle: float) -> _Matrix:
+    half = math.pi * angle / 2
+    return np.array([[np.exp(-1j * half), 0], [0, np.exp(1j * half)]], dtype=np.complex128)
+
+
+def _rx(angle: float) -> _Matrix:
+    half = math.pi * angle / 2
+    return np.array(
+        [[math.cos(half), -1j * math.sin(half)], [-1j * math.sin(half), math.cos(half)]],
+        dtype=np.complex128,
+    )
+
+
+def _phased_x(angle: float, phase: float) -> _Matrix:
+    return _rz(phase) @ _rx(angle) @ _rz(-phase)
+
+
+def _zxz_angles(unitary: _Matrix) -> tuple[float, float, float]:
+    """Angles (α, β, γ) in half-turns with ``unitary`` ∝ Rz(α)·Rx(β)·Rz(γ) and β ∈ [0, 1]."""
+    special = unitary / np.sqrt(np.linalg.det(unitary))
+    cos_part = abs(special[0, 0])
+    sin_part = abs(special[1, 0])
+    beta = 2 * math.atan2(sin_part, cos_part) / math.pi
+    # Rz(α)Rx(β)Rz(γ) = [[c·e^{-iπ(α+γ)/2}, -i·s·e^{-iπ(α-γ)/2}], [-i·s·e^{iπ(α-γ)/2}, …]].
+    plus = -2 * float(np.angle(special[0, 0])) / math.pi if cos_part > 1e-12 else 0.0
+    minus = 2 * float(np.angle(special[1, 0])) / math.pi + 1 if sin_part > 1e-12 else 0.0
+    return (plus + minus) / 2, beta, (plus - minus) / 2
+
+
+def _is_multiple(angle: float, period: float) -> bool:
+    remainder = math.remainder(angle, period)
+    return abs(remainder) < _ANGLE_TOLERANCE
+
+
+def _phase_between(target: _Matrix, realised: _Matrix) -> float:
+    """The global phase φ (half-turns) with target = e^{iπφ}·realised."""
+    return float(np.angle(np.trace(realised.conj().T @ target))) / math.pi
+
+
+@dataclass
+class _QubitFrame:
+    """What the finish still owes one qubit: a pending single-qubit run, then a Z rotation.
+
+    The qubit's operator so far is ``pending_run · Rz(z)`` applied after everything emitted.
+    """
+
+    run: _Matrix
+    z: float = 0.0
+
+    def owed(self) -> _Matrix:
+        return self.run @ _rz(self.z)
+
+
+class _ZPusher:
+    """Rewrite a circuit of single-qubit gates and CZ into PhasedX and CZ, Z rotations deferred."""
+
+    def __init__(self, circuit: Circuit) -> None:
+        self.source = circuit
+        self.out = Circuit()
+        for qubit in circuit.qubits:
+            self.out.add_qubit(qubit)
+        for bit in circuit.bits:
+            self.out.add_bit(bit)
+        self.out.add_phase(circuit.phase)
+        self.frames: dict[Qubit, _QubitFrame] = {
+            qubit: _QubitFrame(_IDENTITY.copy()) for qubit in circuit.qubits
+        }
+        self.measured: set[Qubit] = set()
+        """Qubits whose last operation so far (barriers aside) is a measurement."""
+
+    # -- emitting ----------------------------------------------------------------------------
+
+    def _emit_phased_x(
+        self, qubit: Qubit, angle: float, phase: float, condition: tuple[list[Bit], int] | None
+    ) -> None:
+        if _is_multiple(angle, 4):
+            return
+        params = [_normalise(angle, 4), _normalise(phase, 2)]
+        if condition is None:
+            self.out.add_gate(OpType.PhasedX, params, [qubit])
+        else:
+            self.out.add_gate(
+                OpType.PhasedX,
+                params,
+                [qubit],
+                condition_bits=condition[0],
+                condition_value=condition[1],
+            )
+
+    def _emit_run_keep_z(self, qubit: Qubit) -> None:
+        """Emit the pending run as at most one PhasedX; its Z part stays pending."""
+        frame = self.frames[qubit]
+        owed = frame.owed()
+        alpha, beta, gamma = _zxz_angles(owed)
+        # owed ∝ Rz(α+γ) · PhasedX(β, −γ)
+        realised = _rz(alpha + gamma) @ _phased_x(beta, -gamma)
+        self.out.add_phase(_phase_between(owed, realised))
+        self._emit_phased_x(qubit, beta, -gamma, None)
+        frame.run = _IDENTITY.copy()
+        frame.z = math.remainder(alpha + gamma, 4)
+
+    def _emit_exactly(
+        self, qubit: Qubit, unitary: _Matrix, condition: tuple[list[Bit], int] | None = None
+    ) -> None:
+        """Emit ``unitary`` in full, as at most two PhasedX."""
+        alpha, beta, gamma = _zxz_angles(unitary)
+        if _is_multiple(alpha + gamma, 2):
+            # Rz(α+γ) is ±identity: one PhasedX suffices.
+            first: tuple[float, float] | None = None
+            second = (beta, -gamma)
+        else:
+            # Rz(α)Rx(β)Rz(γ) ∝ PhasedX(1, (α−γ)/2) · PhasedX(β−1, −γ)
+            first = (beta - 1, -gamma)
+            second = (1.0, (alpha - gamma) / 2)
+        realised = _phased_x(*second) @ (_phased_x(*first) if first else _IDENTITY)
+        if condition is None:
+            self.out.add_phase(_phase_between(unitary, realised))
+        # A phase under a condition is a global phase of one branch: unobservable.
+        if first is not None:
+            self._emit_phased_x(qubit, *first, condition)
+        self._emit_phased_x(qubit, *second, condition)
+
+    def _settle(self, qubit: Qubit) -> None:
+        """Emit everything owed on ``qubit``, Z rotation included."""
+        frame = self.frames[qubit]
+        self._emit_exactly(qubit, frame.owed())
+        frame.run = _IDENTITY.copy()
+        frame.z = 0.0
+
+    # -- walking -----------------------------------------------------------------------------
+
+    def run(self) -> Circuit:
+        for command in self.source.get_commands():
+            self._visit(command)
+        for qubit in self.source.qubits:
+            # A qubit that ends in a measurement owes nothing that could be observed.
+            if qubit not in self.measured:
+                self._settle(qubit)
+        permutation = self.source.implicit_qubit_permutation()
+        if any(source != target for source, target in permutation.items()):
+            _append_wire_permutation(self.out, permutation)
+        return self.out
+
+    def _visit(self, command: Command) -> None:
+        op = command.op
+        optype = op.type
+        qubits = command.qubits
+        if optype == OpType.Conditional:
+            self._visit_conditional(command)
+            return
+        if optype == OpType.Phase:
+            self.out.add_phase(float(op.params[0]))
+            return
+        if len(qubits) == 1 and optype not in (OpType.Measure, OpType.Reset, OpType.Barrier):
+            if not op.is_gate() or op.free_symbols():
+                self._settle(qubits[0])
+                self._pass_through(command)
+                return
+            frame = self.frames[qubits[0]]
+            frame.run = np.asarray(op.get_unitary(), dtype=np.complex128) @ frame.run
+            self.measured.discard(qubits[0])
+            return
+        if optype == OpType.Measure:
+            qubit = qubits[0]
+            self._emit_run_keep_z(qubit)
+            # A Z rotation right before a measurement cannot change what is measured, and after
+            # it the qubit is in a basis state, where a Z rotation is only a phase.
+            self.frames[qubit].z = 0.0
+            self.out.Measure(qubit, command.bits[0])
+            self.measured.add(qubit)
+            return
+        if optype == OpType.Reset:
+            # Anything applied to a qubit alone just before a reset is erased by it.
+            frame = self.frames[qubits[0]]
+            frame.run = _IDENTITY.copy()
+            frame.z = 0.0
+            self.out.Reset(qubits[0])
+            self.measured.discard(qubits[0])
+            return
+        if optype == OpType.Barrier:
+            # Z rotations are frame changes: they may cross a barrier, single-qubit pulses may not.
+            for qubit in qubits:
+                self._emit_run_keep_z(qubit)
+            self.out.add_barrier(list(command.args))
+            return
+        if optype == OpType.CZ:
+            for qubit in qubits:
+                self._emit_run_keep_z(qubit)
+                self.measured.discard(qubit)
+            self._pass_through(command)
+            return
+        for qubit in qubits:
+            self._settle(qubit)
+            self.measured.discard(qubit)
+        self._pass_through(command)
+
+    def _visit_conditional(self, command: Command) -> None:
+        op = command.op
+        assert isinstance(op, Conditional)
+        inner = op.op
+        condition_bits = command.args[: op.width]
+        condition = ([Bit(b.reg_name, b.index) for b in condition_bits], op.value)
+        targets = [Qubit(q.reg_name, q.index) for q in command.args[op.width :] if _is_qubit(q)]
+        if inner.type == OpType.Phase or (not targets and inner.is_gate()):
+            # A phase applied in one branch only is a global phase of that branch.
+            return
+        if len(targets) == 1 and inner.is_gate() and not inner.free_symbols():
+            qubit = targets[0]
+            self._emit_run_keep_z(qubit)
+            z = self.frames[qubit].z
+            # U·Rz(z) = Rz(z)·(Rz(−z)·U·Rz(z)): the pending Z stays unconditional.
+            conjugated = _rz(-z) @ np.asarray(inner.get_unitary(), dtype=np.complex128) @ _rz(z)
+            self._emit_exactly(qubit, conjugated, condition)
+            self.measured.discard(qubit)
+            return
+        if inner.type == OpType.CZ:
+            for qubit in targets:
+                self._emit_run_keep_z(qubit)
+                self.measured.discard(qubit)
+            self._pass_through(command)
+            return
+        for qubit in targets:
+            self._settle(qubit)
+            self.measured.discard(qubit)
+        self._pass_through(command)
+
+    def _pass_through(self, command: Command) -> None:
+        if command.opgroup is not None:
+            self.out.add_gate(command.op, list(command.args), opgroup=command.opgroup)
+        else:
+            self.out.add_gate(command.op, list(command.args))
+
+
+def _is_qubit(unit: UnitID) -> bool:
+    return bool(unit.type.name == "qubit")
+
+
+def _normalise(angle: float, period: float) -> float:
+    """``angle`` mod ``period`` in [0, period), with values next to the ends snapped to 0."""
+    value = math.fmod(angle, period)
+    if value < 0:
+        value += period
+    if abs(value) < _ANGLE_TOLERANCE or abs(value - period) < _ANGLE_TOLERANCE:
+        return 0.0
+    return value
+
+
+def _append_wire_permutation(circuit: Circuit, permutation: Mapping[Qubit, Qubit]) -> None:
+    """Give ``circuit`` the implicit output permutation ``permutation`` (input → output wire).
+
+    pytket has no setter for it, so realise it as SWAP gates and turn those into wire swaps.
+    """
+    # Current position of each logical wire; apply transpositions until every wire is placed.
+    where = {qubit: qubit for qubit in permutation}
+    holder = {qubit: qubit for qubit in permutation}
+    for source, target in permutation.items():
+        current = where[source]
+        if current == target:
+            continue
+        other = holder[target]
+        circuit.SWAP(current, target)
+        where[source], where[other] = target, current
+        holder[target], holder[current] = source, other
+    circuit.replace_SWAPs()
+
+
+def _finish_circuit(circuit: Circuit) -> Circuit:
+    if circuit.free_symbols():
+        # Symbolic angles cannot be merged numerically; a plain rebase keeps the circuit valid.
+        result = circuit.copy()
+        rebase_pass().apply(result)
+        return result
+    return _ZPusher(circuit).run()
+
+
+def _finish_pass() -> BasePass:
+    """Single-qubit economy on a routed circuit of CZ (or CX) and single-qubit gates."""
+    return SequencePass(
+        [
+            AutoRebase({OpType.CZ, OpType.TK1}),
+            # Drops diagonal gates (CZ included) right before measurements and cancels pairs.
+            RemoveRedundancies(),
+            CustomPass(_finish_circuit, label="IQMPushZToEnd"),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Placement and routing
+
+
+def _primary_placement(
+    architecture: Architecture, noise: _NoiseFigures, effort: float
+) -> Placement:
+    matches = max(1, int(1000 * effort))
+    timeout_ms = max(10, int(1000 * effort))
+    if noise.has_data:
+        node_errors = dict(noise.prx)
+        link_errors = dict(noise.cz)
+        return NoiseAwarePlacement(
+            architecture,
+            node_errors=node_errors,
+            link_errors=link_errors,
+            readout_errors=dict(noise.readout),
+            maximum_matches=matches,
+            timeout=timeout_ms,
+        )
+    return GraphPlacement(architecture, maximum_matches=matches, timeout=timeout_ms)
+
+
+def _mapping_pass(placement: Placement, architecture: Architecture) -> BasePass:
+    return FullMappingPass(
+        architecture, placement, [LexiLabellingMethod(), LexiRouteRoutingMethod()]
+    )
+
+
+_MapPair = tuple[dict[UnitID, UnitID], dict[UnitID, UnitID]]
+
+
+def _run_unit(circuit: Circuit, compilation: BasePass) -> tuple[Circuit, _MapPair]:
+    unit = CompilationUnit(circuit.copy())
+    compilation.apply(unit)
+    return unit.circuit, (dict(unit.initial_map), dict(unit.final_map))
+
+
+def _best_mapping_pass(
+    architecture: Architecture,
+    noise: _NoiseFigures,
+    placements: Callable[[Circuit], list[Placement]],
+) -> BasePass:
+    """Place and route with each candidate placement; keep the routed circuit most likely to
+    succeed (routing SWAPs counted as three CZ each)."""
+    n_nodes = len(architecture.nodes)
+
+    def transform(circuit: Circuit) -> tuple[Circuit, _MapPair]:
+        if circuit.n_qubits > n_nodes:
+            # Let pytket's own pass raise its usual error for oversized circuits.
+            return _run_unit(circuit, RoutingPass(architecture))
+        best: tuple[float, Circuit, _MapPair] | None = None
+        for placement in placements(circuit):
+            try:
+                routed, maps = _run_unit(circuit, _mapping_pass(placement, architecture))
+            except RuntimeError:
+                continue
+            score = _log_success(routed, noise)
+            if best is None or score > best[0]:
+                best = (score, routed, maps)
+        if best is None:
+            return _run_unit(circuit, _mapping_pass(GraphPlacement(architecture), architecture))
+        return best[1], best[2]
+
+    return CustomPassMap(transform, label="IQMBestPlacement")
+
+
+def _candidate_placements(
+    architecture: Architecture, noise: _NoiseFigures, effort: float
+) -> Callable[[Circuit], list[Placement]]:
+    n_nodes = len(architecture.nodes)
+
+    def candidates(circuit: Circuit) -> list[Placement]:
+        found: list[Placement] = [_primary_placement(architecture, noise, effort)]
+        if noise.has_data:
+            found.append(GraphPlacement(architecture, timeout=max(10, int(200 * effort))))
+        # A line placement finds long paths, which wide circuits (GHZ-like chains) need.
+        if circuit.n_qubits >= n_nodes // 2:
+            found.append(LinePlacement(architecture))
+        return found
+
+    return candidates
+
+
+# ---------------------------------------------------------------------------------------------
+# Levels
+
+
+def _cx_count(circuit: Circuit) -> int:
+    return int(circuit.n_gates_of_type(OpType.CX) + circuit.n_gates_of_type(OpType.CZ))
+
+
+def _routed_cleanup(architecture: Architecture) -> list[BasePass]:
+    """Resynthesise the routed circuit in place (no wire swaps, so connectivity is kept)."""
+    return [
+        # SWAPs left undecomposed would count as one gate and hide their real cost.
+        DecomposeSwapsToCXs(architecture),
+        RepeatWithMetricPass(
+            SequencePass(
+                [
+                    KAKDecomposition(allow_swaps=False),
+                    CliffordSimp(allow_swaps=False),
+                    SynthesiseTket(),
+                ]
+            ),
+            _cx_count,
+        ),
+    ]
+
+
+def _level_passes(
+    backend_info: BackendInfo, optimisation_level: int, effort: float = 0.2
+) -> list[BasePass]:
+    architecture = _device_architecture(backend_info)
+    noise = _noise_figures(backend_info)
+    if optimisation_level == 0:
+        return [
+            DecomposeBoxes(),
+            rebase_pass(),
+            _mapping_pass(_primary_placement(architecture, noise, effort), architecture),
+            DelayMeasures(),
+            rebase_pass(),
+        ]
+    if optimisation_level == 1:
+        return [
+            DecomposeBoxes(),
+            SynthesiseTket(),
+            _mapping_pass(_primary_placement(architecture, noise, effort), architecture),
+            DelayMeasures(),
+            DecomposeSwapsToCXs(architecture),
+            SynthesiseTket(),
+            _finish_pass(),
+        ]
+    return [
+        DecomposeBoxes(),
+        FullPeepholeOptimise(),
+        _best_mapping_pass(architecture, noise, _candidate_placements(architecture, noise, effort)),
+        DelayMeasures(),
+        *_routed_cleanup(architecture),
+        _finish_pass(),
+    ]
+
+
+def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
+    """Level 3: run several pipelines and keep the result most likely to succeed."""
+    architecture = _device_architecture(backend_info)
+    noise = _noise_figures(backend_info)
+    finish = [DelayMeasures(), *_routed_cleanup(architecture), _finish_pass()]
+    mapping = _best_mapping_pass(
+        architecture, noise, _candidate_placements(architecture, noise, 1.0)
+    )
+
+    def pipelines(circuit: Circuit) -> list[BasePass]:
+        found: list[BasePass] = [
+            SequencePass([DecomposeBoxes(), FullPeepholeOptimise(), mapping, *finish])
+        ]
+        if not _has_classical_control(circuit) and not circuit.n_gates_of_type(OpType.Barrier):
+            found.append(
+                SequencePass(
+                    [
+                        DecomposeBoxes(),
+                        AutoRebase({OpType.CX, OpType.TK1}),
+                        GreedyPauliSimp(thread_timeout=max(1, int(timeout * 1000 / 4)), trials=5),
+                        FullPeepholeOptimise(),
+                        mapping,
+                        *finish,
+                    ],
+                    # GreedyPauliSimp states a gate set the rebase meets but cannot prove.
+                    strict=False,
+                )
+            )
+        found.append(
+            SequencePass(
+                [DecomposeBoxes(), FullPeepholeOptimise(allow_swaps=False), mapping, *finish]
+            )
+        )
+        return found
+
+    def transform(circuit: Circuit) -> tuple[Circuit, _MapPair]:
+        deadline = time.monotonic() + timeout
+        best: tuple[float, Circuit, _MapPair] | None = None
+        for pipeline in pipelines(circuit):
+            if best is not None and time.monotonic() > deadline:
+                break
+            try:
+                compiled, maps = _run_unit(circuit, pipeline)
+            except RuntimeError:
+                # An alternative failed (e.g. a synthesis that rejects some operation); the
+                # level-2 pipeline below decides whether the circuit can be compiled at all.
+                continue
+            score = _log_success(compiled, noise)
+            if best is None or score > best[0]:
+                best = (score, compiled, maps)
+        if best is None:
+            return _run_unit(circuit, SequencePass(_level_passes(backend_info, 2)))
+        return best[1], best[2]
+
+    return CustomPassMap(transform, label="IQMPortfolio")
+
+
+def _has_classical_control(circuit: Circuit) -> bool:
+    return any(
+        command.op.type == OpType.Conditional or not command.qubits
+        for command in circuit.get_commands()
+    ) or _has_mid_measure(circuit)
+
+
+def _has_mid_measure(circuit: Circuit) -> bool:
+    measured: set[Qubit] = set()
+    for command in circuit.get_commands():
+        if command.op.type == OpType.Measure:
+            measured.add(command.qubits[0])
+        elif any(qubit in measured for qubit in command.qubits) and command.op.type != (
+            OpType.Barrier
+        ):
+            return True
+    return False
+
+
+def default_compilation_pass(
+    backend_info: BackendInfo, optimisation_level: int = 2, *, timeout: float = 300
+) -> BasePass:
+    """The pass that compiles any circuit for the device described by ``backend_info``.
+
+    The result satisfies :func:`required_predicates` (for inputs the device can run at all:
+    no more qubits than the device, no mid-circuit measurement or classical control unless it
+    supports them) and keeps the user's register names and barriers.
+
+    :param backend_info: the device's description (architecture, gate set, error figures).
+    :param optimisation_level: 0 (place and route only), 1 (light), 2 (default: strong within
+        a fraction of a second for typical circuits) or 3 (portfolio, slowest).
+    :param timeout: at level 3, a bound in seconds on the time spent trying alternative
+        pipelines for one circuit (at least one pipeline always completes).
+    :return: the compilation pass.
+    :raises ValueError: if ``optimisation_level`` is not 0, 1, 2 or 3, or ``timeout`` is not
+        positive, or ``backend_info`` has no (non fully connected) architecture.
+    """
+    if optimisation_level not in OPTIMISATION_LEVELS:
+        raise ValueError(f"optimisation_level must be 0, 1, 2 or 3, not {optimisation_level}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout}")
+    _device_architecture(backend_info)
+    if optimisation_level == 3:
+        return _portfolio_pass(backend_info, timeout)
+    return SequencePass(_level_passes(backend_info, optimisation_level))
+
+
+pass_from_info = default_compilation_pass
+"""Alias used by ``IQMBackend.pass_from_info``: compile offline from a ``BackendInfo``."""

@@ -1,0 +1,168 @@
+"""The emulator's FastAPI application: :func:`create_app`.
+
+Every device is served under ``/{device}`` and ``/{device}:timeslot`` with the REST API that
+iqm-client 22.x speaks (see ``docs/emulator.rst``); ``/``, ``/health``, ``/about`` and
+``/openapi.json`` sit at the root, and in users mode the emulated auth server under
+``/realms/cortex``. Every error answer is JSON ``{"message": ...}`` (the auth server answers in
+Keycloak's ``{"error", "error_description"}`` shape instead).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pytket.extensions.iqm._metadata import __version__
+from pytket.extensions.iqm.emulator.auth import BearerAuth, TokenIssuer
+from pytket.extensions.iqm.emulator.config import EmulatorConfig
+from pytket.extensions.iqm.emulator.models import RunRequest, Status
+from pytket.extensions.iqm.emulator.routers import architecture, auth, info, jobs
+from pytket.extensions.iqm.emulator.state import EmulatorState, PayloadCache, load_devices
+from pytket.extensions.iqm.emulator.store import JobStore
+from pytket.extensions.iqm.emulator.worker import JobRunner, WorkerPool
+
+logger = logging.getLogger(__name__)
+
+
+def _error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"message": message}, status_code=status, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"{request.url.path} not found on this emulator; see / for the served devices."
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return _error_response(exc.status_code, detail, dict(exc.headers or {}) or None)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for item in exc.errors():
+        location = ".".join(str(x) for x in item.get("loc", ())) or "request"
+        parts.append(f"{location}: {item.get('msg', 'invalid')}")
+    return _error_response(422, "Invalid request: " + "; ".join(parts))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("Unexpected error serving %s %s", request.method, request.url.path)
+    return _error_response(500, f"Internal emulator error ({type(exc).__name__}).")
+
+
+def _openapi_with_run_request(app: FastAPI) -> dict[str, Any]:
+    """OpenAPI schema with iqm-client's ``RunRequest`` as the body of ``POST jobs``."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        request_schema = RunRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(request_schema.pop("$defs", {}))
+        components["RunRequest"] = request_schema
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def build_state(config: EmulatorConfig) -> EmulatorState:
+    """Devices, store, workers and auth for ``config`` (workers not started yet).
+
+    :raises UnknownDeviceError: if a device name is not in the catalogue.
+    :raises InvalidDeviceFileError: if a device file is invalid.
+    :raises ValueError: if two served devices share a name.
+    """
+    devices = load_devices(config)
+    store = JobStore(config.db)
+    stop = threading.Event()
+    cache = PayloadCache()
+    runner = JobRunner(store, devices, config, stop, implementations=cache.implementations)
+    issuer = None
+    if config.auth_users is not None:
+        issuer = TokenIssuer(
+            config.auth_users,
+            access_lifetime=config.access_token_lifetime,
+            refresh_lifetime=config.refresh_token_lifetime,
+        )
+    return EmulatorState(
+        config=config,
+        devices=devices,
+        store=store,
+        pool=WorkerPool(runner, store, config.workers, stop),
+        auth=BearerAuth(config.token, issuer),
+        issuer=issuer,
+        payloads=cache,
+        stop=stop,
+    )
+
+
+def resume_unfinished(state: EmulatorState) -> int:
+    """Queue again the jobs a previous run left unfinished; returns how many.
+
+    They restart from ``received`` and, having kept their sequence numbers, produce the
+    results they would have produced (with a seed).
+    """
+    unfinished = state.store.unfinished()
+    for job in unfinished:
+        if job.status != Status.RECEIVED:
+            state.store.requeue(job.id)
+        state.pool.submit(job.id)
+    return len(unfinished)
+
+
+def create_app(config: EmulatorConfig | None = None) -> FastAPI:
+    """The emulator application for ``config`` (default: Garnet, open, noisy, in memory).
+
+    Workers start and unfinished jobs of a ``db`` file resume when the application starts
+    (ASGI lifespan); they stop and the store closes when it shuts down.
+
+    :raises UnknownDeviceError: if a device name is not in the catalogue.
+    :raises InvalidDeviceFileError: if a device file is invalid.
+    :raises ValueError: if two served devices share a name.
+    """
+    config = config or EmulatorConfig()
+    state = build_state(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.pool.start()
+        resumed = resume_unfinished(state)
+        if resumed:
+            logger.info("Resumed %d unfinished job(s) from %s", resumed, config.db)
+        try:
+            yield
+        finally:
+            state.pool.stop()
+            state.store.close()
+
+    app = FastAPI(
+        title="pytket-iqm IQM server emulator",
+        version=__version__,
+        description=(
+            "A local emulator of an IQM quantum computer server, speaking the REST API of "
+            "iqm-client 22.x. Give iqm-client the URL <root>/<device>."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.emulator = state
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(info.router)
+    app.include_router(auth.router)
+    app.include_router(architecture.router)
+    app.include_router(jobs.router)
+    app.openapi = lambda: _openapi_with_run_request(app)  # type: ignore[method-assign]
+    return app

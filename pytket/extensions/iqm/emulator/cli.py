@@ -1,0 +1,283 @@
+"""``pytket-iqm-emulator``: run the IQM server emulator, or list its device catalogue.
+
+Examples::
+
+    pytket-iqm-emulator --device garnet --port 8000
+    pytket-iqm-emulator --device all --seed 1 --db jobs.sqlite
+    pytket-iqm-emulator --token s3cret        # clients pass token="s3cret"
+    pytket-iqm-emulator devices
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import socket
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from pytket.extensions.iqm._metadata import __version__
+from pytket.extensions.iqm.emulator.config import DEFAULT_MAX_DURATION_OVER_T2, EmulatorConfig
+from pytket.extensions.iqm.emulator.devices import Device, catalogue
+
+PROG = "pytket-iqm-emulator"
+
+
+class CommandLineError(ValueError):
+    """A command-line option cannot be used as given; the message says what to change."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the serve command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Run a local IQM server emulator speaking iqm-client 22.x's REST API. "
+            f"'{PROG} devices' lists the device catalogue."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--device",
+        action="append",
+        metavar="NAME",
+        help="device to serve (repeatable), or 'all'; default: garnet",
+    )
+    parser.add_argument(
+        "--device-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="also serve the device described in this JSON file (repeatable)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one")
+    auth = parser.add_mutually_exclusive_group()
+    auth.add_argument("--token", help="require this bearer token on the job API")
+    auth.add_argument(
+        "--auth-users",
+        type=Path,
+        metavar="FILE",
+        help="JSON file {username: password}; enables the emulated auth server",
+    )
+    parser.add_argument(
+        "--noise",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="simulate the calibration's noise (default: on)",
+    )
+    parser.add_argument("--seed", type=int, help="seed making job results reproducible")
+    parser.add_argument("--db", type=Path, help="SQLite file keeping jobs across restarts")
+    parser.add_argument("--max-shots", type=int, default=100_000, help="largest shots per job")
+    parser.add_argument(
+        "--max-circuits", type=int, default=1000, help="largest number of circuits per job"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="job-executing threads (default 1)")
+    parser.add_argument(
+        "--stage-delay",
+        type=float,
+        default=0.002,
+        metavar="SECONDS",
+        help="time a job rests in each queue stage (default 0.002)",
+    )
+    parser.add_argument(
+        "--max-duration-over-t2",
+        type=float,
+        default=DEFAULT_MAX_DURATION_OVER_T2,
+        metavar="RATIO",
+        help=(
+            "fail circuits longer than RATIO x the shortest T2 of their qubits when the request "
+            f"does not say (default {DEFAULT_MAX_DURATION_OVER_T2:g}; 0 disables)"
+        ),
+    )
+    return parser
+
+
+def _read_users(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandLineError(f"Cannot read --auth-users file {path}: {error.strerror}.") from None
+    except json.JSONDecodeError as error:
+        raise CommandLineError(f"--auth-users file {path} is not valid JSON: {error}.") from None
+    if (
+        not isinstance(data, dict)
+        or not data
+        or not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in data.items())
+    ):
+        raise CommandLineError(
+            f"--auth-users file {path} must be a JSON object of non-empty usernames to "
+            'non-empty passwords, e.g. {"alice": "secret"}.'
+        )
+    return data
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """The emulator configuration the parsed options ask for.
+
+    :raises CommandLineError: if the auth-users file is unreadable or malformed.
+    :raises ValueError: if an option value is invalid.
+    """
+    return EmulatorConfig(
+        devices=tuple(args.device or ("garnet",)),
+        device_files=tuple(args.device_file),
+        token=args.token,
+        auth_users=_read_users(args.auth_users) if args.auth_users else None,
+        noise=args.noise,
+        seed=args.seed,
+        db=args.db,
+        max_shots=args.max_shots,
+        max_circuits=args.max_circuits,
+        workers=args.workers,
+        stage_delay=args.stage_delay,
+        default_max_duration_over_t2=args.max_duration_over_t2,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _median(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):.4f}" if values else "-"
+
+
+def device_table(devices: Sequence[Device]) -> str:
+    """The ``devices`` listing: qubits, couplers and median figures of default calibrations."""
+    header = (
+        "device",
+        "name",
+        "qubits",
+        "resonators",
+        "couplers",
+        "F_prx",
+        "F_cz",
+        "readout err",
+        "cals",
+    )
+    rows = [header]
+    for device in devices:
+        cal = device.default_calibration
+        readout = [
+            (cal.readout_p1_given_0[q] + cal.readout_p0_given_1[q]) / 2
+            for q in cal.qubits
+            if q in cal.readout_p1_given_0 and q in cal.readout_p0_given_1
+        ]
+        rows.append(
+            (
+                device.name,
+                device.display_name,
+                str(len(device.qubits)),
+                str(len(device.computational_resonators)),
+                str(len(device.connectivity)),
+                _median(list(cal.prx_fidelity.values())),
+                _median(list(cal.cz_fidelity.values())),
+                _median(readout),
+                str(len(device.calibrations)),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+    )
+
+
+def _serve(config: EmulatorConfig, host: str, port: int, out: TextIO, err: TextIO) -> int:
+    import uvicorn
+
+    from pytket.extensions.iqm.emulator.app import create_app
+
+    app = create_app(config)
+    devices = list(app.state.emulator.devices)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        print(f"{PROG}: cannot listen on {host}:{port}: {error.strerror}", file=err)
+        return 1
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    root = f"http://{shown}:{bound_port}"
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")
+    )
+
+    async def run() -> bool:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if not server.started:
+            await task
+            return False
+        print(f"pytket-iqm emulator {__version__} serving at {root}", file=out)
+        for name in devices:
+            print(f"  {name}: {root}/{name}", file=out)
+        if config.auth_users is not None:
+            print(f"  auth server: {root} ({len(config.auth_users)} user(s))", file=out)
+        elif config.token is not None:
+            print("  auth: fixed bearer token", file=out)
+        print("Press Ctrl+C to stop.", file=out, flush=True)
+        await task
+        return True
+
+    try:
+        started = asyncio.run(run())
+    except KeyboardInterrupt:  # a second Ctrl+C while shutting down
+        return 130
+    if not started:
+        print(f"{PROG}: the server did not start", file=err)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 success, 1 runtime failure, 2 usage).
+
+    :param argv: arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    out, err = sys.stdout, sys.stderr
+    if args_list[:1] == ["devices"]:
+        if len(args_list) > 1:
+            print(f"{PROG} devices takes no arguments", file=err)
+            return 2
+        print(device_table(list(catalogue().values())), file=out)
+        return 0
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:  # --help, --version, or a usage error (already printed)
+        return int(stop.code or 0) if isinstance(stop.code, int) or stop.code is None else 2
+    try:
+        config = config_from_args(args)
+        from pytket.extensions.iqm.emulator.state import load_devices
+
+        load_devices(config)
+    except ValueError as error:
+        print(f"{PROG}: {error}", file=err)
+        return 2
+    if not (0 <= args.port <= 65535):
+        print(f"{PROG}: --port must be between 0 and 65535, got {args.port}", file=err)
+        return 2
+    if not is_loopback(args.host) and not config.auth_required:
+        print(
+            f"{PROG}: warning: serving on {args.host} without authentication; anyone who can "
+            "reach this machine can run jobs. Pass --token or --auth-users to require one.",
+            file=err,
+        )
+    return _serve(config, args.host, args.port, out, err)

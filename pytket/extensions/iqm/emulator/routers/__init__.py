@@ -1,0 +1,1 @@
+"""The emulator server's routers: root pages, architecture, jobs and the auth server."""

@@ -1,0 +1,66 @@
+"""Architecture and calibration endpoints of each device."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from pytket.extensions.iqm.emulator.models import (
+    CalibrationSet,
+    DynamicQuantumArchitecture,
+    ErrorMessage,
+    QualityMetricSet,
+    QuantumArchitecture,
+    StaticQuantumArchitecture,
+)
+from pytket.extensions.iqm.emulator.state import Authorized, ServedDevice, State, calibration_of
+
+router = APIRouter(
+    prefix="/{device}",
+    tags=["architecture"],
+    dependencies=[Authorized],
+    responses={401: {"model": ErrorMessage}, 404: {"model": ErrorMessage}},
+)
+
+
+@router.get(
+    "/api/v1/calibration/{calibration_set_id}/gates",
+    responses={200: {"model": DynamicQuantumArchitecture}},
+)
+def dynamic_quantum_architecture(
+    state: State, device: ServedDevice, calibration_set_id: str
+) -> JSONResponse:
+    """Dynamic quantum architecture (calibrated gates and loci) of ``default`` or a calibration set."""
+    return JSONResponse(
+        state.payloads.dynamic_architecture(device, calibration_of(device, calibration_set_id))
+    )
+
+
+@router.get("/api/v1/quantum-architecture", responses={200: {"model": StaticQuantumArchitecture}})
+def static_quantum_architecture(state: State, device: ServedDevice) -> JSONResponse:
+    """Static quantum architecture: the chip's qubits, resonators and couplers."""
+    return JSONResponse(state.payloads.static_architecture(device))
+
+
+@router.get("/quantum-architecture", responses={200: {"model": QuantumArchitecture}})
+def quantum_architecture(state: State, device: ServedDevice) -> JSONResponse:
+    """Legacy quantum architecture (default calibration's operations and loci)."""
+    return JSONResponse(state.payloads.quantum_architecture(device))
+
+
+@router.get(
+    "/calibration/metrics/{calibration_set_id}", responses={200: {"model": QualityMetricSet}}
+)
+def quality_metrics(state: State, device: ServedDevice, calibration_set_id: str) -> JSONResponse:
+    """Quality metrics (T1, T2, fidelities, readout errors) of a calibration set."""
+    return JSONResponse(
+        state.payloads.quality_metrics(device, calibration_of(device, calibration_set_id))
+    )
+
+
+@router.get("/api/v1/calibration/{calibration_set_id}", responses={200: {"model": CalibrationSet}})
+def calibration_set(state: State, device: ServedDevice, calibration_set_id: str) -> JSONResponse:
+    """Calibration set observations."""
+    return JSONResponse(
+        state.payloads.calibration_set(device, calibration_of(device, calibration_set_id))
+    )

@@ -1,0 +1,72 @@
+"""Root pages (``/``, ``/health``, ``/about``) and ``info/client-libraries``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from pytket.extensions.iqm._metadata import __version__
+from pytket.extensions.iqm.emulator import payloads
+from pytket.extensions.iqm.emulator.models import (
+    About,
+    ClientLibrary,
+    DeviceListing,
+    DeviceSummary,
+    Health,
+)
+from pytket.extensions.iqm.emulator.state import State
+
+router = APIRouter()
+
+
+@router.get("/", response_model=DeviceListing, tags=["server"])
+def list_devices(state: State) -> DeviceListing:
+    """The served devices; give ``<server root><path>`` to iqm-client as its URL."""
+    return DeviceListing(
+        devices=[
+            DeviceSummary(
+                name=device.name,
+                display_name=device.display_name,
+                path=f"/{device.name}",
+                qubits=len(device.qubits),
+                computational_resonators=list(device.computational_resonators),
+                default_calibration_set_id=device.default_calibration.calibration_set_id,
+                calibration_set_ids=[c.calibration_set_id for c in device.calibrations],
+            )
+            for device in state.devices.values()
+        ],
+        auth=state.auth_mode,
+    )
+
+
+@router.get("/health", response_model=Health, tags=["server"])
+def health() -> Health:
+    """Liveness: answers as soon as the server accepts requests."""
+    return Health()
+
+
+@router.get("/about", response_model=About, tags=["server"])
+def about(state: State) -> About:
+    """What this server is."""
+    return About(
+        name="pytket-iqm emulator",
+        version=__version__,
+        api="IQM CoCoS V1 (the REST API of iqm-client 22.x)",
+        devices=list(state.devices),
+    )
+
+
+@router.get(
+    "/{device}/info/client-libraries",
+    response_model=dict[str, ClientLibrary],
+    tags=["info"],
+)
+def client_libraries(state: State, device: str) -> dict[str, Any]:
+    """Compatible client versions (``min <= version < max``).
+
+    Served for any device segment, known or not, and without authentication: iqm-client calls
+    it after every 404 and would recurse if it were missing.
+    """
+    low, high = state.config.client_library_range
+    return payloads.client_libraries(min_version=low, max_version=high)

@@ -1,0 +1,182 @@
+"""The job API of each device: submit, status, result, counts, abort."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from pytket.extensions.iqm.emulator.devices import Device, UnknownCalibrationError
+from pytket.extensions.iqm.emulator.models import (
+    AbortResponse,
+    ErrorMessage,
+    Metadata,
+    RunCounts,
+    RunRequest,
+    RunResult,
+    RunStatus,
+    Status,
+    SubmitResponse,
+)
+from pytket.extensions.iqm.emulator.state import (
+    Authorized,
+    EmulatorState,
+    ServedDevice,
+    State,
+    job_of,
+)
+
+router = APIRouter(
+    prefix="/{device}/jobs",
+    tags=["jobs"],
+    dependencies=[Authorized],
+    responses={401: {"model": ErrorMessage}, 404: {"model": ErrorMessage}},
+)
+
+
+def validation_message(error: ValidationError) -> str:
+    """One line per problem of a pydantic validation error: ``location: message``."""
+    parts = []
+    for item in error.errors(include_url=False):
+        location = ".".join(str(x) for x in item["loc"]) or "body"
+        parts.append(f"{location}: {item['msg']}")
+    return "Invalid run request: " + "; ".join(parts)
+
+
+def parse_run_request(body: bytes) -> RunRequest:
+    """The run request in a POST body.
+
+    :raises HTTPException: 400 for malformed JSON, 422 for a body that is not a valid
+        ``RunRequest``.
+    """
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HTTPException(400, f"The request body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise HTTPException(422, "Invalid run request: the body must be a JSON object.")
+    try:
+        return RunRequest.model_validate(data)
+    except ValidationError as error:
+        raise HTTPException(422, validation_message(error)) from None
+    except TypeError as error:
+        # iqm-client's Instruction validator raises TypeError for mistyped arguments.
+        raise HTTPException(422, f"Invalid run request: {error}") from None
+
+
+def _accept(state: EmulatorState, device: Device, body: bytes) -> uuid.UUID:
+    request = parse_run_request(body)
+    limits = state.config
+    if request.shots > limits.max_shots:
+        raise HTTPException(
+            400, f"Cannot submit job with {request.shots} shots, the maximum is {limits.max_shots}"
+        )
+    if len(request.circuits) > limits.max_circuits:
+        raise HTTPException(
+            400,
+            f"Cannot submit job with {len(request.circuits)} circuits, "
+            f"the maximum is {limits.max_circuits}",
+        )
+    if not request.circuits:
+        raise HTTPException(422, "Invalid run request: circuits must not be empty.")
+    try:
+        cal = device.calibration(request.calibration_set_id or "default")
+    except UnknownCalibrationError as error:
+        raise HTTPException(400, str(error)) from None
+    job = state.store.create(
+        uuid.uuid4(),
+        device.name,
+        cal.calibration_set_id,
+        request.model_dump_json(exclude_none=True),
+    )
+    state.pool.submit(job.id)
+    return job.id
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SubmitResponse,
+    responses={
+        400: {"model": ErrorMessage, "description": "malformed JSON or a limit exceeded"},
+        422: {"model": ErrorMessage, "description": "the body is not a valid RunRequest"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/RunRequest"}}
+            },
+        }
+    },
+)
+async def submit_job(request: Request, state: State, device: ServedDevice) -> JSONResponse:
+    """Submit a ``RunRequest``; the job runs in the background. Answers 201 with its id."""
+    body = await request.body()
+    job_id = await run_in_threadpool(_accept, state, device, body)
+    return JSONResponse({"id": str(job_id)}, status_code=201)
+
+
+@router.get("/{job_id}/status", response_model=RunStatus, response_model_exclude_none=True)
+def job_status(state: State, device: ServedDevice, job_id: str) -> RunStatus:
+    """The job's status (and the failure message, if it failed)."""
+    job = job_of(state, device, job_id)
+    warnings = list(job.warnings) if job.warnings is not None else None
+    return RunStatus(status=job.status, message=job.message, warnings=warnings)
+
+
+@router.get("/{job_id}", responses={200: {"model": RunResult}})
+def job_result(state: State, device: ServedDevice, job_id: str) -> Response:
+    """The job with its metadata, and its measurements once it is ready."""
+    job = job_of(state, device, job_id)
+    metadata = Metadata(
+        calibration_set_id=job.calibration_set_id,
+        request=RunRequest.model_validate_json(job.request_json),
+        cocos_version=state.config.cocos_version,
+        timestamps=dict(job.timestamps),
+    )
+    envelope = RunResult(
+        status=job.status,
+        message=job.message,
+        warnings=list(job.warnings) if job.warnings is not None else None,
+        metadata=metadata,
+    ).model_dump_json(exclude_none=True)
+    results = state.store.results(job.id) if job.status == Status.READY else None
+    if results is not None:
+        # Measurements are stored as wire JSON; splice them in rather than re-validate them.
+        envelope = '{"measurements":' + results[0] + "," + envelope[1:]
+    return Response(envelope, media_type="application/json")
+
+
+@router.get("/{job_id}/counts", responses={200: {"model": RunCounts}})
+def job_counts(state: State, device: ServedDevice, job_id: str) -> Response:
+    """Histogram of each circuit's measurement outcomes, once the job is ready."""
+    job = job_of(state, device, job_id)
+    body: dict[str, Any] = {"status": job.status.value}
+    results = state.store.results(job.id) if job.status == Status.READY else None
+    text = json.dumps(body)
+    if results is not None:
+        text = text[:-1] + ', "counts_batch": ' + results[1] + "}"
+    return Response(text, media_type="application/json")
+
+
+@router.post(
+    "/{job_id}/abort",
+    response_model=AbortResponse,
+    responses={409: {"model": ErrorMessage, "description": "the job has already finished"}},
+)
+def abort_job(state: State, device: ServedDevice, job_id: str) -> AbortResponse:
+    """Abort a job that has not finished; a running job's results are discarded."""
+    job = job_of(state, device, job_id)
+    if state.store.abort(job.id):
+        return AbortResponse(message=f"Job {job.id} aborted.")
+    current = state.store.get(job.id)
+    status = current.status.value if current is not None else job.status.value
+    raise HTTPException(
+        409, f"Job {job.id} has already finished with status {status!r}; it cannot be aborted."
+    )

@@ -1,0 +1,219 @@
+""":class:`IQMEmulator`: the emulator server running in a background thread of this process."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pytket.extensions.iqm.emulator.config import DEFAULT_CLIENT_LIBRARY_RANGE, EmulatorConfig
+
+_STARTUP_TIMEOUT = 30.0
+
+
+class IQMEmulator:
+    """A local IQM server emulator on ``http://host:port``, serving one or more devices.
+
+    Give ``emulator.url`` (or ``emulator.url_for(name)``) to ``IQMClient`` or to the pytket
+    backend. Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with IQMEmulator("garnet", seed=1) as emulator:
+            client = IQMClient(emulator.url)
+
+    :param device: a catalogue device name, a list of them, or ``"all"``.
+    :param host: interface to bind; the default serves this machine only.
+    :param port: TCP port; ``0`` picks a free one.
+    :param token: require this fixed bearer token (401 otherwise).
+    :param auth_users: username → password of an emulated auth server at :attr:`base_url`;
+        the job API then needs a token it issued.
+    :param noise: simulate the calibration's noise (``False``: ideal results).
+    :param seed: makes job results reproducible (per job, by submission order).
+    :param db: SQLite file keeping jobs across restarts (default: in memory).
+    :param max_shots: largest ``shots`` per job.
+    :param max_circuits: largest number of circuits per job.
+    :param workers: job-executing threads.
+    :param client_library_range: ``(min, max)`` iqm-client versions reported as compatible.
+    :param device_files: extra device files (the catalogue's JSON schema) to serve.
+    :param options: further :class:`EmulatorConfig` fields (e.g. ``stage_delay``).
+    :raises UnknownDeviceError: if a device name is not in the catalogue.
+    :raises InvalidDeviceFileError: if a device file is invalid.
+    :raises ValueError: if an option is invalid.
+    """
+
+    def __init__(
+        self,
+        device: str | Iterable[str] = "garnet",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        auth_users: Mapping[str, str] | None = None,
+        noise: bool = True,
+        seed: int | None = None,
+        db: str | Path | None = None,
+        max_shots: int = 100_000,
+        max_circuits: int = 1000,
+        workers: int = 1,
+        client_library_range: tuple[str, str] = DEFAULT_CLIENT_LIBRARY_RANGE,
+        device_files: Iterable[str | Path] = (),
+        **options: Any,
+    ) -> None:
+        devices = (device,) if isinstance(device, str) else tuple(device)
+        self.config = EmulatorConfig(
+            devices=devices,
+            device_files=tuple(Path(p) for p in device_files),
+            token=token,
+            auth_users=dict(auth_users) if auth_users is not None else None,
+            noise=noise,
+            seed=seed,
+            db=Path(db) if db is not None else None,
+            max_shots=max_shots,
+            max_circuits=max_circuits,
+            workers=workers,
+            client_library_range=client_library_range,
+            **options,
+        )
+        # Resolve devices now so a wrong name fails here, not in the server thread.
+        from pytket.extensions.iqm.emulator.state import load_devices
+
+        self.devices: tuple[str, ...] = tuple(load_devices(self.config))
+        self.host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._port is not None else "not started"
+        return f"IQMEmulator(devices={list(self.devices)!r}, {where})"
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port.
+
+        :raises RuntimeError: if the emulator has not been started.
+        """
+        if self._port is None:
+            raise RuntimeError(
+                "The emulator is not running; call start() or use it in a with block."
+            )
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """Server root, e.g. ``http://127.0.0.1:8000`` (also the auth server URL).
+
+        :raises RuntimeError: if the emulator has not been started.
+        """
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """URL of the first device, for ``IQMClient(url)``.
+
+        :raises RuntimeError: if the emulator has not been started.
+        """
+        return self.url_for(self.devices[0])
+
+    @property
+    def auth_server_url(self) -> str:
+        """Where the emulated auth server answers (the server root)."""
+        return self.base_url
+
+    def url_for(self, device: str) -> str:
+        """URL of ``device`` (``name`` or ``name:timeslot``).
+
+        :raises ValueError: if the device is not served.
+        :raises RuntimeError: if the emulator has not been started.
+        """
+        if device.removesuffix(":timeslot") not in self.devices:
+            raise ValueError(
+                f"Device {device!r} is not served by this emulator; it serves: "
+                f"{', '.join(self.devices)}."
+            )
+        return f"{self.base_url}/{device}"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> IQMEmulator:
+        """Start serving in a background thread; returns once the server answers.
+
+        :raises OSError: if the address cannot be bound.
+        :raises RuntimeError: if it is already running or does not come up.
+        """
+        if self.running:
+            raise RuntimeError("The emulator is already running.")
+        import uvicorn
+
+        from pytket.extensions.iqm.emulator.app import create_app
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._requested_port))
+        except OSError:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        app = create_app(self.config)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app, log_level="warning", log_config=None, access_log=False, lifespan="on"
+            )
+        )
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="iqm-emulator-server", daemon=True
+        )
+        self._thread.start()
+        self._wait_until_up(sock)
+        return self
+
+    def _wait_until_up(self, sock: socket.socket) -> None:
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._thread is None or not self._thread.is_alive():
+                sock.close()
+                self._port = None
+                raise RuntimeError("The emulator server stopped during startup; see its log.")
+            if self._server.started:
+                with contextlib.suppress(OSError, urllib.error.URLError):
+                    with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as answer:
+                        if answer.status == 200:
+                            return
+            time.sleep(0.01)
+        self.stop()
+        raise RuntimeError(f"The emulator did not come up within {_STARTUP_TIMEOUT:g} s.")
+
+    def stop(self) -> None:
+        """Stop serving and wait for the server thread to end (idempotent)."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+        self._port = None
+
+    def __enter__(self) -> IQMEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

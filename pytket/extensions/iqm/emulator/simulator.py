@@ -1,0 +1,713 @@
+"""Shot simulation of native IQM circuits (physical component names, radians).
+
+:func:`simulate` runs a circuit for a number of shots and returns what every ``measure`` recorded.
+Only the components the circuit acts on are simulated.
+
+How it works: the circuit is compiled into a list of steps on the active components (gates and
+noise channels); shots travel through it in *groups* that share one quantum state. A group splits
+where its shots' histories differ: a mid-circuit measurement (by outcome), a ``cc_prx`` (by the
+feedback bit) and, in the state-vector method, a noise event (a Pauli error or a damping jump).
+Groups are explored depth first, smallest branch first, so few states are alive at once.
+Measurements that nothing acts after are sampled for all shots of a group at once at the end.
+
+Methods:
+
+* ``statevector``: exact. Without gate noise (no noise, or readout-only noise) and without
+  mid-circuit measurements this is a single state-vector run whose final distribution is sampled
+  for all shots at once. With gate noise it is an exact quantum-trajectory unravelling (Pauli
+  events and amplitude-damping jumps sampled per shot, shots with equal histories simulated once).
+* ``density_matrix``: exact, cost independent of shots; used for noisy circuits on at most
+  :data:`DENSITY_MATRIX_MAX_COMPONENTS` components.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from pytket.extensions.iqm.emulator.density_matrix import DensityMatrix
+from pytket.extensions.iqm.emulator.noise import NoiseModel
+from pytket.extensions.iqm.emulator.operations import Operation
+from pytket.extensions.iqm.emulator.statevector import ComplexArray, FloatArray, StateVector
+
+Method = Literal["auto", "statevector", "density_matrix"]
+
+#: ``auto`` uses the density matrix for noisy circuits on at most this many components.
+DENSITY_MATRIX_MAX_COMPONENTS = 10
+#: The density matrix refuses more components than this (4**13 amplitudes = 1 GiB).
+DENSITY_MATRIX_HARD_LIMIT = 13
+
+IntArray = npt.NDArray[np.int64]
+BitArray = npt.NDArray[np.uint8]
+
+
+class SimulationError(ValueError):
+    """The circuit cannot be simulated; the message says why and becomes the job's error."""
+
+
+class TooLargeError(SimulationError):
+    """The circuit acts on more components than the simulator accepts."""
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What the measurements recorded.
+
+    ``measurements[key]`` is a uint8 array of shape ``(shots_kept, len(qubits))`` with the
+    qubits in the order of the ``measure`` operation that has that key.
+    """
+
+    measurements: dict[str, BitArray]
+    shots_kept: int
+    """Number of shots returned (fewer than asked when heralding dropped some)."""
+    method: str = "statevector"
+    """Which method ran (``statevector`` or ``density_matrix``), for diagnostics."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled program
+# ---------------------------------------------------------------------------------------------
+
+Condition = tuple[str, str] | None
+"""``(feedback_key, feedback_qubit)`` whose bit must be 1 for a step to act, or None."""
+
+
+@dataclass(frozen=True)
+class _Unitary1:
+    axis: int
+    matrix: ComplexArray
+    condition: Condition = None
+
+
+@dataclass(frozen=True)
+class _CZ:
+    a: int
+    b: int
+
+
+@dataclass(frozen=True)
+class _Move:
+    qubit: int
+    resonator: int
+
+
+@dataclass(frozen=True)
+class _Damp:
+    axis: int
+    damping: float
+    condition: Condition = None
+
+
+@dataclass(frozen=True)
+class _Dephase:
+    axis: int
+    probability: float
+    condition: Condition = None
+
+
+@dataclass(frozen=True)
+class _Depolarize:
+    axes: tuple[int, ...]
+    p: float
+    condition: Condition = None
+
+
+@dataclass(frozen=True)
+class _Measure:
+    key: str
+    axes: tuple[int, ...]
+    qubits: tuple[str, ...]
+    feedback_key: str | None
+    p1_given_0: FloatArray
+    p0_given_1: FloatArray
+
+
+@dataclass(frozen=True)
+class _Reset:
+    axis: int
+
+
+@dataclass(frozen=True)
+class _SplitOnFeedback:
+    condition: tuple[str, str]
+
+
+_Step = _Unitary1 | _CZ | _Move | _Damp | _Dephase | _Depolarize | _Measure | _Reset
+_AnyStep = _Step | _SplitOnFeedback
+
+
+@dataclass
+class _Program:
+    components: tuple[str, ...]
+    steps: list[_AnyStep] = field(default_factory=list)
+    terminal: list[_Measure] = field(default_factory=list)
+    measure_widths: dict[str, int] = field(default_factory=dict)
+    feedback_slots: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def has_gate_noise(self) -> bool:
+        return any(isinstance(step, _Damp | _Dephase | _Depolarize) for step in self.steps)
+
+
+def prx_matrix(angle: float, phase: float) -> ComplexArray:
+    """PRX(θ, φ) = exp(−i θ/2 (cos φ X + sin φ Y)) = RZ(φ)·RX(θ)·RZ(−φ).
+
+    :param angle: θ in radians.
+    :param phase: φ in radians.
+    :return: the 2×2 unitary.
+    """
+    c = math.cos(angle / 2.0)
+    s = math.sin(angle / 2.0)
+    return np.array(
+        [[c, -1j * s * np.exp(-1j * phase)], [-1j * s * np.exp(1j * phase), c]],
+        dtype=np.complex128,
+    )
+
+
+_GATE_ARITY = {"prx": 1, "cc_prx": 1, "cz": 2, "move": 2}
+_KNOWN_OPERATIONS = {"prx", "cc_prx", "cz", "move", "measure", "reset", "barrier", "delay"}
+_SCHEDULING_ONLY = {"barrier", "delay"}
+
+
+def _check_operation(index: int, op: Operation) -> None:
+    where = f"operation {index} ({op.name} on {', '.join(op.qubits) or 'nothing'})"
+    if op.name not in _KNOWN_OPERATIONS:
+        raise SimulationError(
+            f"Operation {index} is '{op.name}', which the emulator cannot simulate; use only "
+            f"{', '.join(sorted(_KNOWN_OPERATIONS))}."
+        )
+    arity = _GATE_ARITY.get(op.name)
+    if arity is not None and len(op.qubits) != arity:
+        raise SimulationError(f"{where}: '{op.name}' acts on exactly {arity} component(s).")
+    if op.name not in _SCHEDULING_ONLY and not op.qubits:
+        raise SimulationError(f"{where}: '{op.name}' needs at least one component.")
+    if len(set(op.qubits)) != len(op.qubits):
+        raise SimulationError(f"{where}: a component appears twice.")
+    if op.name in ("prx", "cc_prx") and not (math.isfinite(op.angle) and math.isfinite(op.phase)):
+        raise SimulationError(f"{where}: angle and phase must be finite numbers.")
+    if op.name == "measure" and not op.key:
+        raise SimulationError(f"{where}: a measurement needs a key.")
+    if op.name == "cc_prx" and (not op.feedback_key or not op.feedback_qubit):
+        raise SimulationError(f"{where}: cc_prx needs a feedback_key and a feedback_qubit.")
+
+
+def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program:
+    """Check the circuit and turn it into steps on axis numbers."""
+    for index, op in enumerate(circuit):
+        _check_operation(index, op)
+    components: list[str] = []
+    axis_of: dict[str, int] = {}
+    for op in circuit:
+        if op.name in _SCHEDULING_ONLY:
+            continue
+        for qubit in op.qubits:
+            if qubit not in axis_of:
+                axis_of[qubit] = len(components)
+                components.append(qubit)
+    program = _Program(tuple(components))
+
+    # A measurement is terminal when nothing acts on its qubits afterwards and no cc_prx reads it.
+    last_touch: dict[str, int] = {}
+    last_read: dict[tuple[str, str], int] = {}
+    for index, op in enumerate(circuit):
+        if op.name in _SCHEDULING_ONLY:
+            continue
+        for qubit in op.qubits:
+            last_touch[qubit] = index
+        if op.name == "cc_prx":
+            assert op.feedback_key is not None and op.feedback_qubit is not None
+            last_read[(op.feedback_key, op.feedback_qubit)] = index
+
+    stored: set[tuple[str, str]] = set()
+
+    def noise_steps(gate: str, locus: tuple[str, ...], condition: Condition) -> list[_Step]:
+        if noise is None:
+            return []
+        steps: list[_Step] = []
+        for qubit, relaxation in zip(locus, noise.gate_relaxations(gate, locus), strict=True):
+            if relaxation.damping > 0.0:
+                steps.append(_Damp(axis_of[qubit], relaxation.damping, condition))
+            if relaxation.dephasing > 0.0:
+                steps.append(_Dephase(axis_of[qubit], relaxation.dephasing, condition))
+        p = noise.depolarizing(gate, locus)
+        if p > 0.0:
+            steps.append(_Depolarize(tuple(axis_of[q] for q in locus), p, condition))
+        return steps
+
+    for index, op in enumerate(circuit):
+        name = op.name
+        if name == "prx":
+            program.steps.append(_Unitary1(axis_of[op.qubits[0]], prx_matrix(op.angle, op.phase)))
+            program.steps.extend(noise_steps("prx", op.qubits, None))
+        elif name == "cc_prx":
+            assert op.feedback_key is not None and op.feedback_qubit is not None
+            condition = (op.feedback_key, op.feedback_qubit)
+            if condition not in stored:
+                raise SimulationError(
+                    f"cc_prx on {op.qubits[0]} (operation {index}) is conditioned on feedback_key "
+                    f"'{op.feedback_key}' of {op.feedback_qubit}, but no earlier measure of "
+                    f"{op.feedback_qubit} stores an outcome under that feedback_key. Measure it "
+                    f"first with feedback_key='{op.feedback_key}'."
+                )
+            program.steps.append(_SplitOnFeedback(condition))
+            program.steps.append(
+                _Unitary1(axis_of[op.qubits[0]], prx_matrix(op.angle, op.phase), condition)
+            )
+            program.steps.extend(noise_steps("cc_prx", op.qubits, condition))
+        elif name == "cz":
+            program.steps.append(_CZ(axis_of[op.qubits[0]], axis_of[op.qubits[1]]))
+            program.steps.extend(noise_steps("cz", op.qubits, None))
+        elif name == "move":
+            program.steps.append(_Move(axis_of[op.qubits[0]], axis_of[op.qubits[1]]))
+            program.steps.extend(noise_steps("move", op.qubits, None))
+        elif name == "measure":
+            assert op.key is not None
+            if op.key in program.measure_widths:
+                raise SimulationError(
+                    f"Measurement key '{op.key}' is used twice (operation {index}); keys must be "
+                    "unique within a circuit."
+                )
+            program.measure_widths[op.key] = len(op.qubits)
+            readout = [noise.readout(q) if noise else (0.0, 0.0) for q in op.qubits]
+            measure = _Measure(
+                op.key,
+                tuple(axis_of[q] for q in op.qubits),
+                op.qubits,
+                op.feedback_key,
+                np.array([r[0] for r in readout]),
+                np.array([r[1] for r in readout]),
+            )
+            read_later = op.feedback_key is not None and any(
+                last_read.get((op.feedback_key, q), -1) > index for q in op.qubits
+            )
+            if read_later or any(last_touch[q] > index for q in op.qubits):
+                program.steps.append(measure)
+            else:
+                program.terminal.append(measure)
+            if op.feedback_key is not None:
+                for qubit in op.qubits:
+                    stored.add((op.feedback_key, qubit))
+                    program.feedback_slots.add((op.feedback_key, qubit))
+        elif name == "reset":
+            program.steps.extend(_Reset(axis_of[q]) for q in op.qubits)
+        elif name == "delay" and noise is not None and noise.idle_relaxation:
+            for qubit in op.qubits:
+                if qubit not in axis_of:
+                    continue  # an idle |0> does not relax
+                relaxation = noise.relaxation(qubit, op.duration)
+                if relaxation.damping > 0.0:
+                    program.steps.append(_Damp(axis_of[qubit], relaxation.damping))
+                if relaxation.dephasing > 0.0:
+                    program.steps.append(_Dephase(axis_of[qubit], relaxation.dephasing))
+    return program
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution
+# ---------------------------------------------------------------------------------------------
+
+
+class _State(Protocol):
+    n: int
+
+    def copy(self) -> _State: ...
+
+    def apply_1q(self, axis: int, matrix: ComplexArray) -> None: ...
+
+    def apply_cz(self, a: int, b: int) -> None: ...
+
+    def apply_move(self, qubit: int, resonator: int) -> None: ...
+
+    def probabilities(self, axes: Sequence[int]) -> FloatArray: ...
+
+    def project(self, axes: Sequence[int], bits: Sequence[int]) -> None: ...
+
+
+Transform = Callable[[_State], None]
+
+
+@dataclass
+class _Snapshot:
+    """A state shared by several pending branches; the last one takes it without copying."""
+
+    state: _State
+    users: int
+
+    def take(self) -> _State:
+        self.users -= 1
+        if self.users > 0:
+            return self.state.copy()
+        return self.state
+
+
+@dataclass
+class _Pending:
+    snapshot: _Snapshot
+    shots: IntArray
+    pc: int
+    transform: Transform | None
+
+
+_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
+
+
+def _sample_indices(probabilities: FloatArray, count: int, rng: np.random.Generator) -> IntArray:
+    """``count`` independent draws of an outcome index from a distribution."""
+    cdf = np.cumsum(probabilities)
+    cdf[-1] = 1.0
+    drawn = np.searchsorted(cdf, rng.random(count), side="right")
+    return np.minimum(drawn, len(probabilities) - 1).astype(np.int64)
+
+
+def _index_bits(indices: IntArray, width: int) -> BitArray:
+    """Bits of each index, most significant first, shape (len(indices), width)."""
+    shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((indices[:, None] >> shifts[None, :]) & 1).astype(np.uint8)
+
+
+def _readout(
+    bits: BitArray, p1_given_0: FloatArray, p0_given_1: FloatArray, rng: np.random.Generator
+) -> BitArray:
+    """Classical readout confusion applied to true outcomes."""
+    if not (p1_given_0.any() or p0_given_1.any()):
+        return bits
+    flip_probability = np.where(bits == 1, p0_given_1[None, :], p1_given_0[None, :])
+    flips = rng.random(bits.shape) < flip_probability
+    return bits ^ flips.astype(np.uint8)
+
+
+def _choose(count: int, total: int, rng: np.random.Generator) -> IntArray:
+    """``count`` distinct positions out of ``total``, uniformly."""
+    return np.sort(rng.choice(total, size=count, replace=False)).astype(np.int64)
+
+
+class _Executor:
+    """Runs a compiled program for a set of shots, splitting groups where histories differ."""
+
+    def __init__(
+        self,
+        program: _Program,
+        shots: int,
+        rng: np.random.Generator,
+        use_density_matrix: bool,
+    ) -> None:
+        self.program = program
+        self.rng = rng
+        self.use_density_matrix = use_density_matrix
+        self.records: dict[str, BitArray] = {
+            key: np.zeros((shots, width), dtype=np.uint8)
+            for key, width in program.measure_widths.items()
+        }
+        self.feedback: dict[tuple[str, str], BitArray] = {
+            slot: np.zeros(shots, dtype=np.uint8) for slot in program.feedback_slots
+        }
+        self.shots = shots
+
+    def _new_state(self) -> _State:
+        n = len(self.program.components)
+        if self.use_density_matrix:
+            return DensityMatrix(n)
+        return StateVector(n)
+
+    def run(self) -> None:
+        if self.shots == 0:
+            return
+        all_shots = np.arange(self.shots, dtype=np.int64)
+        stack = [_Pending(_Snapshot(self._new_state(), 1), all_shots, 0, None)]
+        steps = self.program.steps
+        while stack:
+            pending = stack.pop()
+            state = pending.snapshot.take()
+            if pending.transform is not None:
+                pending.transform(state)
+            shots, pc = pending.shots, pending.pc
+            while pc < len(steps):
+                branches = self._step(steps[pc], state, shots)
+                pc += 1
+                if not branches:
+                    continue
+                if len(branches) == 1:
+                    shots, transform = branches[0]
+                    if transform is not None:
+                        transform(state)
+                    continue
+                # Largest branches wait on the stack, the smallest goes on: the path being run
+                # at least halves its shots at every split, which bounds the states alive.
+                branches.sort(key=lambda branch: len(branch[0]), reverse=True)
+                snapshot = _Snapshot(state, len(branches))
+                for branch_shots, transform in branches[:-1]:
+                    stack.append(_Pending(snapshot, branch_shots, pc, transform))
+                state = snapshot.take()
+                shots, transform = branches[-1]
+                if transform is not None:
+                    transform(state)
+            self._finish(state, shots)
+
+    # One step for one group; returns None when applied in place, else the branches.
+    def _step(
+        self, step: _AnyStep, state: _State, shots: IntArray
+    ) -> list[tuple[IntArray, Transform | None]] | None:
+        if isinstance(step, _Unitary1):
+            if self._holds(step.condition, shots):
+                state.apply_1q(step.axis, step.matrix)
+            return None
+        if isinstance(step, _CZ):
+            state.apply_cz(step.a, step.b)
+            return None
+        if isinstance(step, _Move):
+            state.apply_move(step.qubit, step.resonator)
+            return None
+        if isinstance(step, _SplitOnFeedback):
+            bits = self.feedback[step.condition][shots]
+            ones = bits.astype(bool)
+            if ones.all() or not ones.any():
+                return None
+            return [(shots[~ones], None), (shots[ones], None)]
+        if isinstance(step, _Measure):
+            return self._measure(step, state, shots)
+        if isinstance(state, DensityMatrix):
+            return self._channel(step, state, shots)
+        assert isinstance(state, StateVector)
+        return self._trajectory(step, state, shots)
+
+    def _holds(self, condition: Condition, shots: IntArray) -> bool:
+        # After a _SplitOnFeedback every group agrees on the bit, so one shot decides.
+        return condition is None or bool(self.feedback[condition][shots[0]])
+
+    def _channel(
+        self, step: _AnyStep, state: DensityMatrix, shots: IntArray
+    ) -> list[tuple[IntArray, Transform | None]] | None:
+        if isinstance(step, _Damp):
+            if self._holds(step.condition, shots):
+                state.amplitude_damp(step.axis, step.damping)
+        elif isinstance(step, _Dephase):
+            if self._holds(step.condition, shots):
+                state.dephase(step.axis, step.probability)
+        elif isinstance(step, _Depolarize):
+            if self._holds(step.condition, shots):
+                state.depolarize(step.axes, step.p)
+        elif isinstance(step, _Reset):
+            state.reset_to_zero(step.axis)
+        return None
+
+    def _trajectory(
+        self, step: _AnyStep, state: StateVector, shots: IntArray
+    ) -> list[tuple[IntArray, Transform | None]] | None:
+        rng = self.rng
+        count = len(shots)
+        if isinstance(step, _Damp):
+            if not self._holds(step.condition, shots):
+                return None
+            axis, damping = step.axis, step.damping
+            # Each shot may jump with probability γ·P(1): draw the γ part first and only compute
+            # P(1) (a pass over the state) when some shot got that far.
+            candidates = int(rng.binomial(count, damping))
+            jumps = int(rng.binomial(candidates, state.excited_probability(axis))) if candidates else 0
+
+            def no_jump(s: _State) -> None:
+                assert isinstance(s, StateVector)
+                s.damp_no_jump(axis, damping)
+
+            def jump(s: _State) -> None:
+                assert isinstance(s, StateVector)
+                s.damp_jump(axis)
+
+            if jumps == 0:
+                no_jump(state)
+                return None
+            if jumps == count:
+                jump(state)
+                return None
+            chosen = _choose(jumps, count, rng)
+            return [(np.delete(shots, chosen), no_jump), (shots[chosen], jump)]
+        if isinstance(step, _Dephase):
+            if not self._holds(step.condition, shots):
+                return None
+            flips = int(rng.binomial(count, step.probability))
+            return self._pauli_branches(state, shots, [step.axis], flips, np.full(flips, 3))
+        if isinstance(step, _Depolarize):
+            if not self._holds(step.condition, shots):
+                return None
+            paulis = 4 ** len(step.axes)
+            errors = int(rng.binomial(count, step.p * (paulis - 1) / paulis))
+            kinds = rng.integers(1, paulis, size=errors)
+            return self._pauli_branches(state, shots, list(step.axes), errors, kinds)
+        if isinstance(step, _Reset):
+            probability_one = state.excited_probability(step.axis)
+            ones = rng.random(count) < probability_one
+            axis = step.axis
+
+            def to_zero(s: _State) -> None:
+                s.project((axis,), (0,))
+
+            def from_one(s: _State) -> None:
+                s.project((axis,), (1,))
+                s.apply_1q(axis, _X)
+
+            if not ones.any():
+                to_zero(state)
+                return None
+            if ones.all():
+                from_one(state)
+                return None
+            return [(shots[~ones], to_zero), (shots[ones], from_one)]
+        raise AssertionError(f"unexpected step {step!r}")
+
+    def _pauli_branches(
+        self,
+        state: StateVector,
+        shots: IntArray,
+        axes: list[int],
+        errors: int,
+        kinds: npt.NDArray[np.int64],
+    ) -> list[tuple[IntArray, Transform | None]] | None:
+        """Branches for ``errors`` shots hit by the Paulis ``kinds`` (base 4, first axis high)."""
+        if errors == 0:
+            return None
+        chosen = _choose(errors, len(shots), self.rng)
+        branches: list[tuple[IntArray, Transform | None]] = []
+        if errors < len(shots):
+            branches.append((np.delete(shots, chosen), None))
+        for kind in np.unique(kinds):
+            members = shots[chosen[kinds == kind]]
+            digits = [(int(kind) >> (2 * (len(axes) - 1 - i))) & 3 for i in range(len(axes))]
+
+            def apply(s: _State, digits: list[int] = digits) -> None:
+                assert isinstance(s, StateVector)
+                for axis, pauli in zip(axes, digits, strict=True):
+                    s.apply_pauli(axis, pauli)
+
+            branches.append((members, apply))
+        if len(branches) == 1:
+            branches[0][1](state)  # type: ignore[misc]
+            return None
+        return branches
+
+    def _record(self, step: _Measure, shots: IntArray, outcomes: IntArray) -> None:
+        bits = _index_bits(outcomes, len(step.axes))
+        read = _readout(bits, step.p1_given_0, step.p0_given_1, self.rng)
+        self.records[step.key][shots] = read
+        if step.feedback_key is not None:
+            for column, qubit in enumerate(step.qubits):
+                self.feedback[(step.feedback_key, qubit)][shots] = read[:, column]
+
+    def _measure(
+        self, step: _Measure, state: _State, shots: IntArray
+    ) -> list[tuple[IntArray, Transform | None]]:
+        probabilities = state.probabilities(step.axes)
+        outcomes = _sample_indices(probabilities, len(shots), self.rng)
+        self._record(step, shots, outcomes)
+        branches: list[tuple[IntArray, Transform | None]] = []
+        width = len(step.axes)
+        for outcome in np.unique(outcomes):
+            bits = tuple(int(b) for b in _index_bits(np.array([outcome]), width)[0])
+
+            def project(s: _State, bits: tuple[int, ...] = bits) -> None:
+                s.project(step.axes, bits)
+
+            branches.append((shots[outcomes == outcome], project))
+        return branches
+
+    def _finish(self, state: _State, shots: IntArray) -> None:
+        terminal = self.program.terminal
+        if not terminal:
+            return
+        axes = [axis for measure in terminal for axis in measure.axes]
+        outcomes = _sample_indices(state.probabilities(axes), len(shots), self.rng)
+        bits = _index_bits(outcomes, len(axes))
+        column = 0
+        for measure in terminal:
+            width = len(measure.axes)
+            true_bits = np.ascontiguousarray(bits[:, column : column + width])
+            column += width
+            self.records[measure.key][shots] = _readout(
+                true_bits, measure.p1_given_0, measure.p0_given_1, self.rng
+            )
+
+
+def _heralded_shots(
+    components: tuple[str, ...], shots: int, noise: NoiseModel | None, rng: np.random.Generator
+) -> int:
+    """Number of shots whose heralding readout of every component gave 0."""
+    if noise is None or shots == 0:
+        return shots
+    p1_given_0 = np.array([noise.readout(component)[0] for component in components])
+    if not p1_given_0.any():
+        return shots
+    false_ones = rng.random((shots, len(components))) < p1_given_0[None, :]
+    return int(np.count_nonzero(~false_ones.any(axis=1)))
+
+
+def simulate(
+    circuit: Sequence[Operation],
+    shots: int,
+    *,
+    noise: NoiseModel | None,
+    rng: np.random.Generator,
+    heralding_zeros: bool = False,
+    max_active_qubits: int = 24,
+    method: Method = "auto",
+) -> SimulationResult:
+    """Run a native circuit for ``shots`` shots.
+
+    :param circuit: operations on physical component names (angles in radians).
+    :param shots: number of shots (≥ 0).
+    :param noise: the device's noise, or None for an ideal device.
+    :param rng: source of randomness; the same seed gives the same result.
+    :param heralding_zeros: drop the shots whose heralding readout (before the circuit, of every
+        component the circuit uses) reads any 1; with readout noise fewer shots come back.
+    :param max_active_qubits: refuse circuits acting on more components than this.
+    :param method: ``auto`` (state vector unless the circuit is noisy and small, then density
+        matrix), or force ``statevector`` or ``density_matrix``.
+    :return: the recorded bits per measurement key.
+    :raises TooLargeError: if the circuit acts on more than ``max_active_qubits`` components
+        (or, forced to the density matrix, more than :data:`DENSITY_MATRIX_HARD_LIMIT`).
+    :raises SimulationError: if the circuit is malformed (unknown operation, wrong arity,
+        repeated measurement key, ``cc_prx`` without an earlier measurement storing its
+        feedback) or ``shots`` is negative.
+    """
+    if shots < 0:
+        raise SimulationError(f"shots must be a non-negative number, got {shots}.")
+    program = _compile(circuit, noise)
+    active = len(program.components)
+    if active > max_active_qubits:
+        raise TooLargeError(
+            f"The circuit acts on {active} qubits and resonators, but the emulator simulates at "
+            f"most {max_active_qubits} at once. Use fewer qubits."
+        )
+    if method == "auto":
+        small = active <= DENSITY_MATRIX_MAX_COMPONENTS
+        use_density_matrix = program.has_gate_noise and small
+    elif method in ("statevector", "density_matrix"):
+        use_density_matrix = method == "density_matrix"
+    else:
+        raise SimulationError(
+            f"Unknown simulation method '{method}'; use 'auto', 'statevector' or 'density_matrix'."
+        )
+    if use_density_matrix and active > DENSITY_MATRIX_HARD_LIMIT:
+        raise TooLargeError(
+            f"The density-matrix method handles at most {DENSITY_MATRIX_HARD_LIMIT} qubits and "
+            f"resonators, but the circuit acts on {active}. Use the state-vector method."
+        )
+    kept = _heralded_shots(program.components, shots, noise, rng) if heralding_zeros else shots
+    executor = _Executor(program, kept, rng, use_density_matrix)
+    executor.run()
+    return SimulationResult(
+        executor.records, kept, "density_matrix" if use_density_matrix else "statevector"
+    )
+
+
+__all__ = [
+    "DENSITY_MATRIX_HARD_LIMIT",
+    "DENSITY_MATRIX_MAX_COMPONENTS",
+    "SimulationError",
+    "SimulationResult",
+    "TooLargeError",
+    "prx_matrix",
+    "simulate",
+]

@@ -1,0 +1,238 @@
+"""Job execution off the HTTP threads: a pool of worker threads and the job pipeline.
+
+A job walks ``received → pending compilation → pending execution → ready`` (or ``failed``),
+resting ``stage_delay`` seconds in each stage the way a queued real server would. Every status
+change is conditional in the store, so an abort at any moment wins: a worker that finds its job
+aborted stops, and results computed for an aborted job are discarded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from uuid import UUID
+
+import numpy as np
+from iqm.iqm_client import RunRequest, Status
+from pydantic import ValidationError
+
+from pytket.extensions.iqm.emulator.config import EmulatorConfig
+from pytket.extensions.iqm.emulator.devices import Calibration, Device, UnknownCalibrationError
+from pytket.extensions.iqm.emulator.noise import NoiseModel
+from pytket.extensions.iqm.emulator.operations import CircuitSpec
+from pytket.extensions.iqm.emulator.simulator import SimulationError, SimulationResult, simulate
+from pytket.extensions.iqm.emulator.store import JobRecord, JobStore
+from pytket.extensions.iqm.emulator.validation import JobValidationError, validate_circuits
+from pytket.extensions.iqm.emulator.wire_v1 import circuits_from_request
+
+logger = logging.getLogger(__name__)
+
+
+def job_rng(seed: int | None, seq: int) -> np.random.Generator:
+    """The random generator of the job with sequence number ``seq``.
+
+    With a ``seed`` it depends only on ``(seed, seq)``, so resubmitting the same jobs in the
+    same order to a fresh server reproduces their results; without one it is fresh entropy.
+    """
+    if seed is None:
+        return np.random.default_rng()
+    return np.random.default_rng(np.random.SeedSequence([seed, seq]))
+
+
+def encode_results(
+    circuits: Sequence[CircuitSpec], results: Sequence[SimulationResult]
+) -> tuple[str, str]:
+    """``(measurements_json, counts_json)`` in the 22.x wire format.
+
+    Counts keys are the circuit's measurement keys in instruction order; a bitstring is the
+    concatenation of those keys' bits, each key's bits in the order of its measured qubits.
+    """
+    batch: list[dict[str, list[list[int]]]] = []
+    counts_batch: list[dict[str, object]] = []
+    for circuit, result in zip(circuits, results):
+        keys = [str(op.key) for op in circuit.operations if op.name == "measure"]
+        arrays = [np.asarray(result.measurements[k], dtype=np.uint8) for k in keys]
+        batch.append({k: a.tolist() for k, a in zip(keys, arrays)})
+        if arrays:
+            bits = np.concatenate(arrays, axis=1)
+            rows, numbers = np.unique(bits, axis=0, return_counts=True)
+            counts = {"".join(map(str, row.tolist())): int(n) for row, n in zip(rows, numbers)}
+        else:
+            counts = {"": int(result.shots_kept)} if result.shots_kept else {}
+        counts_batch.append({"measurement_keys": keys, "counts": counts})
+    return json.dumps(batch, separators=(",", ":")), json.dumps(counts_batch)
+
+
+class JobRunner:
+    """Runs one job's pipeline against the served devices.
+
+    :param store: where jobs live.
+    :param devices: served devices by name.
+    :param config: the server's configuration (noise, seed, limits, delays).
+    :param stop: set when the server shuts down; waiting stages end early and leave the job
+        unfinished (it is resumed on the next start with the same database).
+    :param implementations: ``(device, calibration)`` → gate → implementation names offered.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        devices: Mapping[str, Device],
+        config: EmulatorConfig,
+        stop: threading.Event,
+        implementations: Callable[[Device, Calibration], Mapping[str, set[str]]] | None = None,
+    ) -> None:
+        self._store = store
+        self._devices = devices
+        self._config = config
+        self._stop = stop
+        self._implementations = implementations
+        self._noise: dict[UUID, NoiseModel] = {}
+        self._noise_lock = threading.Lock()
+
+    def _noise_model(self, cal: Calibration) -> NoiseModel:
+        with self._noise_lock:
+            model = self._noise.get(cal.calibration_set_id)
+            if model is None:
+                model = NoiseModel.from_calibration(cal)
+                self._noise[cal.calibration_set_id] = model
+            return model
+
+    def _rest(self) -> bool:
+        """Pause for one stage; ``False`` if the server is stopping."""
+        return not self._stop.wait(self._config.stage_delay)
+
+    def _compile(self, job: JobRecord) -> tuple[RunRequest, Calibration, list[CircuitSpec]]:
+        try:
+            request = RunRequest.model_validate_json(job.request_json)
+        except ValidationError as error:  # only possible with a hand-edited database
+            raise JobValidationError(f"The stored request is not valid: {error}") from None
+        device = self._devices.get(job.device)
+        if device is None:
+            raise JobValidationError(
+                f"Device {job.device!r} is not served by this emulator any more; resubmit the "
+                "job to a served device."
+            )
+        cal = device.calibration(job.calibration_set_id)
+        offered = self._implementations(device, cal) if self._implementations else None
+        circuits = circuits_from_request(request, cal.components, offered)
+        limit = request.max_circuit_duration_over_t2
+        if limit is None:
+            limit = self._config.default_max_duration_over_t2
+        validate_circuits(
+            circuits,
+            cal,
+            move_validation_mode=request.move_validation_mode.value,
+            max_duration_over_t2=limit,
+        )
+        return request, cal, circuits
+
+    def run(self, job_id: UUID) -> None:
+        """Take the job through its stages; returns early if it is aborted or the server stops."""
+        store = self._store
+        job = store.get(job_id)
+        if job is None or job.terminal:
+            return
+        if not self._rest():
+            return
+        if not store.advance(job_id, Status.PENDING_COMPILATION, ("compile_start",)):
+            return
+        try:
+            request, cal, circuits = self._compile(job)
+        except (JobValidationError, UnknownCalibrationError) as error:
+            store.fail(job_id, str(error))
+            return
+        if not self._rest():
+            return
+        store.stamp(job_id, "compile_end")
+        if not store.advance(job_id, Status.PENDING_EXECUTION):
+            return
+        if not self._rest():
+            return
+        current = store.get(job_id)
+        if current is None or current.terminal:
+            return
+        store.stamp(job_id, "execution_start")
+        rng = job_rng(self._config.seed, job.seq)
+        noise = self._noise_model(cal) if self._config.noise else None
+        heralding = request.heralding_mode.value == "zeros"
+        try:
+            results = [
+                simulate(
+                    circuit.operations,
+                    request.shots,
+                    noise=noise,
+                    rng=rng,
+                    heralding_zeros=heralding,
+                    max_active_qubits=self._config.max_active_qubits,
+                )
+                for circuit in circuits
+            ]
+        except SimulationError as error:
+            store.fail(job_id, str(error))
+            return
+        store.stamp(job_id, "execution_end")
+        measurements, counts = encode_results(circuits, results)
+        warnings = None
+        if heralding and any(r.shots_kept < request.shots for r in results):
+            kept = ", ".join(str(r.shots_kept) for r in results)
+            warnings = [
+                f"Heralding discarded shots: {kept} of {request.shots} shots kept per circuit."
+            ]
+        store.finish(job_id, measurements, counts, warnings)
+
+
+class WorkerPool:
+    """Threads that take job ids off a queue and run them.
+
+    :param runner: the job pipeline.
+    :param store: where a job that crashed the pipeline is marked failed.
+    :param workers: number of threads.
+    :param stop: shared with ``runner``; set by :meth:`stop`.
+    """
+
+    def __init__(
+        self, runner: JobRunner, store: JobStore, workers: int, stop: threading.Event
+    ) -> None:
+        self._runner = runner
+        self._store = store
+        self._queue: queue.Queue[UUID | None] = queue.Queue()
+        self._stop = stop
+        self._threads = [
+            threading.Thread(target=self._work, name=f"iqm-emulator-worker-{i}", daemon=True)
+            for i in range(workers)
+        ]
+
+    def start(self) -> None:
+        """Start the threads."""
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, job_id: UUID) -> None:
+        """Queue a job for execution."""
+        self._queue.put(job_id)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            try:
+                self._runner.run(job_id)
+            except Exception as error:  # a bug must fail the job, not kill the worker
+                logger.exception("Job %s crashed the emulator's job pipeline", job_id)
+                self._store.fail(
+                    job_id, f"Internal emulator error: {type(error).__name__}: {error}"
+                )
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the threads; a simulation in progress is abandoned (its job stays unfinished)."""
+        self._stop.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)

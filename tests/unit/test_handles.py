@@ -1,0 +1,148 @@
+"""Persistent result handles (handles.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from pytket.backends.resulthandle import ResultHandle
+from pytket.circuit import Bit, Circuit
+from pytket.utils.prepare import prepare_circuit
+
+from pytket.extensions.iqm.backends.handles import (
+    HANDLE_TYPE,
+    HandleContents,
+    make_handle,
+    parse_handle,
+)
+from pytket.extensions.iqm.backends.translation import LAYOUT_FORMAT, MeasurementLayout
+from pytket.extensions.iqm.errors import IQMHandleError
+
+JOB_ID = "3c3fcda3-e860-46bf-92a4-bcc59fa76ce9"
+FOREIGN_FORMAT = "pytket-iqm/iqm-client-36/measurement-layout/1"
+NOT_OURS = "it is not a pytket-iqm (iqm-client 22.x API) result handle"
+
+
+def _layout() -> MeasurementLayout:
+    return MeasurementLayout(
+        bits=(Bit("a", 0), Bit("c", 0), Bit("c", 1), Bit("m", 3), Bit("x", [1, 2])),
+        keys=("a[0]", None, "c[1]#1", "m[3]", "x[1, 2]"),
+    )
+
+
+def _ppcirc() -> Circuit:
+    original = Circuit(3, 3)
+    original.X(2).Measure(2, 2).Measure(0, 0)
+    return prepare_circuit(original)[1]
+
+
+def test_handle_fields_have_declared_types() -> None:
+    handle = make_handle(JOB_ID, 2, _layout(), None)
+    assert tuple(type(field) for field in handle) == HANDLE_TYPE
+    assert parse_handle(handle) == HandleContents(JOB_ID, 2, _layout(), None)
+
+
+def test_round_trip_through_str_with_ppcirc() -> None:
+    handle = make_handle(JOB_ID, 7, _layout(), _ppcirc())
+    restored = ResultHandle.from_str(str(handle))
+    assert restored == handle
+    contents = parse_handle(restored)
+    assert contents.job_id == JOB_ID
+    assert contents.index == 7
+    assert contents.layout == _layout()
+    assert contents.ppcirc == _ppcirc()
+
+
+_CHILD = """
+import json, sys
+from pytket.backends.resulthandle import ResultHandle
+from pytket.extensions.iqm.backends.handles import parse_handle
+contents = parse_handle(ResultHandle.from_str(sys.stdin.read()))
+print(json.dumps({
+    "job_id": contents.job_id,
+    "index": contents.index,
+    "bits": [b.to_list() for b in contents.layout.bits],
+    "keys": list(contents.layout.keys),
+    "ppcirc": None if contents.ppcirc is None else contents.ppcirc.to_dict(),
+}))
+"""
+
+
+def test_round_trip_in_another_process() -> None:
+    handle = make_handle(JOB_ID, 1, _layout(), _ppcirc())
+    completed = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        input=str(handle),
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+        timeout=120,
+    )
+    decoded = json.loads(completed.stdout)
+    assert decoded["job_id"] == JOB_ID
+    assert decoded["index"] == 1
+    assert [Bit.from_list(b) for b in decoded["bits"]] == list(_layout().bits)
+    assert decoded["keys"] == list(_layout().keys)
+    assert Circuit.from_dict(decoded["ppcirc"]) == _ppcirc()
+
+
+@pytest.mark.parametrize(
+    ("handle", "message"),
+    [
+        (
+            ResultHandle(JOB_ID, 0),
+            f"Handle ResultHandle('{JOB_ID}', 0) is not of the form (job_id: str, index: int, "
+            f"layout: str, ppcirc: str): {NOT_OURS}",
+        ),
+        (
+            ResultHandle(JOB_ID, "0", "{}", ""),
+            f"Handle ResultHandle('{JOB_ID}', '0', '{{}}', '') is not of the form (job_id: str, "
+            f"index: int, layout: str, ppcirc: str): {NOT_OURS}",
+        ),
+        (
+            ResultHandle(JOB_ID, True, "{}", ""),
+            f"Handle ResultHandle('{JOB_ID}', True, '{{}}', '') is not of the form (job_id: "
+            f"str, index: int, layout: str, ppcirc: str): {NOT_OURS}",
+        ),
+        (
+            ResultHandle("job-1", 0, _layout().to_json(), ""),
+            f"Handle job id 'job-1' is not a UUID: {NOT_OURS}",
+        ),
+        (
+            ResultHandle(JOB_ID, -1, _layout().to_json(), ""),
+            f"Handle circuit index -1 is negative: {NOT_OURS}",
+        ),
+        (
+            ResultHandle(JOB_ID, 0, "not json", ""),
+            "Measurement layout is not valid JSON: Expecting value: line 1 column 1 (char 0); "
+            + NOT_OURS,
+        ),
+        (
+            ResultHandle(JOB_ID, 0, json.dumps({"format": FOREIGN_FORMAT}), ""),
+            f"Measurement layout has format '{FOREIGN_FORMAT}', "
+            f"expected '{LAYOUT_FORMAT}': it was not written by pytket-iqm for the iqm-client "
+            f"22.x API; {NOT_OURS}",
+        ),
+        (
+            ResultHandle(JOB_ID, 0, _layout().to_json(), "{bad"),
+            "Handle post-processing circuit is malformed (Expecting property name enclosed in "
+            f"double quotes: line 1 column 2 (char 1)): {NOT_OURS}",
+        ),
+    ],
+    ids=["short", "index-str", "index-bool", "job-id", "negative", "json", "format", "ppcirc"],
+)
+def test_malformed_handles(handle: ResultHandle, message: str) -> None:
+    with pytest.raises(IQMHandleError) as info:
+        parse_handle(handle)
+    assert str(info.value) == message
+
+
+def test_handle_of_another_backend_rejected() -> None:
+    # A pytket-qiskit style handle (job_id, index, n_bits, ppcirc) has the same length.
+    foreign = ResultHandle("cv1x2y3", 0, 3, "null")
+    with pytest.raises(IQMHandleError, match="not a pytket-iqm"):
+        parse_handle(foreign)

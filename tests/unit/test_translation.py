@@ -1,0 +1,256 @@
+"""pytket Circuit → iqm-client 22.x Circuit (translation.py)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy
+from pytket.circuit import Bit, Circuit, Node, OpType, Qubit
+
+from pytket.extensions.iqm.backends.translation import (
+    LAYOUT_FORMAT,
+    MeasurementLayout,
+    circuit_to_iqm,
+    prx_args,
+)
+from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
+
+FOREIGN_FORMAT = "pytket-iqm/iqm-client-36/measurement-layout/1"
+COMPILE_HINT = (
+    "Compile the circuit with backend.get_compiled_circuit (or rebase it to CZ and PhasedX) first."
+)
+
+
+def _device_circuit(n_qubits: int, n_bits: int = 0) -> Circuit:
+    circuit = Circuit()
+    circuit.add_q_register("node", n_qubits)
+    if n_bits:
+        circuit.add_c_register("c", n_bits)
+    return circuit
+
+
+def _instructions(circuit: Circuit) -> list[tuple[str, list[str], dict[str, object]]]:
+    iqm, _ = circuit_to_iqm(circuit, "t")
+    return [(i.name, list(i.qubits), dict(i.args)) for i in iqm.instructions]
+
+
+def test_bell_circuit_exact_instructions() -> None:
+    circuit = _device_circuit(2, 2)
+    circuit.PhasedX(0.5, -0.5, Node(0)).PhasedX(0.5, -0.5, Node(1))
+    circuit.CZ(Node(0), Node(1)).PhasedX(0.5, 0.5, Node(1))
+    circuit.Measure(Node(0), Bit(0)).Measure(Node(1), Bit(1))
+    iqm, layout = circuit_to_iqm(circuit, "bell")
+    assert iqm.name == "bell"
+    assert list(iqm.model_dump(exclude_none=True)["instructions"]) == [
+        {"name": "prx", "qubits": ("QB1",), "args": {"angle_t": 0.25, "phase_t": 0.75}},
+        {"name": "prx", "qubits": ("QB2",), "args": {"angle_t": 0.25, "phase_t": 0.75}},
+        {"name": "cz", "qubits": ("QB1", "QB2"), "args": {}},
+        {"name": "measure", "qubits": ("QB1",), "args": {"key": "c[0]"}},
+        {"name": "prx", "qubits": ("QB2",), "args": {"angle_t": 0.25, "phase_t": 0.25}},
+        {"name": "measure", "qubits": ("QB2",), "args": {"key": "c[1]"}},
+    ]
+    assert layout == MeasurementLayout(bits=(Bit(0), Bit(1)), keys=("c[0]", "c[1]"))
+
+
+def _prx_unitary(angle_t: float, phase_t: float) -> np.ndarray:
+    """PRX(θ, φ) = exp(-i (X cos 2πφ + Y sin 2πφ) πθ), from IQM's definition (turns)."""
+    x = np.array([[0, 1], [1, 0]], dtype=complex)
+    y = np.array([[0, -1j], [1j, 0]], dtype=complex)
+    generator = np.cos(2 * np.pi * phase_t) * x + np.sin(2 * np.pi * phase_t) * y
+    angle = np.pi * angle_t
+    unitary: np.ndarray = np.cos(angle) * np.eye(2) - 1j * np.sin(angle) * generator
+    return unitary
+
+
+def _equal_up_to_phase(u: np.ndarray, v: np.ndarray) -> bool:
+    overlap = abs(np.trace(u.conj().T @ v)) / 2
+    return bool(np.isclose(overlap, 1.0, atol=1e-9))
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta"),
+    [(0.5, 0.0), (1.0, 0.25), (-0.5, 0.3), (1.5, -0.7), (3.7, 2.2), (-2.9, -5.1), (0.0, 0.4)]
+    + [tuple(v) for v in np.random.default_rng(7).uniform(-4, 4, size=(20, 2))],
+)
+def test_prx_matches_phasedx_unitary(alpha: float, beta: float) -> None:
+    args = prx_args(alpha, beta)
+    assert 0.0 <= args["angle_t"] <= 0.5
+    assert 0.0 <= args["phase_t"] < 1.0
+    phased_x = Circuit(1).PhasedX(alpha, beta, 0).get_unitary()
+    assert _equal_up_to_phase(phased_x, _prx_unitary(args["angle_t"], args["phase_t"]))
+
+
+def test_prx_args_are_floats_and_normalised() -> None:
+    assert prx_args(1.0, 0.5) == {"angle_t": 0.5, "phase_t": 0.25}
+    assert prx_args(-1e-17, -1e-17) == {"angle_t": 0.0, "phase_t": 0.0}
+    assert prx_args(1.5, 0.0) == {"angle_t": 0.25, "phase_t": 0.5}
+    args = prx_args(2, 1)
+    assert all(type(v) is float for v in args.values())
+
+
+def test_layout_permuted_measures_gaps_and_registers() -> None:
+    circuit = Circuit()
+    circuit.add_q_register("node", 3)
+    m = circuit.add_c_register("m", 2)
+    a = circuit.add_c_register("a", 3)
+    circuit.Measure(Node(2), a[2]).Measure(Node(0), m[1]).Measure(Node(1), a[0])
+    iqm, layout = circuit_to_iqm(circuit, "layout")
+    assert {(i.qubits, i.args["key"]) for i in iqm.instructions} == {
+        (("QB3",), "a[2]"),
+        (("QB1",), "m[1]"),
+        (("QB2",), "a[0]"),
+    }
+    assert layout.bits == tuple(circuit.bits)
+    assert dict(zip(layout.bits, layout.keys, strict=True)) == {
+        a[0]: "a[0]",
+        a[1]: None,
+        a[2]: "a[2]",
+        m[0]: None,
+        m[1]: "m[1]",
+    }
+
+
+def test_repeated_measurement_of_a_bit_gets_unique_keys_last_wins() -> None:
+    circuit = _device_circuit(2, 2)
+    circuit.Measure(Node(0), Bit(0)).PhasedX(1, 0, Node(0))
+    circuit.Measure(Node(0), Bit(0)).Measure(Node(1), Bit(0))
+    iqm, layout = circuit_to_iqm(circuit, "repeat")
+    assert [(i.qubits, i.args["key"]) for i in iqm.instructions if i.name == "measure"] == [
+        (("QB1",), "c[0]"),
+        (("QB1",), "c[0]#1"),
+        (("QB2",), "c[0]#2"),
+    ]
+    assert layout.keys == ("c[0]#2", None)
+
+
+def test_barrier_reset_and_bits_only_barrier() -> None:
+    circuit = _device_circuit(3, 1)
+    circuit.add_barrier([Node(0), Node(2), Bit(0)])
+    circuit.add_barrier([Bit(0)])
+    circuit.Reset(Node(1))
+    assert _instructions(circuit) == [
+        ("barrier", ["QB1", "QB3"], {}),
+        ("reset", ["QB2"], {}),
+    ]
+
+
+def test_layout_json_round_trip_and_format_marker() -> None:
+    circuit = Circuit()
+    circuit.add_q_register("node", 1)
+    bits = [Bit("m", 1), Bit("c", 0), Bit("x", [1, 2])]
+    for bit in bits:
+        circuit.add_bit(bit)
+    circuit.Measure(Node(0), Bit("x", [1, 2]))
+    _, layout = circuit_to_iqm(circuit, "j")
+    text = layout.to_json()
+    assert f'"format":"{LAYOUT_FORMAT}"' in text
+    assert MeasurementLayout.from_json(text) == layout
+    assert layout.keys[layout.bits.index(Bit("x", [1, 2]))] == "x[1, 2]"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "{",
+            "Measurement layout is not valid JSON: Expecting property name enclosed in double "
+            "quotes: line 1 column 2 (char 1)",
+        ),
+        (
+            json.dumps({"format": FOREIGN_FORMAT, "bits": [], "keys": []}),
+            f"Measurement layout has format '{FOREIGN_FORMAT}', expected "
+            f"'{LAYOUT_FORMAT}': it was not written by pytket-iqm for the iqm-client 22.x API",
+        ),
+        (
+            "[1, 2]",
+            f"Measurement layout has format None, expected '{LAYOUT_FORMAT}': it was not "
+            "written by pytket-iqm for the iqm-client 22.x API",
+        ),
+        (
+            f'{{"format": "{LAYOUT_FORMAT}", "bits": [["c", [0]]], "keys": []}}',
+            "Measurement layout is malformed: bits and keys do not match",
+        ),
+    ],
+)
+def test_layout_from_bad_json(text: str, message: str) -> None:
+    with pytest.raises(IQMHandleError) as info:
+        MeasurementLayout.from_json(text)
+    assert str(info.value) == message
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_unsupported_op_names_op_and_hint() -> None:
+    circuit = _device_circuit(2)
+    circuit.H(Node(1))
+    with pytest.raises(IQMTranslationError) as info:
+        circuit_to_iqm(circuit, "h")
+    assert str(info.value) == (
+        "Cannot translate H on node[1]: IQM runs PhasedX, CZ, Measure, Barrier and Reset. "
+        + COMPILE_HINT
+    )
+
+
+def test_two_qubit_unsupported_op() -> None:
+    circuit = _device_circuit(2)
+    circuit.CX(Node(0), Node(1))
+    with pytest.raises(IQMTranslationError) as info:
+        circuit_to_iqm(circuit, "cx")
+    assert str(info.value) == (
+        "Cannot translate CX on node[0], node[1]: IQM runs PhasedX, CZ, Measure, Barrier and "
+        "Reset. " + COMPILE_HINT
+    )
+
+
+def test_symbolic_parameter_rejected() -> None:
+    circuit = _device_circuit(1)
+    circuit.PhasedX(sympy.Symbol("a"), 0.5, Node(0))
+    with pytest.raises(IQMTranslationError) as info:
+        circuit_to_iqm(circuit, "sym")
+    assert str(info.value) == (
+        "PhasedX on node[0] has symbolic parameters ['a']: substitute values "
+        "(circuit.symbol_substitution) before running it"
+    )
+
+
+def test_empty_circuit_rejected() -> None:
+    circuit = _device_circuit(2, 1)
+    circuit.add_barrier([Bit(0)])  # bits-only barrier gives no IQM instruction
+    for empty in (_device_circuit(2, 1), circuit):
+        with pytest.raises(IQMTranslationError) as info:
+            circuit_to_iqm(empty, "nothing")
+        assert str(info.value) == (
+            "Circuit 'nothing' has no instructions; IQM cannot run an empty circuit. "
+            "Add at least one gate or measurement."
+        )
+
+
+def test_empty_name_rejected() -> None:
+    circuit = _device_circuit(1)
+    circuit.PhasedX(1, 0, Node(0))
+    with pytest.raises(IQMTranslationError, match="non-empty string"):
+        circuit_to_iqm(circuit, "")
+
+
+def test_uncompiled_qubits_rejected_with_hint() -> None:
+    # Regression B11: the incumbent raised a bare AssertionError for non-node qubits.
+    circuit = Circuit(2, 2)
+    circuit.CZ(0, 1).Measure(0, 0)
+    with pytest.raises(IQMTranslationError) as info:
+        circuit_to_iqm(circuit, "q")
+    assert str(info.value) == (
+        "Qubit q[0] is not a device qubit: IQM circuits must act on qubits node[0], node[1], "
+        "… (node[n-1] is QB<n>). Compile the circuit with backend.get_compiled_circuit first."
+    )
+
+
+def test_large_qubit_indices() -> None:
+    circuit = Circuit()
+    circuit.add_qubit(Node(53))
+    circuit.add_qubit(Qubit("node", 9))
+    circuit.CZ(Node(53), Node(9))
+    assert _instructions(circuit) == [("cz", ["QB54", "QB10"], {})]
+    assert circuit.n_gates_of_type(OpType.CZ) == 1
