@@ -174,3 +174,174 @@ def bit_distribution(circuit: Circuit) -> dict[tuple[tuple[str, tuple[int, ...]]
         key = tuple(sorted(((b.reg_name, tuple(b.index)), v) for b, v in values.items()))
         distribution[key] = distribution.get(key, 0.0) + prob
     return distribution
+
+
+def assert_same_distribution(original: Circuit, compiled: Circuit) -> None:
+    """The compiled circuit gives exactly the original's bit statistics (to 1e-9)."""
+    expected = bit_distribution(original)
+    actual = bit_distribution(compiled)
+    keys = set(expected) | set(actual)
+    worst = max(abs(expected.get(k, 0.0) - actual.get(k, 0.0)) for k in keys)
+    assert worst < 1e-9, f"distributions differ by {worst}"
+
+
+def compile_unit(circuit: Circuit, info: BackendInfo, level: int) -> CompilationUnit:
+    unit = CompilationUnit(circuit.copy())
+    default_compilation_pass(info, level).apply(unit)
+    return unit
+
+
+def assert_valid(circuit: Circuit, info: BackendInfo) -> None:
+    failed = [str(p) for p in required_predicates(info) if not p.verify(circuit)]
+    assert not failed, f"compiled circuit violates {failed}"
+
+
+# -- circuits ----------------------------------------------------------------------------------
+
+
+def bell() -> Circuit:
+    return Circuit(2, 2).H(0).CX(0, 1).Measure(0, 0).Measure(1, 1)
+
+
+def ghz(n: int) -> Circuit:
+    circuit = Circuit(n, n).H(0)
+    for i in range(n - 1):
+        circuit.CX(i, i + 1)
+    for i in range(n):
+        circuit.Measure(i, i)
+    return circuit
+
+
+def random_circuit(n_qubits: int, depth: int, seed: int, measure: bool = True) -> Circuit:
+    """Random layers of TK1 rotations and CX/CZ/SWAP on random pairs, then measure all."""
+    rng = np.random.default_rng(seed)
+    circuit = Circuit(n_qubits)
+    for _ in range(depth):
+        for q in range(n_qubits):
+            circuit.TK1(*(float(x) for x in rng.uniform(0, 2, 3)), q)
+        a, b = (int(x) for x in rng.choice(n_qubits, 2, replace=False))
+        gate = [OpType.CX, OpType.CZ, OpType.SWAP][int(rng.integers(3))]
+        circuit.add_gate(gate, [a, b])
+        circuit.Rz(float(rng.uniform(0, 2)), b)
+    if measure:
+        circuit.measure_all()
+    return circuit
+
+
+def named_registers() -> Circuit:
+    """Qubits and bits in user-named registers, with a bit left unmeasured."""
+    circuit = Circuit()
+    alice = circuit.add_q_register("alice", 2)
+    bob = circuit.add_q_register("bob", 1)
+    out = circuit.add_c_register("out", 2)
+    flag = circuit.add_c_register("flag", 2)
+    circuit.H(alice[0]).CX(alice[0], alice[1]).CX(alice[1], bob[0]).Ry(0.3, bob[0])
+    circuit.Measure(alice[0], out[1]).Measure(alice[1], out[0]).Measure(bob[0], flag[1])
+    return circuit
+
+
+SUITE_SMALL = [
+    "ae_n04",
+    "dj_n05",
+    "ghz_n03",
+    "grover_n04",
+    "qaoa_n05",
+    "qft_n04",
+    "qftentangled_n05",
+    "qpeexact_n05",
+    "randomcircuit_n05",
+    "vqe_real_amp_n04",
+    "wstate_n05",
+]
+
+
+def suite_circuit(stem: str) -> Circuit:
+    path = BENCH_DIR / f"{stem}.qasm"
+    if not path.exists():
+        pytest.skip(f"shared benchmark circuit {path} not available")
+    return circuit_from_qasm(path)
+
+
+LEVELS = [0, 1, 2, 3]
+DEVICES = {"garnet": GARNET, "adonis": ADONIS}
+SMALL_CIRCUITS = {
+    "bell": bell,
+    "ghz5": lambda: ghz(5),
+    "random4": lambda: random_circuit(4, 6, seed=7),
+    "registers": named_registers,
+}
+
+
+# -- tests: validity and equivalence ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("device", sorted(DEVICES))
+@pytest.mark.parametrize("name", sorted(SMALL_CIRCUITS))
+def test_small_circuits_compile_valid_and_equivalent(name: str, device: str, level: int) -> None:
+    circuit = SMALL_CIRCUITS[name]()
+    info = DEVICES[device]
+    compiled = compile_unit(circuit, info, level).circuit
+    assert_valid(compiled, info)
+    assert_same_distribution(circuit, compiled)
+    # User register names survive compilation.
+    assert set(compiled.bits) == set(circuit.bits)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("stem", SUITE_SMALL)
+def test_suite_circuits_on_garnet(stem: str, level: int) -> None:
+    circuit = suite_circuit(stem)
+    compiled = compile_unit(circuit, GARNET, level).circuit
+    assert_valid(compiled, GARNET)
+    assert_same_distribution(circuit, compiled)
+
+
+@pytest.mark.parametrize("level", [0, 2])
+@pytest.mark.parametrize("stem", ["qft_n04", "qpeexact_n05", "wstate_n05"])
+def test_suite_circuits_on_adonis(stem: str, level: int) -> None:
+    circuit = suite_circuit(stem)
+    compiled = compile_unit(circuit, ADONIS, level).circuit
+    assert_valid(compiled, ADONIS)
+    assert_same_distribution(circuit, compiled)
+
+
+def _embedded_state(
+    psi: np.ndarray, order: list[Qubit], where: Mapping[Qubit, Qubit], qubits: list[Qubit]
+) -> np.ndarray:
+    """State over ``qubits`` (ILO) holding ``psi`` (over ``order``) at ``where``, others |0⟩."""
+    tensor = psi.reshape([2] * len(order))
+    positions = [qubits.index(where[q]) for q in order]
+    rest = [i for i in range(len(qubits)) if i not in positions]
+    full = np.zeros([2] * len(qubits), dtype=complex)
+    index: list[object] = [0] * len(qubits)
+    for i in positions:
+        index[i] = slice(None)
+    # Axes of full[tuple(index)] follow ``positions`` sorted: put psi's axes in that order.
+    perm = sorted(range(len(positions)), key=lambda k: positions[k])
+    full[tuple(index)] = np.transpose(tensor, perm)
+    assert all(index[i] == 0 for i in rest)
+    return full.reshape(-1)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_measurement_free_circuit_keeps_its_unitary(level: int, seed: int) -> None:
+    """Without measurements nothing may be dropped: the compiled unitary matches, once the
+    placement and the final qubit permutation are accounted for."""
+    circuit = random_circuit(4, 5, seed=seed, measure=False)
+    unit = compile_unit(circuit, GARNET, level)
+    compiled = unit.circuit
+    assert_valid(compiled, GARNET)
+    rng = np.random.default_rng(seed)
+    psi = rng.normal(size=16) + 1j * rng.normal(size=16)
+    psi /= np.linalg.norm(psi)
+    expected_out = circuit.get_unitary() @ psi
+    order = circuit.qubits
+    compiled_qubits = compiled.qubits
+    initial = {q: unit.initial_map[q] for q in order}
+    final = {q: unit.final_map[q] for q in order}
+    state_in = _embedded_state(psi, order, initial, compiled_qubits)
+    state_out = compiled.get_unitary() @ state_in
+    target = _embedded_state(expected_out, order, final, compiled_qubits)
+    assert abs(abs(np.vdot(target, state_out)) - 1) < 1e-8

@@ -171,6 +171,15 @@ def test_many_shots_many_bits_vectorised() -> None:
             "Measurement data for key 'c[0]' contains values other than 0/1",
         ),
         (
+            {"c[0]": [[-1]], "c[1]": [[1]]},
+            "Measurement data for key 'c[0]' is not a list of lists of 0/1: bytes must be in "
+            "range(0, 256)",
+        ),
+        (
+            {"c[0]": np.array([[-1]]), "c[1]": [[1]]},
+            "Measurement data for key 'c[0]' contains values other than 0/1",
+        ),
+        (
             {"c[0]": [1], "c[1]": [[1]]},
             "Measurement data for key 'c[0]' is not a list of lists of 0/1: 'int' object is not "
             "iterable",

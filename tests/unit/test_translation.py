@@ -254,3 +254,184 @@ def test_large_qubit_indices() -> None:
     circuit.CZ(Node(53), Node(9))
     assert _instructions(circuit) == [("cz", ["QB54", "QB10"], {})]
     assert circuit.n_gates_of_type(OpType.CZ) == 1
+
+
+# --- phase 2: classically controlled gates → cc_prx -------------------------------------------
+
+FEEDBACK_HINT = (
+    "IQM feedback supports only single-qubit gates conditioned on a single bit being 1, "
+    "where that bit was written by an earlier Measure."
+)
+
+
+def _feedback_circuit() -> Circuit:
+    circuit = _device_circuit(3, 2)
+    circuit.PhasedX(0.5, 0, Node(0)).Measure(Node(0), Bit(0))
+    return circuit
+
+
+def test_conditional_phasedx_becomes_cc_prx() -> None:
+    circuit = _feedback_circuit()
+    circuit.add_gate(
+        OpType.PhasedX, [1, 0.5], [Node(2)], condition_bits=[Bit(0)], condition_value=1
+    )
+    circuit.Measure(Node(2), Bit(1))
+    assert _instructions(circuit) == [
+        ("prx", ["QB1"], {"angle_t": 0.25, "phase_t": 0.0}),
+        ("measure", ["QB1"], {"key": "c[0]", "feedback_key": "c[0]"}),
+        (
+            "cc_prx",
+            ["QB3"],
+            {"angle_t": 0.5, "phase_t": 0.25, "feedback_key": "c[0]", "feedback_qubit": "QB1"},
+        ),
+        ("measure", ["QB3"], {"key": "c[1]"}),
+    ]
+
+
+def test_if_bit_condition_accepted() -> None:
+    from pytket.circuit import if_bit
+
+    circuit = _feedback_circuit()
+    circuit.X(Node(1), condition=if_bit(Bit(0)))
+    names = [(name, args.get("feedback_key")) for name, _, args in _instructions(circuit)]
+    assert names == [("prx", None), ("measure", "c[0]"), ("cc_prx", "c[0]")]
+
+
+def _product(rotations: list[tuple[float, float]]) -> np.ndarray:
+    unitary = np.eye(2, dtype=complex)
+    for alpha, beta in rotations:
+        args = prx_args(alpha, beta)
+        unitary = _prx_unitary(args["angle_t"], args["phase_t"]) @ unitary
+    return unitary
+
+
+_RNG = np.random.default_rng(11)
+ONE_QUBIT_GATES = (
+    [
+        (OpType.X, []),
+        (OpType.Y, []),
+        (OpType.Z, []),
+        (OpType.H, []),
+        (OpType.S, []),
+        (OpType.T, []),
+        (OpType.SX, []),
+        (OpType.Rz, [0.5]),
+        (OpType.Rz, [-1.3]),
+        (OpType.Rx, [0.7]),
+        (OpType.Ry, [1.9]),
+        (OpType.Rz, [2.0]),
+        (OpType.noop, []),
+    ]
+    + [(OpType.U3, list(_RNG.uniform(-4, 4, 3))) for _ in range(6)]
+    + [(OpType.TK1, list(_RNG.uniform(-4, 4, 3))) for _ in range(6)]
+)
+
+
+@pytest.mark.parametrize(("optype", "params"), ONE_QUBIT_GATES)
+def test_conditional_one_qubit_gate_unitary(optype: OpType, params: list[float]) -> None:
+    circuit = _feedback_circuit()
+    circuit.add_gate(optype, params, [Node(1)], condition_bits=[Bit(0)], condition_value=1)
+    instructions = _instructions(circuit)[2:]
+    assert len(instructions) <= 2
+    assert all(name == "cc_prx" and qubits == ["QB2"] for name, qubits, _ in instructions)
+    rotations = [
+        (2 * float(args["angle_t"]), 2 * float(args["phase_t"]))  # type: ignore[arg-type]
+        for _, _, args in instructions
+    ]
+    reference = Circuit(1)
+    reference.add_gate(optype, params, [0])
+    assert _equal_up_to_phase(_product(rotations), reference.get_unitary())
+
+
+def test_conditional_identity_emits_nothing() -> None:
+    circuit = _feedback_circuit()
+    circuit.Rz(2.0, Node(1), condition_bits=[Bit(0)], condition_value=1)
+    assert _instructions(circuit) == [
+        ("prx", ["QB1"], {"angle_t": 0.25, "phase_t": 0.0}),
+        ("measure", ["QB1"], {"key": "c[0]"}),
+    ]
+
+
+def test_feedback_uses_latest_measurement_of_the_bit() -> None:
+    circuit = _feedback_circuit()
+    circuit.X(Node(2), condition_bits=[Bit(0)], condition_value=1)
+    circuit.Measure(Node(1), Bit(0))
+    circuit.X(Node(2), condition_bits=[Bit(0)], condition_value=1)
+    feedback = [
+        (name, qubits, args.get("feedback_key"), args.get("feedback_qubit"))
+        for name, qubits, args in _instructions(circuit)
+        if name != "prx"
+    ]
+    assert feedback == [
+        ("measure", ["QB1"], "c[0]", None),
+        ("cc_prx", ["QB3"], "c[0]", "QB1"),
+        ("measure", ["QB2"], "c[0]#1", None),
+        ("cc_prx", ["QB3"], "c[0]#1", "QB2"),
+    ]
+
+
+def _conditional_error(circuit: Circuit) -> str:
+    with pytest.raises(IQMTranslationError) as info:
+        circuit_to_iqm(circuit, "ff")
+    return str(info.value)
+
+
+def test_condition_on_several_bits_rejected() -> None:
+    circuit = _feedback_circuit()
+    circuit.Measure(Node(1), Bit(1))
+    circuit.X(Node(2), condition_bits=[Bit(0), Bit(1)], condition_value=3)
+    assert _conditional_error(circuit) == (
+        f"Cannot translate X on node[2] conditioned on bits c[0], c[1] == 3: {FEEDBACK_HINT}"
+    )
+
+
+def test_condition_value_zero_rejected() -> None:
+    circuit = _feedback_circuit()
+    circuit.X(Node(2), condition_bits=[Bit(0)], condition_value=0)
+    assert _conditional_error(circuit) == (
+        f"Cannot translate X on node[2] conditioned on c[0] == 0: {FEEDBACK_HINT}"
+    )
+
+
+def test_condition_on_unmeasured_bit_rejected() -> None:
+    circuit = _feedback_circuit()
+    circuit.X(Node(2), condition_bits=[Bit(1)], condition_value=1)
+    circuit.Measure(Node(1), Bit(1))  # measured only after the condition
+    assert _conditional_error(circuit) == (
+        "Cannot translate X on node[2] conditioned on c[1]: no earlier Measure writes c[1]. "
+        + FEEDBACK_HINT
+    )
+
+
+def test_conditional_two_qubit_gate_rejected() -> None:
+    circuit = _feedback_circuit()
+    circuit.CZ(Node(1), Node(2), condition_bits=[Bit(0)], condition_value=1)
+    assert _conditional_error(circuit) == (
+        f"Cannot translate conditional CZ on node[1], node[2]: {FEEDBACK_HINT}"
+    )
+
+
+def test_conditional_reset_rejected() -> None:
+    circuit = _feedback_circuit()
+    circuit.add_gate(OpType.Reset, [Node(1)], condition_bits=[Bit(0)], condition_value=1)
+    assert _conditional_error(circuit) == (
+        f"Cannot translate conditional Reset on node[1]: {FEEDBACK_HINT}"
+    )
+
+
+def test_conditional_symbolic_rejected() -> None:
+    circuit = _feedback_circuit()
+    circuit.Rz(sympy.Symbol("t"), Node(1), condition_bits=[Bit(0)], condition_value=1)
+    assert _conditional_error(circuit) == (
+        "Rz on node[1] has symbolic parameters ['t']: substitute values "
+        "(circuit.symbol_substitution) before running it"
+    )
+
+
+def test_classical_operation_rejected() -> None:
+    circuit = _feedback_circuit()
+    circuit.add_c_setbits([True], [Bit(1)])
+    assert _conditional_error(circuit) == (
+        "Cannot translate classical operation SetBits on c[1]: IQM has no classical "
+        f"processing. {FEEDBACK_HINT}"
+    )

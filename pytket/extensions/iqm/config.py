@@ -13,8 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pytket.config import PytketExtConfig
-from pytket.config.pytket_config import PytketConfig, get_config_file_path
+from pytket.config.pytket_config import PytketConfig, PytketExtConfig, get_config_file_path
 
 _SECRET_FIELDS = frozenset({"password", "token"})
 

@@ -126,6 +126,50 @@ class IQMDevice:
         ]
         return Architecture.from_dict({"nodes": nodes, "links": links})
 
+    @property
+    def routing_qubits(self) -> tuple[str, ...]:
+        """Qubits of the largest connected part of the coupling graph, in :attr:`qubits` order.
+
+        Ties go to the part holding the lowest-numbered qubit; with no edges at all this is the
+        first qubit alone.
+        """
+        neighbours: dict[str, set[str]] = {q: set() for q in self.qubits}
+        for a, b in self.qubit_edges:
+            if a in neighbours and b in neighbours:
+                neighbours[a].add(b)
+                neighbours[b].add(a)
+        best: set[str] = set()
+        seen: set[str] = set()
+        for start in self.qubits:  # numeric order, so ties keep the earlier part
+            if start in seen:
+                continue
+            part, stack = {start}, [start]
+            while stack:
+                for nxt in neighbours[stack.pop()] - part:
+                    part.add(nxt)
+                    stack.append(nxt)
+            seen |= part
+            if len(part) > len(best):
+                best = part
+        return tuple(q for q in self.qubits if q in best)
+
+    @property
+    def routing_architecture(self) -> Architecture:
+        """The part of :attr:`architecture` that pytket routing can use.
+
+        pytket's mapping passes (``DefaultMappingPass`` …) fail with "node[i] and node[j] are not
+        connected" on a disconnected graph, even for a one-qubit circuit, so compilation must
+        target one connected part: the largest one (:attr:`routing_qubits`).
+        """
+        keep = set(self.routing_qubits)
+        nodes = [node_for_qubit(q).to_list() for q in self.routing_qubits]
+        links = [
+            {"link": [node_for_qubit(a).to_list(), node_for_qubit(b).to_list()], "weight": 1}
+            for a, b in self.qubit_edges
+            if a in keep and b in keep
+        ]
+        return Architecture.from_dict({"nodes": nodes, "links": links})
+
     def backend_info(self, *, name: str, version: str) -> BackendInfo:
         """Describe the device as a pytket :class:`~pytket.backends.backendinfo.BackendInfo`.
 

@@ -12,9 +12,9 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
 import requests
@@ -32,7 +32,6 @@ from iqm.iqm_client import (
     JobAbortionError,
     QualityMetricSet,
     RunResult,
-    RunStatus,
     Status,
 )
 from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
@@ -50,6 +49,8 @@ CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
 _ENVIRONMENT_LOCK = threading.Lock()
 
 _FIRST_POLL_PAUSE = 0.02
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,13 @@ class IQMServerConnection:
             )
             self._client = _translate_errors(
                 lambda: IQMClient(
-                    url, client_signature=CLIENT_SIGNATURE, **credentials.client_arguments()
+                    url,
+                    client_signature=CLIENT_SIGNATURE,
+                    token=credentials.token,
+                    tokens_file=credentials.tokens_file,
+                    auth_server_url=credentials.auth_server_url,
+                    username=credentials.username,
+                    password=credentials.password,
                 ),
                 f"connect to {url}",
             )
@@ -135,7 +142,7 @@ class IQMServerConnection:
 
     def state(self, job_id: UUID) -> JobState:
         """The job's current status (and failure message)."""
-        run_status: RunStatus = _translate_errors(
+        run_status = _translate_errors(
             lambda: self._client.get_run_status(job_id), f"get the status of job {job_id}"
         )
         return JobState(run_status.status, run_status.message)
@@ -212,11 +219,11 @@ def _auth_message(url: str, error: Exception) -> str:
 
 
 def _translate_errors(
-    call: Any,
+    call: Callable[[], _T],
     action: str,
     *,
     not_found: Exception | None = None,
-) -> Any:
+) -> _T:
     """Run ``call``; turn iqm-client's and requests' exceptions into pytket-iqm's errors."""
     try:
         return call()

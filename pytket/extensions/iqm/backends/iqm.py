@@ -14,14 +14,16 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from pytket.backends import CircuitStatus, ResultHandle, StatusEnum
-from pytket.backends.backend import Backend, KwargTypes
+from pytket.backends.backend import Backend
 from pytket.backends.backendinfo import BackendInfo
 from pytket.backends.backendresult import BackendResult
+from pytket.backends.resulthandle import ResultHandle
+from pytket.backends.status import CircuitStatus, StatusEnum
 from pytket.circuit import Circuit, OpType
 from pytket.passes import BasePass, SimplifyInitial
 from pytket.predicates import Predicate
-from pytket.utils import prepare_circuit
+from pytket.utils.prepare import prepare_circuit
+from pytket.utils.results import KwargTypes
 
 from iqm.iqm_client import (
     CircuitCompilationOptions,

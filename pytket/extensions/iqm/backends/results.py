@@ -27,11 +27,11 @@ def _column(key: str, data: MeasurementData) -> npt.NDArray[np.uint8]:
     if isinstance(data, np.ndarray):
         array = data
     else:
-        # JSON gives a list of one-element lists; flattening through an iterator is several
+        # JSON gives a list of one-element lists; flattening them through ``bytes`` is several
         # times faster than letting numpy inspect a million small lists.
         try:
-            flat = np.fromiter(chain.from_iterable(data), dtype=np.int8, count=-1)
-        except (TypeError, ValueError, OverflowError) as err:
+            flat = np.frombuffer(bytes(chain.from_iterable(data)), dtype=np.uint8)
+        except (TypeError, ValueError) as err:
             raise IQMServerError(
                 f"Measurement data for key {key!r} is not a list of lists of 0/1: {err}"
             ) from None

@@ -5,6 +5,8 @@ Instructions use physical qubit names directly (pytket ``node[n-1]`` is ``QBn``)
 measured again gets ``"c[0]#1"``, ``"c[0]#2"`` … The returned :class:`MeasurementLayout`
 records, for every bit of the circuit, the key of its *last* measurement, which is how results
 are mapped back to bits (pytket semantics: a bit holds the last value written to it).
+
+Classically controlled single-qubit gates become ``cc_prx`` (IQM's fast feedback).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from pytket.circuit import Bit, Circuit, Command, Op, OpType
+import numpy as np
+import numpy.typing as npt
+from pytket.circuit import Bit, Circuit, Command, Conditional, Op, OpType, Qubit
 
 from iqm.iqm_client import Circuit as IQMCircuit
 from iqm.iqm_client import Instruction
@@ -23,6 +27,13 @@ from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
 
 LAYOUT_FORMAT = "pytket-iqm/iqm-client-22/measurement-layout/1"
 """Format marker written into every serialised layout; other markers are rejected."""
+
+_FEEDBACK_HINT = (
+    "IQM feedback supports only single-qubit gates conditioned on a single bit being 1, "
+    "where that bit was written by an earlier Measure."
+)
+_IDENTITY_TOLERANCE = 1e-10
+"""Rotations closer than this (half-turns) to the identity are dropped from conditional gates."""
 
 _COMPILE_HINT = (
     "Compile the circuit with backend.get_compiled_circuit (or rebase it to CZ and PhasedX) first."
@@ -109,32 +120,74 @@ def prx_args(alpha: float, beta: float) -> dict[str, Any]:
     return {"angle_t": angle, "phase_t": phase}
 
 
-def _params(cmd: Command) -> list[float]:
-    op = cmd.op
+def _params(op: Op, where: str) -> list[float]:
     if op.free_symbols():
         raise IQMTranslationError(
-            f"{op.type.name} on {_qubit_list(cmd)} has symbolic parameters "
+            f"{op.type.name} on {where} has symbolic parameters "
             f"{sorted(str(s) for s in op.free_symbols())}: substitute values "
             "(circuit.symbol_substitution) before running it"
         )
     values = [float(p) for p in op.params]
     if not all(math.isfinite(v) for v in values):
-        raise IQMTranslationError(
-            f"{op.type.name} on {_qubit_list(cmd)} has non-finite parameters {values}"
-        )
+        raise IQMTranslationError(f"{op.type.name} on {where} has non-finite parameters {values}")
     return values
+
+
+def _is_identity_rotation(half_turns: float) -> bool:
+    """True if a rotation by this many half-turns is the identity up to global phase."""
+    r = half_turns % 2.0
+    return min(r, 2.0 - r) < _IDENTITY_TOLERANCE
+
+
+def one_qubit_as_phasedx(unitary: npt.NDArray[np.complex128]) -> list[tuple[float, float]]:
+    """Write a one-qubit unitary as at most two PhasedX gates (up to global phase).
+
+    With ``U ≅ Rz(a) Rx(b) Rz(c) = PhasedX(b, a) Rz(d)``, ``d = a + c``, and
+    ``Rz(d) = PhasedX(1, a) PhasedX(1, a - d/2)``, the two PhasedX about the same axis ``a``
+    merge: ``U ≅ PhasedX(b + 1, a) PhasedX(1, a - d/2)``. Rotations that are the identity are
+    left out (so the result may be empty).
+
+    :param unitary: 2×2 unitary matrix
+    :return: ``(alpha, beta)`` pairs in half-turns, in time order
+    """
+    det = complex(np.linalg.det(unitary))
+    # In SU(2), v = [[cos(b/2) e^{-i(a+c)/2}, …], [-i sin(b/2) e^{i(a-c)/2}, cos(b/2) e^{i(a+c)/2}]]
+    # (angles in radians here); the sign choice of the square root only moves the global phase.
+    v = unitary / np.sqrt(det)
+    b = 2.0 * math.atan2(abs(v[1, 0]), abs(v[0, 0]))
+    sum_ac = 2.0 * float(np.angle(v[1, 1])) if abs(v[1, 1]) > 1e-12 else 0.0
+    diff_ac = 2.0 * float(np.angle(1j * v[1, 0])) if abs(v[1, 0]) > 1e-12 else 0.0
+    a, b, d = (sum_ac + diff_ac) / (2 * math.pi), b / math.pi, sum_ac / math.pi
+    if _is_identity_rotation(d):
+        return [] if _is_identity_rotation(b) else [(b, a)]
+    gates = [(1.0, a - d / 2), (b + 1.0, a)]
+    return [(alpha, beta) for alpha, beta in gates if not _is_identity_rotation(alpha)]
 
 
 def _qubit_list(cmd: Command) -> str:
     return ", ".join(str(q) for q in cmd.qubits)
 
 
-def _unsupported(cmd: Command, what: Op | None = None) -> IQMTranslationError:
-    op = what if what is not None else cmd.op
+def _unsupported(cmd: Command) -> IQMTranslationError:
+    op = cmd.op
+    if not cmd.qubits:
+        return IQMTranslationError(
+            f"Cannot translate classical operation {op.type.name} on "
+            f"{', '.join(str(b) for b in cmd.bits) or 'no bits'}: IQM has no classical "
+            f"processing. {_FEEDBACK_HINT}"
+        )
     return IQMTranslationError(
-        f"Cannot translate {op.type.name} on {_qubit_list(cmd) or 'no qubits'}: IQM runs "
+        f"Cannot translate {op.type.name} on {_qubit_list(cmd)}: IQM runs "
         f"PhasedX, CZ, Measure, Barrier and Reset. {_COMPILE_HINT}"
     )
+
+
+@dataclass
+class _MeasureRecord:
+    key: str
+    qubit: str
+    index: int
+    """Position of the ``measure`` instruction in the instruction list."""
 
 
 class _Translator:
@@ -142,25 +195,76 @@ class _Translator:
 
     def __init__(self) -> None:
         self.instructions: list[dict[str, Any]] = []
-        self.last_key: dict[Bit, str] = {}
+        self.last_measure: dict[Bit, _MeasureRecord] = {}
         self.times_measured: dict[Bit, int] = {}
+
+    def final_key(self, bit: Bit) -> str | None:
+        """Key of the bit's last measurement, ``None`` if it is never measured."""
+        record = self.last_measure.get(bit)
+        return None if record is None else record.key
 
     def add(self, name: str, qubits: list[str], args: dict[str, Any] | None = None) -> None:
         self.instructions.append({"name": name, "qubits": qubits, "args": args or {}})
 
     def measure(self, cmd: Command) -> None:
-        qubit, bit = cmd.qubits[0], cmd.bits[0]
+        qubit, bit = qubit_for_node(cmd.qubits[0]), cmd.bits[0]
         count = self.times_measured.get(bit, 0)
         key = str(bit) if count == 0 else f"{bit}#{count}"
         self.times_measured[bit] = count + 1
-        self.last_key[bit] = key
-        self.add("measure", [qubit_for_node(qubit)], {"key": key})
+        self.last_measure[bit] = _MeasureRecord(key, qubit, len(self.instructions))
+        self.add("measure", [qubit], {"key": key})
+
+    def conditional(self, cmd: Command) -> None:
+        cond = cmd.op
+        if not isinstance(cond, Conditional):  # pytket always gives one for this OpType
+            raise _unsupported(cmd)
+        inner: Op = cond.op
+        cond_bits = [arg for arg in cmd.args[: cond.width] if isinstance(arg, Bit)]
+        targets = cmd.args[cond.width :]
+        where = f"{inner.type.name} on {', '.join(map(str, targets))}"
+        if cond.width != 1 or len(cond_bits) != 1:
+            raise IQMTranslationError(
+                f"Cannot translate {where} conditioned on bits "
+                f"{', '.join(map(str, cmd.args[: cond.width]))} == {cond.value}: {_FEEDBACK_HINT}"
+            )
+        bit = cond_bits[0]
+        if cond.value != 1:
+            raise IQMTranslationError(
+                f"Cannot translate {where} conditioned on {bit} == {cond.value}: {_FEEDBACK_HINT}"
+            )
+        source = self.last_measure.get(bit)
+        if source is None:
+            raise IQMTranslationError(
+                f"Cannot translate {where} conditioned on {bit}: no earlier Measure writes "
+                f"{bit}. {_FEEDBACK_HINT}"
+            )
+        if len(targets) != 1 or not isinstance(targets[0], Qubit):
+            raise IQMTranslationError(f"Cannot translate conditional {where}: {_FEEDBACK_HINT}")
+        if inner.type == OpType.PhasedX:
+            alpha, beta = _params(inner, str(targets[0]))
+            rotations = [(alpha, beta)]
+        else:
+            _params(inner, str(targets[0]))  # rejects symbols with the usual message
+            try:
+                unitary = inner.get_unitary()
+            except RuntimeError:
+                raise IQMTranslationError(
+                    f"Cannot translate conditional {where}: {_FEEDBACK_HINT}"
+                ) from None
+            rotations = one_qubit_as_phasedx(unitary)
+        qubit = qubit_for_node(cmd.qubits[0])
+        for alpha, beta in rotations:
+            args = prx_args(alpha, beta)
+            args.update(feedback_key=source.key, feedback_qubit=source.qubit)
+            self.add("cc_prx", [qubit], args)
+        if rotations:
+            self.instructions[source.index]["args"]["feedback_key"] = source.key
 
     def command(self, cmd: Command) -> None:
         op = cmd.op
         optype = op.type
         if optype == OpType.PhasedX:
-            alpha, beta = _params(cmd)
+            alpha, beta = _params(op, _qubit_list(cmd))
             self.add("prx", [qubit_for_node(cmd.qubits[0])], prx_args(alpha, beta))
         elif optype == OpType.CZ:
             self.add("cz", [qubit_for_node(q) for q in cmd.qubits])
@@ -172,6 +276,8 @@ class _Translator:
                 self.add("barrier", [qubit_for_node(q) for q in cmd.qubits])
         elif optype == OpType.Reset:
             self.add("reset", [qubit_for_node(cmd.qubits[0])])
+        elif optype == OpType.Conditional:
+            self.conditional(cmd)
         else:
             raise _unsupported(cmd)
 
@@ -179,10 +285,17 @@ class _Translator:
 def circuit_to_iqm(circuit: Circuit, name: str) -> tuple[IQMCircuit, MeasurementLayout]:
     """Translate a compiled pytket circuit into an IQM circuit and its measurement layout.
 
+    A single-qubit gate conditioned on one bit being 1, where that bit was last written by a
+    ``Measure``, becomes one or two ``cc_prx`` with ``feedback_key`` = that measurement's key and
+    ``feedback_qubit`` = the measured qubit; the source ``measure`` gets the same
+    ``feedback_key``.
+
     :param circuit: circuit on ``node`` qubits using only PhasedX, CZ, Measure, Barrier, Reset
+        and such conditional single-qubit gates
     :param name: name of the IQM circuit (non-empty)
     :raises IQMTranslationError: if the circuit is empty, acts on non-device qubits, has
-        symbolic parameters or contains an operation IQM cannot run
+        symbolic parameters, contains an operation IQM cannot run, or a condition IQM cannot
+        express (several bits, value 0, bit not written by an earlier measurement)
     :return: the IQM circuit and the layout mapping measurement keys back to bits
     """
     if not name:
@@ -198,9 +311,15 @@ def circuit_to_iqm(circuit: Circuit, name: str) -> tuple[IQMCircuit, Measurement
     instructions = tuple(Instruction.model_validate(spec) for spec in translator.instructions)
     layout = MeasurementLayout(
         bits=tuple(circuit.bits),
-        keys=tuple(translator.last_key.get(b) for b in circuit.bits),
+        keys=tuple(translator.final_key(b) for b in circuit.bits),
     )
     return IQMCircuit(name=name, instructions=instructions, metadata=None), layout
 
 
-__all__ = ["LAYOUT_FORMAT", "MeasurementLayout", "circuit_to_iqm", "prx_args"]
+__all__ = [
+    "LAYOUT_FORMAT",
+    "MeasurementLayout",
+    "circuit_to_iqm",
+    "one_qubit_as_phasedx",
+    "prx_args",
+]

@@ -23,10 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.auth import BearerAuth, TokenIssuer
-from pytket.extensions.iqm.emulator.config import EmulatorConfig
+from pytket.extensions.iqm.emulator.config import EmulatorConfig, load_devices
 from pytket.extensions.iqm.emulator.models import RunRequest, Status
 from pytket.extensions.iqm.emulator.routers import architecture, auth, info, jobs
-from pytket.extensions.iqm.emulator.state import EmulatorState, PayloadCache, load_devices
+from pytket.extensions.iqm.emulator.state import EmulatorState, PayloadCache
 from pytket.extensions.iqm.emulator.store import JobStore
 from pytket.extensions.iqm.emulator.worker import JobRunner, WorkerPool
 

@@ -22,7 +22,11 @@ from pathlib import Path
 from typing import TextIO
 
 from pytket.extensions.iqm._metadata import __version__
-from pytket.extensions.iqm.emulator.config import DEFAULT_MAX_DURATION_OVER_T2, EmulatorConfig
+from pytket.extensions.iqm.emulator.config import (
+    DEFAULT_MAX_DURATION_OVER_T2,
+    EmulatorConfig,
+    load_devices,
+)
 from pytket.extensions.iqm.emulator.devices import Device, catalogue
 
 PROG = "pytket-iqm-emulator"
@@ -190,14 +194,16 @@ def device_table(devices: Sequence[Device]) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     )
 
 
 def _serve(config: EmulatorConfig, host: str, port: int, out: TextIO, err: TextIO) -> int:
-    import uvicorn
+    # The web stack is imported only to serve, so 'devices' and --help stay quick.
+    import uvicorn  # noqa: PLC0415
 
-    from pytket.extensions.iqm.emulator.app import create_app
+    from pytket.extensions.iqm.emulator.app import create_app  # noqa: PLC0415
 
     app = create_app(config)
     devices = list(app.state.emulator.devices)
@@ -265,8 +271,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(stop.code or 0) if isinstance(stop.code, int) or stop.code is None else 2
     try:
         config = config_from_args(args)
-        from pytket.extensions.iqm.emulator.state import load_devices
-
         load_devices(config)
     except ValueError as error:
         print(f"{PROG}: {error}", file=err)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytket.extensions.iqm.emulator.devices import Device, catalogue, get_device, load_device_file
+
 DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
 """iqm-client versions the emulator declares compatible: ``min <= version < max``."""
 
@@ -101,3 +103,28 @@ class EmulatorConfig:
     def auth_required(self) -> bool:
         """Whether the job API checks bearer tokens."""
         return self.token is not None or self.auth_users is not None
+
+
+def load_devices(config: EmulatorConfig) -> dict[str, Device]:
+    """The devices a configuration serves, by name, in the order given.
+
+    :raises UnknownDeviceError: if a catalogue name is unknown.
+    :raises InvalidDeviceFileError: if a device file is invalid.
+    :raises ValueError: if two devices have the same name.
+    """
+    devices: dict[str, Device] = {}
+    chosen = list(config.devices)
+    if "all" in chosen:
+        chosen = [d for d in chosen if d != "all"] + list(catalogue())
+    for name in chosen:
+        device = get_device(name)
+        devices.setdefault(device.name, device)
+    for path in config.device_files:
+        device = load_device_file(path)
+        if device.name in devices:
+            raise ValueError(
+                f"Device file {path} defines {device.name!r}, which is already served; "
+                "rename the device in the file."
+            )
+        devices[device.name] = device
+    return devices

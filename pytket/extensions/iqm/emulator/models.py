@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from pydantic import BaseModel, Field
+
 from iqm.iqm_client import (
     CalibrationSet,
     ClientLibrary,
@@ -24,7 +26,6 @@ from iqm.iqm_client import (
     StaticQuantumArchitecture,
     Status,
 )
-from pydantic import BaseModel, Field
 
 
 class ErrorMessage(BaseModel):
@@ -101,8 +102,8 @@ class OAuthError(BaseModel):
 
 
 __all__ = [
-    "About",
     "AbortResponse",
+    "About",
     "CalibrationSet",
     "ClientLibrary",
     "Counts",

@@ -11,9 +11,16 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytket.extensions.iqm.emulator.config import DEFAULT_CLIENT_LIBRARY_RANGE, EmulatorConfig
+from pytket.extensions.iqm.emulator.config import (
+    DEFAULT_CLIENT_LIBRARY_RANGE,
+    EmulatorConfig,
+    load_devices,
+)
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 _STARTUP_TIMEOUT = 30.0
 
@@ -81,8 +88,6 @@ class IQMEmulator:
             **options,
         )
         # Resolve devices now so a wrong name fails here, not in the server thread.
-        from pytket.extensions.iqm.emulator.state import load_devices
-
         self.devices: tuple[str, ...] = tuple(load_devices(self.config))
         self.host = host
         self._requested_port = port
@@ -142,6 +147,19 @@ class IQMEmulator:
         return f"{self.base_url}/{device}"
 
     @property
+    def app(self) -> FastAPI:
+        """The running ASGI application (its ``state.emulator`` holds the job store).
+
+        :raises RuntimeError: if the emulator has not been started.
+        """
+        if self._server is None:
+            raise RuntimeError(
+                "The emulator is not running; call start() or use it in a with block."
+            )
+        app: FastAPI = self._server.config.app
+        return app
+
+    @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
         return self._thread is not None and self._thread.is_alive()
@@ -154,9 +172,10 @@ class IQMEmulator:
         """
         if self.running:
             raise RuntimeError("The emulator is already running.")
-        import uvicorn
+        # Imported here so that importing the package stays light (no web stack).
+        import uvicorn  # noqa: PLC0415
 
-        from pytket.extensions.iqm.emulator.app import create_app
+        from pytket.extensions.iqm.emulator.app import create_app  # noqa: PLC0415
 
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -189,10 +208,13 @@ class IQMEmulator:
                 self._port = None
                 raise RuntimeError("The emulator server stopped during startup; see its log.")
             if self._server.started:
-                with contextlib.suppress(OSError, urllib.error.URLError):
-                    with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as answer:
-                        if answer.status == 200:
-                            return
+                health = f"{self.base_url}/health"  # always http://
+                with (
+                    contextlib.suppress(OSError, urllib.error.URLError),
+                    urllib.request.urlopen(health, timeout=2) as answer,  # noqa: S310
+                ):
+                    if answer.status == 200:
+                        return
             time.sleep(0.01)
         self.stop()
         raise RuntimeError(f"The emulator did not come up within {_STARTUP_TIMEOUT:g} s.")

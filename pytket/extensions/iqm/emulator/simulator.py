@@ -220,7 +220,8 @@ def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program
         for qubit in op.qubits:
             last_touch[qubit] = index
         if op.name == "cc_prx":
-            assert op.feedback_key is not None and op.feedback_qubit is not None
+            assert op.feedback_key is not None
+            assert op.feedback_qubit is not None
             last_read[(op.feedback_key, op.feedback_qubit)] = index
 
     stored: set[tuple[str, str]] = set()
@@ -245,7 +246,8 @@ def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program
             program.steps.append(_Unitary1(axis_of[op.qubits[0]], prx_matrix(op.angle, op.phase)))
             program.steps.extend(noise_steps("prx", op.qubits, None))
         elif name == "cc_prx":
-            assert op.feedback_key is not None and op.feedback_qubit is not None
+            assert op.feedback_key is not None
+            assert op.feedback_qubit is not None
             condition = (op.feedback_key, op.feedback_qubit)
             if condition not in stored:
                 raise SimulationError(
@@ -507,7 +509,9 @@ class _Executor:
             # Each shot may jump with probability γ·P(1): draw the γ part first and only compute
             # P(1) (a pass over the state) when some shot got that far.
             candidates = int(rng.binomial(count, damping))
-            jumps = int(rng.binomial(candidates, state.excited_probability(axis))) if candidates else 0
+            jumps = (
+                int(rng.binomial(candidates, state.excited_probability(axis))) if candidates else 0
+            )
 
             def no_jump(s: _State) -> None:
                 assert isinstance(s, StateVector)
@@ -702,12 +706,59 @@ def simulate(
     )
 
 
+def exact_distribution(circuit: Sequence[Operation], noise: NoiseModel | None = None) -> FloatArray:
+    """The exact joint distribution of every recorded bit, readout confusion included.
+
+    Only for circuits whose measurements all come at the end (no ``cc_prx``, no ``reset``, nothing
+    acting on a qubit after its measurement). Bits are ordered as the ``measure`` operations and
+    their qubits appear; the first bit is the most significant bit of the outcome index.
+
+    :param circuit: operations on physical component names.
+    :param noise: the device's noise, or None.
+    :return: flat array of 2**(number of measured qubits) probabilities.
+    :raises SimulationError: if the circuit has mid-circuit measurements, ``reset`` or
+        ``cc_prx``, or is malformed.
+    :raises TooLargeError: if it acts on more than :data:`DENSITY_MATRIX_HARD_LIMIT` components
+        with gate noise, or more than 24 without.
+    """
+    program = _compile(circuit, noise)
+    if any(isinstance(step, _Measure | _Reset | _SplitOnFeedback) for step in program.steps):
+        raise SimulationError(
+            "exact_distribution needs all measurements at the end and no reset or cc_prx."
+        )
+    active = len(program.components)
+    limit = DENSITY_MATRIX_HARD_LIMIT if program.has_gate_noise else 24
+    if active > limit:
+        raise TooLargeError(
+            f"exact_distribution handles at most {limit} qubits and resonators here, but the "
+            f"circuit acts on {active}."
+        )
+    state: _State = DensityMatrix(active) if program.has_gate_noise else StateVector(active)
+    executor = _Executor(program, 1, np.random.default_rng(0), program.has_gate_noise)
+    for step in program.steps:
+        executor._step(step, state, np.zeros(1, dtype=np.int64))
+    axes = [axis for measure in program.terminal for axis in measure.axes]
+    if not axes:
+        return np.ones(1)
+    distribution = state.probabilities(axes).reshape((2,) * len(axes))
+    p1_given_0 = np.concatenate([measure.p1_given_0 for measure in program.terminal])
+    p0_given_1 = np.concatenate([measure.p0_given_1 for measure in program.terminal])
+    for position, (e0, e1) in enumerate(zip(p1_given_0, p0_given_1, strict=True)):
+        confusion = np.array([[1.0 - e0, e1], [e0, 1.0 - e1]])  # [read, true]
+        distribution = np.moveaxis(
+            np.tensordot(confusion, distribution, axes=([1], [position])), 0, position
+        )
+    flat: FloatArray = np.ascontiguousarray(distribution).reshape(-1)
+    return flat
+
+
 __all__ = [
     "DENSITY_MATRIX_HARD_LIMIT",
     "DENSITY_MATRIX_MAX_COMPONENTS",
     "SimulationError",
     "SimulationResult",
     "TooLargeError",
+    "exact_distribution",
     "prx_matrix",
     "simulate",
 ]

@@ -17,40 +17,12 @@ from pytket.extensions.iqm.emulator.devices import (
     Calibration,
     Device,
     UnknownCalibrationError,
-    catalogue,
-    get_device,
-    load_device_file,
 )
 from pytket.extensions.iqm.emulator.store import JobRecord, JobStore
 from pytket.extensions.iqm.emulator.worker import WorkerPool
 
 TIMESLOT_SUFFIX = ":timeslot"
 """Suffix of the device path segment that asks for a reserved timeslot (served the same)."""
-
-
-def load_devices(config: EmulatorConfig) -> dict[str, Device]:
-    """The devices a configuration serves, by name, in the order given.
-
-    :raises UnknownDeviceError: if a catalogue name is unknown.
-    :raises InvalidDeviceFileError: if a device file is invalid.
-    :raises ValueError: if two devices have the same name.
-    """
-    devices: dict[str, Device] = {}
-    chosen = [d for d in config.devices]
-    if "all" in chosen:
-        chosen = [d for d in chosen if d != "all"] + list(catalogue())
-    for name in chosen:
-        device = get_device(name)
-        devices.setdefault(device.name, device)
-    for path in config.device_files:
-        device = load_device_file(path)
-        if device.name in devices:
-            raise ValueError(
-                f"Device file {path} defines {device.name!r}, which is already served; "
-                "rename the device in the file."
-            )
-        devices[device.name] = device
-    return devices
 
 
 class PayloadCache:

@@ -108,7 +108,7 @@ def lower(data: ComplexArray, n_axes: int, axis: int) -> None:
 
 
 def marginal(probabilities: FloatArray, n_axes: int, axes: Sequence[int]) -> FloatArray:
-    """Marginal distribution of ``axes`` from a full distribution, flat, first axis most significant.
+    """Marginal distribution of ``axes``, flat, first axis most significant.
 
     :param probabilities: flat array of 2**n_axes non-negative weights (need not sum to 1).
     :param n_axes: number of axes.

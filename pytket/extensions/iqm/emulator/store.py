@@ -21,6 +21,7 @@ from iqm.iqm_client import Status
 
 TERMINAL = frozenset({Status.READY, Status.FAILED, Status.ABORTED})
 """Statuses after which a job never changes."""
+_TERMINAL_VALUES = ("ready", "failed", "aborted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -170,19 +171,18 @@ class JobStore:
         warnings: Iterable[str] | None = None,
     ) -> bool:
         stamp = now_iso()
-        terminal = tuple(s.value for s in TERMINAL)
         with self._lock, self._conn:
             self._conn.execute("BEGIN")
             cursor = self._conn.execute(
                 "UPDATE jobs SET status = ?, message = COALESCE(?, message),"
                 " warnings = COALESCE(?, warnings)"
-                f" WHERE id = ? AND status NOT IN ({', '.join('?' * len(terminal))})",
+                " WHERE id = ? AND status NOT IN (?, ?, ?)",
                 (
                     status.value,
                     message,
                     json.dumps(list(warnings)) if warnings is not None else None,
                     str(job_id),
-                    *terminal,
+                    *_TERMINAL_VALUES,
                 ),
             )
             if cursor.rowcount == 0:
@@ -261,12 +261,10 @@ class JobStore:
 
     def unfinished(self) -> list[JobRecord]:
         """Jobs not yet terminal, in submission order (to resume them after a restart)."""
-        terminal = tuple(s.value for s in TERMINAL)
         with self._lock:
             ids = self._conn.execute(
-                f"SELECT id FROM jobs WHERE status NOT IN ({', '.join('?' * len(terminal))})"
-                " ORDER BY seq",
-                terminal,
+                "SELECT id FROM jobs WHERE status NOT IN (?, ?, ?) ORDER BY seq",
+                _TERMINAL_VALUES,
             ).fetchall()
         records = [self.get(UUID(job_id)) for (job_id,) in ids]
         return [r for r in records if r is not None]

@@ -94,12 +94,14 @@ def _check_locus(op: Operation, cal: Calibration, where: str) -> None:
         len(op.qubits) != 2 or cal.cz_locus(op.qubits[0], op.qubits[1]) is None
     ):
         raise JobValidationError(f"{where}: cz is not calibrated on ({locus}).")
-    if op.name == "move":
-        if len(op.qubits) != 2 or (op.qubits[0], op.qubits[1]) not in cal.move_loci:
-            raise JobValidationError(
-                f"{where}: move is not calibrated on ({locus}); MOVE loci are (qubit, resonator): "
-                f"{', '.join('(' + ', '.join(m) + ')' for m in cal.move_loci) or 'none on this device'}."
-            )
+    if op.name == "move" and (
+        len(op.qubits) != 2 or (op.qubits[0], op.qubits[1]) not in cal.move_loci
+    ):
+        loci = ", ".join("(" + ", ".join(m) + ")" for m in cal.move_loci) or "none on this device"
+        raise JobValidationError(
+            f"{where}: move is not calibrated on ({locus}); MOVE loci are (qubit, resonator): "
+            f"{loci}."
+        )
 
 
 def _check_keys(circuit: CircuitSpec, name: str) -> None:

@@ -11,9 +11,10 @@ import math
 from collections.abc import Collection, Mapping
 
 from iqm.iqm_client import Instruction, RunRequest
-
 from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation
 from pytket.extensions.iqm.emulator.validation import JobValidationError
+
+_UNCALIBRATED = frozenset({"barrier", "delay", "reset"})
 
 
 def physical_mapping(request: RunRequest, components: Collection[str]) -> dict[str, str] | None:
@@ -97,7 +98,12 @@ def circuits_from_request(
         operations: list[Operation] = []
         for instruction in circuit.instructions:
             impl = instruction.implementation
-            if impl is not None and implementations is not None:
+            # Like iqm-client, ignore implementations of the uncalibrated meta-operations.
+            if (
+                impl is not None
+                and implementations is not None
+                and instruction.name not in _UNCALIBRATED
+            ):
                 offered = implementations.get(instruction.name, ())
                 if impl not in offered:
                     raise JobValidationError(

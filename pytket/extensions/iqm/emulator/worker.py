@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from uuid import UUID
 
 import numpy as np
-from iqm.iqm_client import RunRequest, Status
 from pydantic import ValidationError
 
+from iqm.iqm_client import RunRequest, Status
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
 from pytket.extensions.iqm.emulator.devices import Calibration, Device, UnknownCalibrationError
 from pytket.extensions.iqm.emulator.noise import NoiseModel
@@ -52,14 +52,17 @@ def encode_results(
     """
     batch: list[dict[str, list[list[int]]]] = []
     counts_batch: list[dict[str, object]] = []
-    for circuit, result in zip(circuits, results):
+    for circuit, result in zip(circuits, results, strict=True):
         keys = [str(op.key) for op in circuit.operations if op.name == "measure"]
         arrays = [np.asarray(result.measurements[k], dtype=np.uint8) for k in keys]
-        batch.append({k: a.tolist() for k, a in zip(keys, arrays)})
+        batch.append({k: a.tolist() for k, a in zip(keys, arrays, strict=True)})
         if arrays:
             bits = np.concatenate(arrays, axis=1)
             rows, numbers = np.unique(bits, axis=0, return_counts=True)
-            counts = {"".join(map(str, row.tolist())): int(n) for row, n in zip(rows, numbers)}
+            counts = {
+                "".join(map(str, row.tolist())): int(n)
+                for row, n in zip(rows, numbers, strict=True)
+            }
         else:
             counts = {"": int(result.shots_kept)} if result.shots_kept else {}
         counts_batch.append({"measurement_keys": keys, "counts": counts})
@@ -176,13 +179,7 @@ class JobRunner:
             return
         store.stamp(job_id, "execution_end")
         measurements, counts = encode_results(circuits, results)
-        warnings = None
-        if heralding and any(r.shots_kept < request.shots for r in results):
-            kept = ", ".join(str(r.shots_kept) for r in results)
-            warnings = [
-                f"Heralding discarded shots: {kept} of {request.shots} shots kept per circuit."
-            ]
-        store.finish(job_id, measurements, counts, warnings)
+        store.finish(job_id, measurements, counts)
 
 
 class WorkerPool:

@@ -30,7 +30,7 @@ router = APIRouter(
 def dynamic_quantum_architecture(
     state: State, device: ServedDevice, calibration_set_id: str
 ) -> JSONResponse:
-    """Dynamic quantum architecture (calibrated gates and loci) of ``default`` or a calibration set."""
+    """Dynamic quantum architecture (calibrated gates and loci) of a calibration set."""
     return JSONResponse(
         state.payloads.dynamic_architecture(device, calibration_of(device, calibration_set_id))
     )

@@ -139,12 +139,15 @@ def job_result(state: State, device: ServedDevice, job_id: str) -> Response:
         request=RunRequest.model_validate_json(job.request_json),
         cocos_version=state.config.cocos_version,
         timestamps=dict(job.timestamps),
+        parameters=None,
+        circuits_batch=None,
     )
     envelope = RunResult(
         status=job.status,
         message=job.message,
         warnings=list(job.warnings) if job.warnings is not None else None,
         metadata=metadata,
+        measurements=None,
     ).model_dump_json(exclude_none=True)
     results = state.store.results(job.id) if job.status == Status.READY else None
     if results is not None:
