@@ -26,24 +26,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iqm.iqm_client import DynamicQuantumArchitecture, QualityMetricSet
+from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Circuit, OpType
 from pytket.passes import BasePass
-from pytket.qasm import circuit_from_qasm
+from pytket.qasm.qasm import circuit_from_qasm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Run as a script from anywhere: the repository root holds the package and this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _baseline import baseline_pass  # noqa: E402
-
-from pytket.extensions.iqm.backends.architecture import device_from_dqa  # noqa: E402
-from pytket.extensions.iqm.backends.passes import (  # noqa: E402
+from benchmarks._baseline import baseline_pass
+from pytket.extensions.iqm.backends.architecture import device_from_dqa
+from pytket.extensions.iqm.backends.passes import (
     default_compilation_pass,
     estimated_success_probability,
     required_predicates,
 )
-from pytket.extensions.iqm.emulator import payloads  # noqa: E402
-from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator import payloads
+from pytket.extensions.iqm.emulator.devices import get_device
 
 DEVICES = ("garnet", "adonis", "emerald")
 # A spread of families and sizes that compiles in a few seconds per level.
@@ -134,12 +134,13 @@ def cz_ratio(ours: int, reference: int) -> float:
 def run_device(name: str, levels: list[int], circuits_dir: Path, quick: bool, repeats: int) -> None:
     """Compile the device's circuits with every configuration and print its table."""
     info = device_info(name)
-    assert info.architecture is not None
-    n_nodes = len(info.architecture.nodes)
+    architecture = info.architecture
+    assert isinstance(architecture, Architecture)
+    n_nodes = len(architecture.nodes)
     circuits = load_circuits(circuits_dir, n_nodes, quick)
     configs: list[tuple[str, int, BasePass]] = []
     for level in sorted({*levels, 2} & {0, 1, 2}):
-        configs.append(("baseline", level, baseline_pass(info.architecture, level)))
+        configs.append(("baseline", level, baseline_pass(architecture, level)))
     configs += [("ours", level, default_compilation_pass(info, level)) for level in levels]
     results: dict[tuple[str, int], dict[str, Outcome]] = {}
     for label, level, compilation in configs:

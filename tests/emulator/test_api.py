@@ -260,3 +260,64 @@ def test_client_maps_bad_body_to_configuration_error(
     request.shots = 0  # bypass the client's own check, as a buggy client would
     with pytest.raises(ClientConfigurationError, match="shots: Input should be greater than 0"):
         client.submit_run_request(request)
+
+
+# --- the IQMEmulator object ----------------------------------------------------------------------
+
+
+def test_emulator_serves_all_devices_and_names_urls() -> None:
+    from pytket.extensions.iqm.emulator.devices import catalogue
+
+    emulator = IQMEmulator("all")
+    assert emulator.devices == tuple(catalogue())
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = emulator.url
+    with emulator:
+        assert emulator.running
+        assert emulator.url == f"http://127.0.0.1:{emulator.port}/{emulator.devices[0]}"
+        assert emulator.url_for("deneb:timeslot") == f"{emulator.base_url}/deneb:timeslot"
+        with pytest.raises(ValueError, match="Device 'nowhere' is not served by this emulator"):
+            emulator.url_for("nowhere")
+        with pytest.raises(RuntimeError, match="already running"):
+            emulator.start()
+        names = [d["name"] for d in httpx.get(emulator.base_url + "/").json()["devices"]]
+        assert names == list(catalogue())
+    assert not emulator.running
+    emulator.stop()  # idempotent
+
+
+def test_emulator_rejects_bad_arguments() -> None:
+    from pytket.extensions.iqm.emulator.devices import UnknownDeviceError
+
+    with pytest.raises(UnknownDeviceError, match="nowhere"):
+        IQMEmulator("nowhere")
+    with pytest.raises(ValueError, match="max_shots must be a positive integer"):
+        IQMEmulator(max_shots=0)
+    with pytest.raises(ValueError, match="client_library_range must be two version numbers"):
+        IQMEmulator(client_library_range=("23.0", "22.0"))
+    with pytest.raises(ValueError, match="client_library_range must be two version numbers"):
+        IQMEmulator(client_library_range=("x", "y"))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        IQMEmulator(colour="red")
+
+
+def test_port_in_use_raises(emulator: IQMEmulator) -> None:
+    with pytest.raises(OSError, match="in use"):
+        IQMEmulator("adonis", port=emulator.port).start()
+
+
+def test_too_large_circuit_fails_the_job(
+    client_for: ClientFactory, native: SimpleNamespace
+) -> None:
+    from iqm.iqm_client import CircuitExecutionError
+
+    with IQMEmulator("garnet", max_active_qubits=2, stage_delay=0) as emu:
+        client = client_for(emu.url)
+        circuit = native.circuit(
+            name="three",
+            instructions=[native.prx(q, 0.5, 0.0) for q in ("QB1", "QB2", "QB3")]
+            + [native.measure("QB1", "QB2", "QB3", key="m")],
+        )
+        job_id = client.submit_circuits([circuit], shots=1)
+        with pytest.raises(CircuitExecutionError, match=r"^Circuit 'three' \(index 0\): .*3.*2"):
+            client.wait_for_results(job_id)

@@ -427,3 +427,18 @@ def test_restart_fails_jobs_of_devices_no_longer_served(
         "Device 'adonis' is not served by this emulator any more; resubmit the job to a "
         "served device."
     )
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (5, 1), (7, 0), (2000, 20), (50, 70)])
+def test_result_encoding_matches_json_of_lists(shape: tuple[int, int]) -> None:
+    import json
+
+    import numpy as np
+
+    bits = np.random.default_rng(0).integers(0, 2, size=shape, dtype=np.uint8)
+    assert json.loads(worker_module.bits_json(bits)) == bits.tolist()
+    expected: dict[str, int] = {}
+    for row in bits.tolist():
+        key = "".join(map(str, row))
+        expected[key] = expected.get(key, 0) + 1
+    assert worker_module.bitstring_counts(bits) == expected

@@ -125,7 +125,7 @@ def noise_superoperator(noise: NoiseModel, gate: str, locus: tuple[str, ...]) ->
     dim = 2**n
     columns = []
     for i in range(dim * dim):
-        rho = DensityMatrix(n, np.eye(dim * dim, dtype=np.complex128)[i].copy())
+        rho = DensityMatrix(n, data=np.eye(dim * dim, dtype=np.complex128)[i].copy())
         for axis, relaxation in enumerate(noise.gate_relaxations(gate, locus)):
             rho.amplitude_damp(axis, relaxation.damping)
             rho.dephase(axis, relaxation.dephasing)

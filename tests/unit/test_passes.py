@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +11,9 @@ import pytest
 from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Bit, Circuit, Conditional, OpType, Qubit
-from pytket.passes import BasePass
 from pytket.predicates import CompilationUnit
-from pytket.qasm import circuit_from_qasm
-from pytket.unit_id import Node
+from pytket.qasm.qasm import circuit_from_qasm
+from pytket.unit_id import Node, UnitID
 
 from pytket.extensions.iqm.backends.passes import (
     default_compilation_pass,
@@ -105,73 +103,66 @@ def _apply(state: np.ndarray, matrix: np.ndarray, axes: list[int]) -> np.ndarray
     return np.moveaxis(moved, list(range(k)), axes)
 
 
-def bit_distribution(circuit: Circuit) -> dict[tuple[tuple[str, tuple[int, ...]], ...], float]:
+def _project(state: np.ndarray, axis: int, outcome: int, into: int) -> tuple[float, np.ndarray]:
+    """Probability of reading ``outcome`` on ``axis``, and the normalised state after it with
+    that qubit set to ``into`` (``into = outcome`` for a measurement, 0 for a reset)."""
+    projected = np.take(state, [outcome], axis=axis)
+    weight = float(np.sum(np.abs(projected) ** 2))
+    result = np.zeros_like(state)
+    if weight > 1e-14:
+        index = [slice(None)] * state.ndim
+        index[axis] = slice(into, into + 1)
+        result[tuple(index)] = projected / math.sqrt(weight)
+    return weight, result
+
+
+Distribution = dict[tuple[tuple[str, int], ...], float]
+
+
+def bit_distribution(circuit: Circuit) -> Distribution:
     """Exact probability of every final value of the circuit's bits, from |0…0⟩.
 
-    Keys are sorted ((register, index), value) pairs so that circuits with different qubit
-    names but the same bits compare directly.
+    Branches over mid-circuit measurement outcomes, so classical control and resets are exact.
+    Keys are sorted (bit name, value) pairs, so circuits with different qubits but the same
+    bits compare directly.
     """
-    qubits = circuit.qubits
-    axis = {q: i for i, q in enumerate(qubits)}
-    bits = circuit.bits
-    start = np.zeros([2] * len(qubits), dtype=complex)
-    start[(0,) * len(qubits)] = 1.0
-    branches: list[tuple[float, np.ndarray, dict[Bit, int]]] = [
-        (1.0, start, dict.fromkeys(bits, 0))
+    axis = {str(q): i for i, q in enumerate(circuit.qubits)}
+    start = np.zeros([2] * len(axis), dtype=complex)
+    start[(0,) * len(axis)] = 1.0
+    branches: list[tuple[float, np.ndarray, dict[str, int]]] = [
+        (1.0, start, {str(b): 0 for b in circuit.bits})
     ]
     for command in circuit.get_commands():
         op = command.op
-        args = list(command.args)
+        names = [str(unit) for unit in command.args]
         new_branches = []
         for prob, state, values in branches:
-            inner = op
-            targets = args
-            if op.type == OpType.Conditional:
-                assert isinstance(op, Conditional)
-                condition_bits = args[: op.width]
-                value = sum(values[b] << i for i, b in enumerate(condition_bits))
+            inner, targets = op, names
+            if isinstance(op, Conditional):
+                value = sum(values[b] << i for i, b in enumerate(names[: op.width]))
                 if value != op.value:
                     new_branches.append((prob, state, values))
                     continue
-                inner, targets = op.op, args[op.width :]
-            kind = inner.type
-            if kind == OpType.Barrier:
+                inner, targets = op.op, names[op.width :]
+            if inner.type in (OpType.Barrier, OpType.Phase):
                 new_branches.append((prob, state, values))
-            elif kind == OpType.Measure:
-                q, b = targets
+            elif inner.type in (OpType.Measure, OpType.Reset):
                 for outcome in (0, 1):
-                    projected = np.take(state, [outcome], axis=axis[q])
-                    weight = float(np.sum(np.abs(projected) ** 2))
-                    if weight < 1e-14:
-                        continue
-                    collapsed = np.zeros_like(state)
-                    index = [slice(None)] * state.ndim
-                    index[axis[q]] = slice(outcome, outcome + 1)
-                    collapsed[tuple(index)] = projected / math.sqrt(weight)
-                    new_values = dict(values)
-                    new_values[b] = outcome
-                    new_branches.append((prob * weight, collapsed, new_values))
-            elif kind == OpType.Reset:
-                (q,) = targets
-                for outcome in (0, 1):
-                    projected = np.take(state, [outcome], axis=axis[q])
-                    weight = float(np.sum(np.abs(projected) ** 2))
-                    if weight < 1e-14:
-                        continue
-                    reset = np.zeros_like(state)
-                    index = [slice(None)] * state.ndim
-                    index[axis[q]] = slice(0, 1)
-                    reset[tuple(index)] = projected / math.sqrt(weight)
-                    new_branches.append((prob * weight, reset, values))
-            elif kind == OpType.Phase:
-                new_branches.append((prob, state, values))
+                    into = outcome if inner.type == OpType.Measure else 0
+                    weight, after = _project(state, axis[targets[0]], outcome, into)
+                    if weight > 1e-14:
+                        new_values = dict(values)
+                        if inner.type == OpType.Measure:
+                            new_values[targets[1]] = outcome
+                        new_branches.append((prob * weight, after, new_values))
             else:
                 matrix = np.asarray(inner.get_unitary())
-                new_branches.append((prob, _apply(state, matrix, [axis[q] for q in targets]), values))
+                after = _apply(state, matrix, [axis[q] for q in targets])
+                new_branches.append((prob, after, values))
         branches = new_branches
-    distribution: dict[tuple[tuple[str, tuple[int, ...]], ...], float] = {}
+    distribution: Distribution = {}
     for prob, _, values in branches:
-        key = tuple(sorted(((b.reg_name, tuple(b.index)), v) for b, v in values.items()))
+        key = tuple(sorted(values.items()))
         distribution[key] = distribution.get(key, 0.0) + prob
     return distribution
 
@@ -218,7 +209,8 @@ def random_circuit(n_qubits: int, depth: int, seed: int, measure: bool = True) -
     circuit = Circuit(n_qubits)
     for _ in range(depth):
         for q in range(n_qubits):
-            circuit.TK1(*(float(x) for x in rng.uniform(0, 2, 3)), q)
+            alpha, beta, gamma = (float(x) for x in rng.uniform(0, 2, 3))
+            circuit.TK1(alpha, beta, gamma, q)
         a, b = (int(x) for x in rng.choice(n_qubits, 2, replace=False))
         gate = [OpType.CX, OpType.CZ, OpType.SWAP][int(rng.integers(3))]
         circuit.add_gate(gate, [a, b])
@@ -307,21 +299,36 @@ def test_suite_circuits_on_adonis(stem: str, level: int) -> None:
 
 
 def _embedded_state(
-    psi: np.ndarray, order: list[Qubit], where: Mapping[Qubit, Qubit], qubits: list[Qubit]
+    psi: np.ndarray, order: list[Qubit], where: Mapping[UnitID, UnitID], qubits: list[Qubit]
 ) -> np.ndarray:
-    """State over ``qubits`` (ILO) holding ``psi`` (over ``order``) at ``where``, others |0⟩."""
-    tensor = psi.reshape([2] * len(order))
-    positions = [qubits.index(where[q]) for q in order]
-    rest = [i for i in range(len(qubits)) if i not in positions]
+    """State over ``qubits`` (pytket's order) holding ``psi`` (over ``order``) on the qubits
+    ``where`` maps them to, every other qubit in |0⟩."""
+    names = [str(q) for q in qubits]
+    positions = [names.index(str(where[q])) for q in order]
     full = np.zeros([2] * len(qubits), dtype=complex)
-    index: list[object] = [0] * len(qubits)
-    for i in positions:
-        index[i] = slice(None)
-    # Axes of full[tuple(index)] follow ``positions`` sorted: put psi's axes in that order.
-    perm = sorted(range(len(positions)), key=lambda k: positions[k])
-    full[tuple(index)] = np.transpose(tensor, perm)
-    assert all(index[i] == 0 for i in rest)
+    # full[index] with the listed positions sliced has their axes in increasing position order.
+    index = tuple(slice(None) if i in positions else 0 for i in range(len(qubits)))
+    by_position = sorted(range(len(order)), key=lambda k: positions[k])
+    full[index] = np.transpose(psi.reshape([2] * len(order)), by_position)
     return full.reshape(-1)
+
+
+def assert_same_action(circuit: Circuit, unit: CompilationUnit, seed: int) -> None:
+    """On random input states (placed by the unit's initial map, ancillas in |0⟩) the compiled
+    circuit outputs the original's output state, at the final map, up to a global phase."""
+    compiled = unit.circuit
+    order = circuit.qubits
+    rng = np.random.default_rng(seed)
+    dimension = 2 ** len(order)
+    for _ in range(3):
+        psi = rng.normal(size=dimension) + 1j * rng.normal(size=dimension)
+        psi /= np.linalg.norm(psi)
+        placed = _embedded_state(psi, order, unit.initial_map, compiled.qubits)
+        state_out = compiled.get_unitary() @ placed
+        target = _embedded_state(
+            circuit.get_unitary() @ psi, order, unit.final_map, compiled.qubits
+        )
+        assert abs(abs(np.vdot(target, state_out)) - 1) < 1e-8
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -331,17 +338,148 @@ def test_measurement_free_circuit_keeps_its_unitary(level: int, seed: int) -> No
     placement and the final qubit permutation are accounted for."""
     circuit = random_circuit(4, 5, seed=seed, measure=False)
     unit = compile_unit(circuit, GARNET, level)
-    compiled = unit.circuit
+    assert_valid(unit.circuit, GARNET)
+    assert_same_action(circuit, unit, seed)
+
+
+def test_feedforward_and_mid_circuit_measurement_survive_every_level() -> None:
+    """On a device with feedback: a mid-circuit measurement, a PhasedX conditioned on it, a reset
+    and reuse of the qubit compile at every level into a circuit with the same statistics."""
+    circuit = Circuit(3, 3)
+    circuit.H(0).Ry(0.3, 1).Measure(0, 0)
+    circuit.X(1, condition_bits=[0], condition_value=1)
+    circuit.Rz(0.25, 1).H(1).CX(1, 2).Rx(0.7, 2)
+    circuit.Reset(0).H(0).CX(0, 2)
+    circuit.Measure(0, 1).Measure(1, 2).Measure(2, 0)
+    for level in LEVELS:
+        compiled = compile_unit(circuit, GARNET_FEEDBACK, level).circuit
+        assert_valid(compiled, GARNET_FEEDBACK)
+        assert_same_distribution(circuit, compiled)
+        conditional = [c for c in compiled.get_commands() if c.op.type == OpType.Conditional]
+        assert conditional, f"level {level} lost the classically controlled gate"
+        assert all(
+            isinstance(c.op, Conditional) and c.op.op.type == OpType.PhasedX for c in conditional
+        )
+
+
+def test_mid_circuit_measurement_is_rejected_without_device_support() -> None:
+    circuit = Circuit(2, 2).H(0).Measure(0, 0).H(0).CX(0, 1).Measure(1, 1)
+    compiled = compile_unit(circuit, GARNET, 2).circuit
+    failed = [type(p).__name__ for p in required_predicates(GARNET) if not p.verify(compiled)]
+    assert failed == ["NoMidMeasurePredicate"]
+    assert all(p.verify(compiled) for p in required_predicates(GARNET_FEEDBACK))
+
+
+# -- tests: levels, fallbacks, barriers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", [-1, 4, 7])
+def test_out_of_range_level_is_a_value_error(level: int) -> None:
+    with pytest.raises(ValueError, match=r"^optimisation_level must be 0, 1, 2 or 3, not ") as e:
+        default_compilation_pass(GARNET, level)
+    assert str(e.value) == f"optimisation_level must be 0, 1, 2 or 3, not {level}"
+
+
+def test_non_positive_timeout_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds, not 0"):
+        default_compilation_pass(GARNET, 3, timeout=0)
+
+
+def test_missing_architecture_is_a_value_error() -> None:
+    info = BackendInfo("IQMBackend", "nothing", "0", None, {OpType.PhasedX})
+    with pytest.raises(ValueError, match="must be a pytket Architecture"):
+        default_compilation_pass(info, 2)
+
+
+def test_pass_from_info_is_the_default_pass() -> None:
+    circuit = ghz(4)
+    by_alias = circuit.copy()
+    pass_from_info(GARNET, 1).apply(by_alias)
+    direct = circuit.copy()
+    default_compilation_pass(GARNET, 1).apply(direct)
+    assert by_alias == direct
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("info", [GARNET_NO_DATA, ADONIS_NO_DATA], ids=["garnet", "adonis"])
+def test_compiles_without_error_data(info: BackendInfo, level: int) -> None:
+    for circuit in (ghz(5), random_circuit(4, 5, seed=3)):
+        compiled = compile_unit(circuit, info, level).circuit
+        assert_valid(compiled, info)
+        assert_same_distribution(circuit, compiled)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_barriers_are_kept(level: int) -> None:
+    circuit = Circuit(3, 3).H(0).CX(0, 1)
+    circuit.add_barrier([0, 1, 2])
+    circuit.CX(1, 2).Rz(0.5, 2).H(2)
+    circuit.add_barrier([1, 2])
+    circuit.measure_all()
+    compiled = compile_unit(circuit, GARNET, level).circuit
     assert_valid(compiled, GARNET)
-    rng = np.random.default_rng(seed)
-    psi = rng.normal(size=16) + 1j * rng.normal(size=16)
-    psi /= np.linalg.norm(psi)
-    expected_out = circuit.get_unitary() @ psi
-    order = circuit.qubits
-    compiled_qubits = compiled.qubits
-    initial = {q: unit.initial_map[q] for q in order}
-    final = {q: unit.final_map[q] for q in order}
-    state_in = _embedded_state(psi, order, initial, compiled_qubits)
-    state_out = compiled.get_unitary() @ state_in
-    target = _embedded_state(expected_out, order, final, compiled_qubits)
-    assert abs(abs(np.vdot(target, state_out)) - 1) < 1e-8
+    assert_same_distribution(circuit, compiled)
+    barriers = [c for c in compiled.get_commands() if c.op.type == OpType.Barrier]
+    assert sorted(len(c.qubits) for c in barriers) == [2, 3]
+
+
+# -- tests: gate economy ------------------------------------------------------------------------
+
+
+def test_rebase_pass_gives_native_gates_only() -> None:
+    circuit = random_circuit(3, 4, seed=5, measure=False)
+    rebased = circuit.copy()
+    rebase_pass().apply(rebased)
+    assert {c.op.type for c in rebased.get_commands()} <= {OpType.PhasedX, OpType.CZ}
+    assert np.allclose(rebased.get_unitary(), circuit.get_unitary())
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_single_qubit_runs_cost_at_most_one_prx_and_z_before_measure_is_dropped(
+    level: int,
+) -> None:
+    circuit = Circuit(2, 2)
+    circuit.H(0).Rz(0.3, 0).Rx(0.2, 0).Ry(0.9, 0).T(0).S(0)
+    circuit.Rz(0.77, 1)
+    circuit.Measure(0, 0).Measure(1, 1)
+    compiled = compile_unit(circuit, GARNET, level).circuit
+    assert compiled.n_gates_of_type(OpType.PhasedX) == 1
+    assert compiled.n_gates == 3
+    assert_same_distribution(circuit, compiled)
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_bell_pair_needs_one_cz_and_three_prx(level: int) -> None:
+    compiled = compile_unit(bell(), GARNET, level).circuit
+    assert compiled.n_gates_of_type(OpType.CZ) == 1
+    assert compiled.n_gates_of_type(OpType.PhasedX) == 3
+
+
+def test_trailing_z_rotation_is_kept_on_unmeasured_qubits() -> None:
+    """Nothing measured: the final Z rotations must be applied, not dropped."""
+    circuit = Circuit(2).H(0).CX(0, 1).Rz(0.3, 0).Rz(0.6, 1).Rx(0.1, 1).Rz(0.2, 1)
+    for level in (1, 2):
+        unit = compile_unit(circuit, GARNET, level)
+        assert_valid(unit.circuit, GARNET)
+        assert_same_action(circuit, unit, seed=level)
+
+
+def test_estimated_success_probability_multiplies_the_figures() -> None:
+    a, b = node(1), node(2)
+    circuit = Circuit()
+    for n in (a, b):
+        circuit.add_qubit(n)
+    circuit.add_c_register("c", 2)
+    circuit.add_gate(OpType.PhasedX, [0.5, 0.0], [a])
+    circuit.CZ(a, b)
+    circuit.add_barrier([a, b])
+    circuit.Measure(a, Bit(0)).Measure(b, Bit(1))
+    prx_a = 5e-4 + 2e-4 * 1
+    cz_ab = 0.004
+    readout_a = (0.02 + 0.002 * 1 + 0.03) / 2
+    readout_b = (0.02 + 0.002 * 2 + 0.03) / 2
+    expected = (1 - prx_a) * (1 - cz_ab) * (1 - readout_a) * (1 - readout_b)
+    assert estimated_success_probability(circuit, GARNET) == pytest.approx(expected, rel=1e-12)
+    # Without data, nominal figures: PRX 1e-3, CZ 1e-2, readout 2e-2.
+    nominal = (1 - 1e-3) * (1 - 1e-2) * (1 - 2e-2) ** 2
+    assert estimated_success_probability(circuit, GARNET_NO_DATA) == pytest.approx(nominal)

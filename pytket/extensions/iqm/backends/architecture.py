@@ -6,7 +6,10 @@ error figures. :class:`IQMDevice` turns both into what pytket needs for compilat
 and a :class:`~pytket.backends.backendinfo.BackendInfo` with noise data.
 
 Computational resonators (``COMPR1``, ``CR1``, ``COMP_R`` …) are recorded in the model but are
-not placement nodes: only qubit–qubit CZ loci become edges of the architecture.
+not placement nodes. On Star devices (qubits coupled only through a resonator) the architecture
+users place on is the *simplified* one: an edge joins two qubits whenever one can be MOVEd into
+a resonator the other has a CZ with (``MOVE(b, R) · CZ(a, R) · MOVE(b, R)`` realises CZ(a, b));
+:mod:`pytket.extensions.iqm.backends.resonator` turns such CZs into MOVE sequences.
 """
 
 from __future__ import annotations
@@ -100,6 +103,8 @@ class IQMDevice:
     """Per qubit: 1 − randomized-benchmarking fidelity of ``prx``."""
     cz_errors: Mapping[Edge, float] = field(default_factory=dict, hash=False)
     """Per CZ locus (as in :attr:`cz_loci` orientation): 1 − interleaved-RB fidelity."""
+    move_errors: Mapping[Edge, float] = field(default_factory=dict, hash=False)
+    """Per MOVE locus ``(qubit, resonator)``: 1 − interleaved-RB fidelity."""
     readout_errors: Mapping[str, tuple[float, float]] = field(default_factory=dict, hash=False)
     """Per qubit: ``(P(read 1 | prepared 0), P(read 0 | prepared 1))``."""
     t1_times: Mapping[str, float] = field(default_factory=dict, hash=False)
@@ -112,6 +117,56 @@ class IQMDevice:
         """The CZ loci between two qubits (resonator loci left out), in :attr:`cz_loci` order."""
         return tuple((a, b) for a, b in self.cz_loci if _is_qubit_name(a) and _is_qubit_name(b))
 
+    def resonator_realisations(self, a: str, b: str) -> tuple[tuple[str, str], ...]:
+        """Ways to realise CZ(a, b) through a resonator, as ``(moved qubit, resonator)``.
+
+        ``(b, R)`` is listed when MOVE(b, R) and CZ(a, R) are both calibrated, so that
+        ``MOVE(b, R) · CZ(a, R) · MOVE(b, R)`` acts as CZ(a, b); likewise ``(a, R)``.
+
+        :param a: a qubit name
+        :param b: another qubit name
+        :return: the realisations, in resonator order, ``b`` moved before ``a`` moved
+        """
+        cz = {frozenset(e) for e in self.cz_loci}
+        moves = set(self.move_loci)
+        found: list[tuple[str, str]] = []
+        for resonator in self.computational_resonators:
+            for moved, other in ((b, a), (a, b)):
+                if (moved, resonator) in moves and frozenset((other, resonator)) in cz:
+                    found.append((moved, resonator))
+        return tuple(found)
+
+    @property
+    def placement_edges(self) -> tuple[Edge, ...]:
+        """Qubit pairs a CZ can act on: :attr:`qubit_edges`, then (Star devices) the pairs with
+        a resonator realisation (:meth:`resonator_realisations`), in qubit-number order."""
+        edges = list(self.qubit_edges)
+        seen = {frozenset(e) for e in edges}
+        if self.computational_resonators and self.move_loci:
+            for i, a in enumerate(self.qubits):
+                for b in self.qubits[i + 1 :]:
+                    if frozenset((a, b)) not in seen and self.resonator_realisations(a, b):
+                        edges.append((a, b))
+                        seen.add(frozenset((a, b)))
+        return tuple(edges)
+
+    def _graph(self, qubits: Sequence[str], edges: Sequence[Edge]) -> Architecture:
+        keep = set(qubits)
+        nodes = [node_for_qubit(q).to_list() for q in qubits]
+        links = [
+            {"link": [node_for_qubit(a).to_list(), node_for_qubit(b).to_list()], "weight": 1}
+            for a, b in edges
+            if a in keep and b in keep
+        ]
+        return Architecture.from_dict({"nodes": nodes, "links": links})
+
+    @property
+    def placement_architecture(self) -> Architecture:
+        """The architecture users place on: one node per qubit, one edge per
+        :attr:`placement_edges` pair. Equal to :attr:`architecture` on devices without
+        resonators; on Star devices it holds the simplified (resonator-mediated) edges."""
+        return self._graph(self.qubits, self.placement_edges)
+
     @property
     def architecture(self) -> Architecture:
         """Connectivity graph: one node per qubit (isolated qubits included), one edge per CZ locus.
@@ -119,22 +174,18 @@ class IQMDevice:
         pytket's ``Architecture`` constructor only takes edges, so the graph is built through
         ``Architecture.from_dict``, which also accepts nodes without links.
         """
-        nodes = [node_for_qubit(q).to_list() for q in self.qubits]
-        links = [
-            {"link": [node_for_qubit(a).to_list(), node_for_qubit(b).to_list()], "weight": 1}
-            for a, b in self.qubit_edges
-        ]
-        return Architecture.from_dict({"nodes": nodes, "links": links})
+        return self._graph(self.qubits, self.qubit_edges)
 
     @property
     def routing_qubits(self) -> tuple[str, ...]:
-        """Qubits of the largest connected part of the coupling graph, in :attr:`qubits` order.
+        """Qubits of the largest connected part of the :attr:`placement_edges` graph, in
+        :attr:`qubits` order.
 
         Ties go to the part holding the lowest-numbered qubit; with no edges at all this is the
         first qubit alone.
         """
         neighbours: dict[str, set[str]] = {q: set() for q in self.qubits}
-        for a, b in self.qubit_edges:
+        for a, b in self.placement_edges:
             if a in neighbours and b in neighbours:
                 neighbours[a].add(b)
                 neighbours[b].add(a)
@@ -155,20 +206,27 @@ class IQMDevice:
 
     @property
     def routing_architecture(self) -> Architecture:
-        """The part of :attr:`architecture` that pytket routing can use.
+        """The part of :attr:`placement_architecture` that pytket routing can use.
 
         pytket's mapping passes (``DefaultMappingPass`` …) fail with "node[i] and node[j] are not
         connected" on a disconnected graph, even for a one-qubit circuit, so compilation must
         target one connected part: the largest one (:attr:`routing_qubits`).
         """
-        keep = set(self.routing_qubits)
-        nodes = [node_for_qubit(q).to_list() for q in self.routing_qubits]
-        links = [
-            {"link": [node_for_qubit(a).to_list(), node_for_qubit(b).to_list()], "weight": 1}
-            for a, b in self.qubit_edges
-            if a in keep and b in keep
-        ]
-        return Architecture.from_dict({"nodes": nodes, "links": links})
+        return self._graph(self.routing_qubits, self.placement_edges)
+
+    def _resonator_cz_error(self, a: str, b: str) -> float | None:
+        """Error of the best resonator realisation of CZ(a, b): 1 − (1 − e_move)²(1 − e_cz)."""
+        best: float | None = None
+        cz = {frozenset(e): err for e, err in self.cz_errors.items()}
+        for moved, resonator in self.resonator_realisations(a, b):
+            other = a if moved == b else b
+            e_move = self.move_errors.get((moved, resonator))
+            e_cz = cz.get(frozenset((other, resonator)))
+            if e_move is None or e_cz is None:
+                continue
+            error = 1.0 - (1.0 - e_move) ** 2 * (1.0 - e_cz)
+            best = error if best is None else min(best, error)
+        return best
 
     def backend_info(self, *, name: str, version: str) -> BackendInfo:
         """Describe the device as a pytket :class:`~pytket.backends.backendinfo.BackendInfo`.
@@ -176,7 +234,9 @@ class IQMDevice:
         Error fields are ``None`` when the quality metrics carry no figure of that kind.
         ``misc`` holds ``calibration_set_id``, ``qubits``, ``computational_resonators``,
         ``cz_loci``, ``move_loci``, ``gate_names``, ``t1_times`` and ``t2_times`` (seconds, by
-        qubit name), all JSON-serialisable.
+        qubit name), ``resonator_cz_errors`` and ``move_errors`` (``[qubit, resonator, error]``
+        triples), all JSON-serialisable. The architecture is :attr:`placement_architecture`;
+        edges through a resonator carry the error of their MOVE–CZ–MOVE realisation.
 
         :param name: backend class name
         :param version: pytket-iqm version
@@ -198,6 +258,16 @@ class IQMDevice:
                 na, nb = node_for_qubit(a), node_for_qubit(b)
                 edge_errors[(na, nb)] = {OpType.CZ: e}
                 edge_errors[(nb, na)] = {OpType.CZ: e}
+        direct = {frozenset(e) for e in self.qubit_edges}
+        for a, b in self.placement_edges:
+            if frozenset((a, b)) in direct:
+                continue
+            # A resonator-mediated edge costs its MOVE–CZ–MOVE sequence.
+            mediated = self._resonator_cz_error(a, b)
+            if mediated is not None:
+                na, nb = node_for_qubit(a), node_for_qubit(b)
+                edge_errors[(na, nb)] = {OpType.CZ: mediated}
+                edge_errors[(nb, na)] = {OpType.CZ: mediated}
         readout: dict[Node, list[list[float]]] = {
             node_for_qubit(q): [[1.0 - p10, p10], [p01, 1.0 - p01]]
             for q, (p10, p01) in self.readout_errors.items()
@@ -211,12 +281,18 @@ class IQMDevice:
             "gate_names": sorted(self.gate_names),
             "t1_times": dict(self.t1_times),
             "t2_times": dict(self.t2_times),
+            "resonator_cz_errors": [
+                [a, b, e]
+                for (a, b), e in self.cz_errors.items()
+                if not (_is_qubit_name(a) and _is_qubit_name(b))
+            ],
+            "move_errors": [[q, r, e] for (q, r), e in self.move_errors.items()],
         }
         return BackendInfo(
             name=name,
             device_name=self.device_name,
             version=version,
-            architecture=self.architecture,
+            architecture=self.placement_architecture,
             gate_set=gate_set,
             supports_fast_feedforward=feedback,
             supports_reset=feedback,
@@ -273,6 +349,7 @@ def _check_arch(dqa: DynamicQuantumArchitecture, arch: Sequence[Sequence[str]]) 
 # optional ``:par=…`` suffix is tolerated.
 _PRX_FIDELITY = re.compile(r"metrics\.rb\.prx\.([^.]+)\.(QB\d+)\.fidelity(?::.*)?")
 _CZ_FIDELITY = re.compile(r"metrics\.irb\.cz\.([^.]+)\.(\w+)__(\w+)\.fidelity(?::.*)?")
+_MOVE_FIDELITY = re.compile(r"metrics\.irb\.move\.([^.]+)\.(\w+)__(\w+)\.fidelity(?::.*)?")
 _READOUT = re.compile(r"metrics\.ssro\.measure\.([^.]+)\.(QB\d+)\.(error_0_to_1|error_1_to_0)")
 _COHERENCE = re.compile(r"(?:characterization\.model\.)?(QB\d+)\.(t1_time|t2_time)")
 
@@ -311,6 +388,7 @@ def _pick(
 class _Metrics:
     prx: dict[str, float] = field(default_factory=dict)
     cz: dict[Edge, float] = field(default_factory=dict)
+    move: dict[Edge, float] = field(default_factory=dict)
     readout: dict[str, tuple[float, float]] = field(default_factory=dict)
     t1: dict[str, float] = field(default_factory=dict)
     t2: dict[str, float] = field(default_factory=dict)
@@ -321,6 +399,7 @@ def _parse_metrics(
 ) -> _Metrics:
     prx: dict[str, dict[str, float]] = {}
     cz: dict[frozenset[str], dict[str, float]] = {}
+    move: dict[Edge, dict[str, float]] = {}
     ro: dict[tuple[str, str], dict[str, float]] = {}
     out = _Metrics()
     qubits = set(dqa.qubits)
@@ -332,6 +411,8 @@ def _parse_metrics(
             prx.setdefault(m.group(2), {})[m.group(1)] = 1.0 - value
         elif m := _CZ_FIDELITY.fullmatch(name):
             cz.setdefault(frozenset((m.group(2), m.group(3))), {})[m.group(1)] = 1.0 - value
+        elif m := _MOVE_FIDELITY.fullmatch(name):
+            move.setdefault((m.group(2), m.group(3)), {})[m.group(1)] = 1.0 - value
         elif m := _READOUT.fullmatch(name):
             ro.setdefault((m.group(2), m.group(3)), {})[m.group(1)] = value
         elif m := _COHERENCE.fullmatch(name):
@@ -350,6 +431,10 @@ def _parse_metrics(
         figures = cz.get(frozenset(edge))
         if figures is not None:
             out.cz[edge] = _pick(figures, _default_impl(dqa.gates.get("cz"), edge))
+    for edge in _loci(dqa, "move"):
+        figures = move.get(edge)
+        if figures is not None:
+            out.move[edge] = _pick(figures, _default_impl(dqa.gates.get("move"), edge))
     return out
 
 
@@ -395,6 +480,7 @@ def device_from_dqa(
         gate_names=frozenset(dqa.gates),
         prx_errors=metrics.prx,
         cz_errors=metrics.cz,
+        move_errors=metrics.move,
         readout_errors=metrics.readout,
         t1_times=metrics.t1,
         t2_times=metrics.t2,

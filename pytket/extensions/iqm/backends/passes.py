@@ -91,13 +91,70 @@ _NOMINAL_READOUT_ERROR = 2e-2
 _ANGLE_TOLERANCE = 1e-9
 
 
+def _drop_conditional_phases(circuit: Circuit) -> Circuit:
+    """Remove global phases applied under a condition (rebasing a conditional gate makes them).
+
+    A phase applied in one classical branch only is a global phase of that branch: it cannot be
+    observed, and IQM has no instruction for it.
+    """
+    if not any(
+        command.op.type == OpType.Conditional
+        and isinstance(command.op, Conditional)
+        and command.op.op.type == OpType.Phase
+        for command in circuit.get_commands()
+    ):
+        return circuit
+    result = _empty_like(circuit)
+    for command in circuit.get_commands():
+        op = command.op
+        if isinstance(op, Conditional) and op.op.type == OpType.Phase:
+            continue
+        _add_command(result, command)
+    _copy_wire_permutation(circuit, result)
+    return result
+
+
+def _empty_like(circuit: Circuit) -> Circuit:
+    """A circuit with the same qubits, bits and global phase, and no operations."""
+    result = Circuit()
+    for qubit in circuit.qubits:
+        result.add_qubit(qubit)
+    for bit in circuit.bits:
+        result.add_bit(bit)
+    result.add_phase(circuit.phase)
+    return result
+
+
+def _add_command(circuit: Circuit, command: Command) -> None:
+    """Append ``command`` as it is (barriers need their own method)."""
+    if command.op.type == OpType.Barrier:
+        circuit.add_barrier(list(command.args))
+    elif command.opgroup is not None:
+        circuit.add_gate(command.op, list(command.args), opgroup=command.opgroup)
+    else:
+        circuit.add_gate(command.op, list(command.args))
+
+
+def _copy_wire_permutation(source: Circuit, target: Circuit) -> None:
+    """Give ``target`` the implicit output permutation of ``source``."""
+    permutation = source.implicit_qubit_permutation()
+    if any(a != b for a, b in permutation.items()):
+        _append_wire_permutation(target, permutation)
+
+
 def rebase_pass() -> BasePass:
     """Rebase any circuit to IQM's native gates ``PhasedX`` (``prx``) and ``CZ``.
 
     :return: a pass converting every gate to ``PhasedX`` and ``CZ`` (measurements, resets,
-        barriers and classical operations are left as they are).
+        barriers and classical operations are left as they are; a phase that a rebased
+        conditional gate leaves under its condition is dropped, as it is unobservable).
     """
-    return AutoRebase({OpType.CZ, OpType.PhasedX})
+    return SequencePass(
+        [
+            AutoRebase({OpType.CZ, OpType.PhasedX}),
+            CustomPass(_drop_conditional_phases, label="IQMDropConditionalPhases"),
+        ]
+    )
 
 
 def _native_gate_set(backend_info: BackendInfo) -> set[OpType]:
@@ -335,12 +392,7 @@ class _ZPusher:
 
     def __init__(self, circuit: Circuit) -> None:
         self.source = circuit
-        self.out = Circuit()
-        for qubit in circuit.qubits:
-            self.out.add_qubit(qubit)
-        for bit in circuit.bits:
-            self.out.add_bit(bit)
-        self.out.add_phase(circuit.phase)
+        self.out = _empty_like(circuit)
         self.frames: dict[Qubit, _QubitFrame] = {
             qubit: _QubitFrame(_IDENTITY.copy()) for qubit in circuit.qubits
         }
@@ -415,9 +467,7 @@ class _ZPusher:
             # A qubit that ends in a measurement owes nothing that could be observed.
             if qubit not in self.measured:
                 self._settle(qubit)
-        permutation = self.source.implicit_qubit_permutation()
-        if any(source != target for source, target in permutation.items()):
-            _append_wire_permutation(self.out, permutation)
+        _copy_wire_permutation(self.source, self.out)
         return self.out
 
     def _visit(self, command: Command) -> None:
@@ -504,10 +554,7 @@ class _ZPusher:
         self._pass_through(command)
 
     def _pass_through(self, command: Command) -> None:
-        if command.opgroup is not None:
-            self.out.add_gate(command.op, list(command.args), opgroup=command.opgroup)
-        else:
-            self.out.add_gate(command.op, list(command.args))
+        _add_command(self.out, command)
 
 
 def _is_qubit(unit: UnitID) -> bool:
@@ -682,7 +729,7 @@ def _level_passes(
     if optimisation_level == 0:
         return [
             DecomposeBoxes(),
-            rebase_pass(),
+            AutoRebase({OpType.CZ, OpType.PhasedX}),
             _mapping_pass(_primary_placement(architecture, noise, effort), architecture),
             DelayMeasures(),
             rebase_pass(),

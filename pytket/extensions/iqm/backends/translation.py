@@ -7,22 +7,30 @@ records, for every bit of the circuit, the key of its *last* measurement, which 
 are mapped back to bits (pytket semantics: a bit holds the last value written to it).
 
 Classically controlled single-qubit gates become ``cc_prx`` (IQM's fast feedback).
+
+On Star devices the compiled circuit also acts on resonator qubits ``Qubit("resonator", i)``
+(the ``i``-th computational resonator, named by the ``resonators`` argument) and contains the
+MOVE custom gate, which becomes ``move`` on ``[qubit, resonator]``; see
+:mod:`pytket.extensions.iqm.backends.resonator`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from pytket.circuit import Bit, Circuit, Command, Conditional, Op, OpType, Qubit
+from pytket.unit_id import UnitID
 
 from iqm.iqm_client import Circuit as IQMCircuit
 from iqm.iqm_client import Instruction
 from pytket.extensions.iqm.backends.architecture import qubit_for_node
+from pytket.extensions.iqm.backends.resonator import is_move, is_resonator_qubit
 from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
 
 LAYOUT_FORMAT = "pytket-iqm/iqm-client-22/measurement-layout/1"
@@ -193,7 +201,8 @@ class _MeasureRecord:
 class _Translator:
     """Walks the commands once, producing instruction dicts and the measurement keys."""
 
-    def __init__(self) -> None:
+    def __init__(self, resonators: Sequence[str]) -> None:
+        self.resonators = tuple(resonators)
         self.instructions: list[dict[str, Any]] = []
         self.last_measure: dict[Bit, _MeasureRecord] = {}
         self.times_measured: dict[Bit, int] = {}
@@ -202,6 +211,34 @@ class _Translator:
         """Key of the bit's last measurement, ``None`` if it is never measured."""
         record = self.last_measure.get(bit)
         return None if record is None else record.key
+
+    def component(self, unit: UnitID) -> str:
+        """Physical name of a device qubit or resonator qubit."""
+        if is_resonator_qubit(unit):
+            index = unit.index[0]
+            if index >= len(self.resonators):
+                known = ", ".join(self.resonators) or "none"
+                raise IQMTranslationError(
+                    f"{unit} stands for computational resonator number {index}, but the "
+                    f"device's resonators are: {known}. Compile the circuit for this device "
+                    "(and pass resonators=device.computational_resonators)."
+                )
+            return self.resonators[index]
+        return qubit_for_node(unit)
+
+    def two_component(self, cmd: Command, name: str) -> None:
+        """A ``cz`` or ``move``; the qubit comes first when a resonator is involved."""
+        units = list(cmd.qubits)
+        if name == "move" and not (
+            len(units) == 2 and not is_resonator_qubit(units[0]) and is_resonator_qubit(units[1])
+        ):
+            raise IQMTranslationError(
+                f"MOVE on {_qubit_list(cmd)}: MOVE acts on (qubit, resonator), i.e. "
+                "(node[i], resonator[j])."
+            )
+        if name == "cz" and is_resonator_qubit(units[0]):
+            units.reverse()
+        self.add(name, [self.component(u) for u in units])
 
     def add(self, name: str, qubits: list[str], args: dict[str, Any] | None = None) -> None:
         self.instructions.append({"name": name, "qubits": qubits, "args": args or {}})
@@ -267,13 +304,15 @@ class _Translator:
             alpha, beta = _params(op, _qubit_list(cmd))
             self.add("prx", [qubit_for_node(cmd.qubits[0])], prx_args(alpha, beta))
         elif optype == OpType.CZ:
-            self.add("cz", [qubit_for_node(q) for q in cmd.qubits])
+            self.two_component(cmd, "cz")
+        elif is_move(op):
+            self.two_component(cmd, "move")
         elif optype == OpType.Measure:
             self.measure(cmd)
         elif optype == OpType.Barrier:
             # IQM barriers act on qubits only; a barrier on bits alone has no effect there.
             if cmd.qubits:
-                self.add("barrier", [qubit_for_node(q) for q in cmd.qubits])
+                self.add("barrier", [self.component(q) for q in cmd.qubits])
         elif optype == OpType.Reset:
             self.add("reset", [qubit_for_node(cmd.qubits[0])])
         elif optype == OpType.Conditional:
@@ -282,7 +321,9 @@ class _Translator:
             raise _unsupported(cmd)
 
 
-def circuit_to_iqm(circuit: Circuit, name: str) -> tuple[IQMCircuit, MeasurementLayout]:
+def circuit_to_iqm(
+    circuit: Circuit, name: str, *, resonators: Sequence[str] = ()
+) -> tuple[IQMCircuit, MeasurementLayout]:
     """Translate a compiled pytket circuit into an IQM circuit and its measurement layout.
 
     A single-qubit gate conditioned on one bit being 1, where that bit was last written by a
@@ -293,14 +334,18 @@ def circuit_to_iqm(circuit: Circuit, name: str) -> tuple[IQMCircuit, Measurement
     :param circuit: circuit on ``node`` qubits using only PhasedX, CZ, Measure, Barrier, Reset
         and such conditional single-qubit gates
     :param name: name of the IQM circuit (non-empty)
-    :raises IQMTranslationError: if the circuit is empty, acts on non-device qubits, has
+    :param resonators: the device's computational resonators, in DQA order: resonator qubit
+        ``Qubit("resonator", i)`` becomes ``resonators[i]`` (Star devices; MOVE gates become
+        ``move`` on ``[qubit, resonator]``)
+    :raises IQMTranslationError: if the circuit is empty, acts on non-device qubits (or on a
+        resonator qubit with no entry in ``resonators``), has
         symbolic parameters, contains an operation IQM cannot run, or a condition IQM cannot
         express (several bits, value 0, bit not written by an earlier measurement)
     :return: the IQM circuit and the layout mapping measurement keys back to bits
     """
     if not name:
         raise IQMTranslationError("The IQM circuit name must be a non-empty string")
-    translator = _Translator()
+    translator = _Translator(resonators)
     for cmd in circuit.get_commands():
         translator.command(cmd)
     if not translator.instructions:

@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="time a job rests in each queue stage (default 0.002)",
     )
     parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="server log level; 'info' logs every request (default info)",
+    )
+    parser.add_argument(
         "--max-duration-over-t2",
         type=float,
         default=DEFAULT_MAX_DURATION_OVER_T2,
@@ -199,7 +205,15 @@ def device_table(devices: Sequence[Device]) -> str:
     )
 
 
-def _serve(config: EmulatorConfig, host: str, port: int, out: TextIO, err: TextIO) -> int:
+def _serve(
+    config: EmulatorConfig,
+    host: str,
+    port: int,
+    out: TextIO,
+    err: TextIO,
+    *,
+    log_level: str = "info",
+) -> int:
     # The web stack is imported only to serve, so 'devices' and --help stay quick.
     import uvicorn  # noqa: PLC0415
 
@@ -219,9 +233,8 @@ def _serve(config: EmulatorConfig, host: str, port: int, out: TextIO, err: TextI
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     root = f"http://{shown}:{bound_port}"
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")
-    )
+    # uvicorn's own logging setup: request lines (never headers or bodies) at 'info'.
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on"))
 
     async def run() -> bool:
         task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -243,8 +256,9 @@ def _serve(config: EmulatorConfig, host: str, port: int, out: TextIO, err: TextI
 
     try:
         started = asyncio.run(run())
-    except KeyboardInterrupt:  # a second Ctrl+C while shutting down
-        return 130
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl+C it handled once it has shut down cleanly.
+        started = server.started
     if not started:
         print(f"{PROG}: the server did not start", file=err)
         return 1
@@ -275,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"{PROG}: {error}", file=err)
         return 2
+    except OSError as error:  # an unreadable --device-file
+        print(f"{PROG}: cannot read {error.filename}: {error.strerror}", file=err)
+        return 2
     if not (0 <= args.port <= 65535):
         print(f"{PROG}: --port must be between 0 and 65535, got {args.port}", file=err)
         return 2
@@ -284,4 +301,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reach this machine can run jobs. Pass --token or --auth-users to require one.",
             file=err,
         )
-    return _serve(config, args.host, args.port, out, err)
+    return _serve(config, args.host, args.port, out, err, log_level=args.log_level)

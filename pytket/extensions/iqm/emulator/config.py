@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from pytket.extensions.iqm.emulator.devices import Device, catalogue, get_device, load_device_file
 
 DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
@@ -96,8 +98,15 @@ class EmulatorConfig:
                         "for every user."
                     )
         low, high = self.client_library_range
-        if not low or not high:
-            raise ValueError("EmulatorConfig.client_library_range needs two version strings.")
+        try:
+            ordered = Version(low) < Version(high)
+        except InvalidVersion:
+            ordered = False
+        if not ordered:
+            raise ValueError(
+                "EmulatorConfig.client_library_range must be two version numbers (min, max) with "
+                f"min < max, got {self.client_library_range!r}."
+            )
 
     @property
     def auth_required(self) -> bool:

@@ -15,6 +15,7 @@ from pytket.extensions.iqm.emulator.statevector import (
     MOVE_PHASE,
     ComplexArray,
     FloatArray,
+    Workspace,
     apply_matrix_1q,
     axes_view,
     flip_sign_11,
@@ -26,17 +27,20 @@ from pytket.extensions.iqm.emulator.statevector import (
 class DensityMatrix:
     """ρ of ``n`` components, initially |0…0><0…0|."""
 
-    def __init__(self, n: int, data: ComplexArray | None = None) -> None:
+    def __init__(
+        self, n: int, workspace: Workspace | None = None, data: ComplexArray | None = None
+    ) -> None:
         """Create |0…0><0…0| on ``n`` components, or wrap ``data`` (taken over, not copied)."""
         self.n = n
         if data is None:
             data = np.zeros(1 << (2 * n), dtype=np.complex128)
             data[0] = 1.0
         self.data: ComplexArray = data
+        self.workspace = workspace if workspace is not None else Workspace()
 
     def copy(self) -> DensityMatrix:
-        """An independent copy."""
-        return DensityMatrix(self.n, self.data.copy())
+        """An independent copy (sharing the workspace)."""
+        return DensityMatrix(self.n, self.workspace, self.data.copy())
 
     @property
     def nbytes(self) -> int:
@@ -49,8 +53,10 @@ class DensityMatrix:
 
     def apply_1q(self, axis: int, matrix: ComplexArray) -> None:
         """U ρ U† for a 2×2 unitary on ``axis``."""
-        self.data = apply_matrix_1q(self.data, 2 * self.n, axis, matrix)
-        self.data = apply_matrix_1q(self.data, 2 * self.n, self.n + axis, np.conj(matrix))
+        for target_axis, factor in ((axis, matrix), (self.n + axis, np.conj(matrix))):
+            target = self.workspace.exchange(self.data)
+            apply_matrix_1q(self.data, target, 2 * self.n, target_axis, factor)
+            self.data = target
 
     def apply_cz(self, a: int, b: int) -> None:
         """CZ between two axes."""
@@ -101,6 +107,10 @@ class DensityMatrix:
     def _diagonal(self) -> FloatArray:
         dim = 1 << self.n
         return np.ascontiguousarray(self.data.reshape(dim, dim).diagonal().real)
+
+    def weights(self) -> FloatArray:
+        """Diagonal of ρ (the outcome weights of all components), flat."""
+        return np.clip(self._diagonal(), 0.0, None)
 
     def probabilities(self, axes: Sequence[int]) -> FloatArray:
         """Outcome distribution of measuring ``axes`` (flat, first axis most significant)."""

@@ -42,7 +42,8 @@ class IQMEmulator:
         the job API then needs a token it issued.
     :param noise: simulate the calibration's noise (``False``: ideal results).
     :param seed: makes job results reproducible (per job, by submission order).
-    :param db: SQLite file keeping jobs across restarts (default: in memory).
+    :param db: SQLite file keeping jobs across restarts (default: in memory); jobs
+        a stop left unfinished are queued again on the next start.
     :param max_shots: largest ``shots`` per job.
     :param max_circuits: largest number of circuits per job.
     :param workers: job-executing threads.

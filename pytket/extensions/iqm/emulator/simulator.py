@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 import numpy as np
@@ -33,7 +33,12 @@ import numpy.typing as npt
 from pytket.extensions.iqm.emulator.density_matrix import DensityMatrix
 from pytket.extensions.iqm.emulator.noise import NoiseModel
 from pytket.extensions.iqm.emulator.operations import Operation
-from pytket.extensions.iqm.emulator.statevector import ComplexArray, FloatArray, StateVector
+from pytket.extensions.iqm.emulator.statevector import (
+    ComplexArray,
+    FloatArray,
+    StateVector,
+    Workspace,
+)
 
 Method = Literal["auto", "statevector", "density_matrix"]
 
@@ -108,6 +113,8 @@ class _Dephase:
     axis: int
     probability: float
     condition: Condition = None
+    z_hidden: frozenset[int] = frozenset()
+    """Axes on which a Z error here cannot change any outcome (see :func:`_mark_hidden_z`)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,7 @@ class _Depolarize:
     axes: tuple[int, ...]
     p: float
     condition: Condition = None
+    z_hidden: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -306,7 +314,38 @@ def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program
                     program.steps.append(_Damp(axis_of[qubit], relaxation.damping))
                 if relaxation.dephasing > 0.0:
                     program.steps.append(_Dephase(axis_of[qubit], relaxation.dephasing))
+    _mark_hidden_z(program)
     return program
+
+
+def _commutes_with_z(step: _AnyStep, axis: int) -> bool:
+    """Whether ``step`` commutes with Z on ``axis`` up to a sign (or does not touch it)."""
+    if isinstance(step, _Unitary1):
+        return step.axis != axis or bool(step.matrix[0, 1] == 0 and step.matrix[1, 0] == 0)
+    if isinstance(step, _Move):
+        return axis not in (step.qubit, step.resonator)
+    # CZ and damping are diagonal; Pauli errors, projections and reset (X after a projection)
+    # commute with Z up to a sign.
+    return True
+
+
+def _mark_hidden_z(program: _Program) -> None:
+    """Record, on each Pauli-noise step, the axes where a Z error is invisible.
+
+    A Z error on an axis that afterwards only meets operators commuting with Z (up to a sign)
+    multiplies the final state by Z and a global sign, so no measurement, jump probability or
+    feedback changes: the trajectory simulator need not branch for it. Exact, not approximate.
+    """
+    n = len(program.components)
+    visible: set[int] = set()
+    for index in range(len(program.steps) - 1, -1, -1):
+        step = program.steps[index]
+        if isinstance(step, _Dephase | _Depolarize):
+            hidden = frozenset(axis for axis in range(n) if axis not in visible)
+            program.steps[index] = replace(step, z_hidden=hidden)
+        for axis in range(n):
+            if axis not in visible and not _commutes_with_z(step, axis):
+                visible.add(axis)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +365,8 @@ class _State(Protocol):
     def apply_move(self, qubit: int, resonator: int) -> None: ...
 
     def probabilities(self, axes: Sequence[int]) -> FloatArray: ...
+
+    def weights(self) -> FloatArray: ...
 
     def project(self, axes: Sequence[int], bits: Sequence[int]) -> None: ...
 
@@ -358,12 +399,46 @@ class _Pending:
 _X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
 
 
-def _sample_indices(probabilities: FloatArray, count: int, rng: np.random.Generator) -> IntArray:
-    """``count`` independent draws of an outcome index from a distribution."""
-    cdf = np.cumsum(probabilities)
-    cdf[-1] = 1.0
-    drawn = np.searchsorted(cdf, rng.random(count), side="right")
-    return np.minimum(drawn, len(probabilities) - 1).astype(np.int64)
+def _sample_indices(weights: FloatArray, count: int, rng: np.random.Generator) -> IntArray:
+    """``count`` independent draws of an index with probability proportional to ``weights``."""
+    size = len(weights)
+    if size >= _TWO_LEVEL_MIN_SIZE and count * _TWO_LEVEL_BLOCK < size:
+        # Few draws from a big distribution: pick a block of the index range by its total
+        # weight, then the index inside it, instead of a cumulative sum over everything.
+        blocks = weights.reshape(-1, _TWO_LEVEL_BLOCK)
+        chosen = _sample_indices(blocks.sum(axis=1), count, rng)
+        drawn = np.empty(count, dtype=np.int64)
+        for block in np.unique(chosen):
+            where = chosen == block
+            inside = _sample_indices(blocks[block], int(where.sum()), rng)
+            drawn[where] = block * _TWO_LEVEL_BLOCK + inside
+        return drawn
+    cdf = np.cumsum(weights)
+    total = cdf[-1]
+    if not total > 0.0:
+        raise FloatingPointError("the simulated state has zero norm")
+    found = np.searchsorted(cdf, rng.random(count) * total, side="right")
+    return np.minimum(found, size - 1).astype(np.int64)
+
+
+_TWO_LEVEL_MIN_SIZE = 1 << 14
+_TWO_LEVEL_BLOCK = 1 << 10
+
+
+def _sample_bits(
+    state: _State, axes: Sequence[int], count: int, rng: np.random.Generator
+) -> BitArray:
+    """``count`` joint outcomes of measuring ``axes``: shape (count, len(axes)), axes' order."""
+    n = state.n
+    weights = state.weights()
+    in_order = sorted(axes)
+    if len(in_order) < n:
+        others = tuple(axis for axis in range(n) if axis not in axes)
+        weights = weights.reshape((2,) * n).sum(axis=others).reshape(-1)
+    bits = _index_bits(_sample_indices(weights, count, rng), len(in_order))
+    if list(axes) == in_order:
+        return bits
+    return np.ascontiguousarray(bits[:, [in_order.index(axis) for axis in axes]])
 
 
 def _index_bits(indices: IntArray, width: int) -> BitArray:
@@ -409,12 +484,13 @@ class _Executor:
             slot: np.zeros(shots, dtype=np.uint8) for slot in program.feedback_slots
         }
         self.shots = shots
+        self.workspace = Workspace()
 
     def _new_state(self) -> _State:
         n = len(self.program.components)
         if self.use_density_matrix:
-            return DensityMatrix(n)
-        return StateVector(n)
+            return DensityMatrix(n, self.workspace)
+        return StateVector(n, self.workspace)
 
     def run(self) -> None:
         if self.shots == 0:
@@ -532,6 +608,8 @@ class _Executor:
         if isinstance(step, _Dephase):
             if not self._holds(step.condition, shots):
                 return None
+            if step.axis in step.z_hidden:
+                return None
             flips = int(rng.binomial(count, step.probability))
             return self._pauli_branches(state, shots, [step.axis], flips, np.full(flips, 3))
         if isinstance(step, _Depolarize):
@@ -540,6 +618,16 @@ class _Executor:
             paulis = 4 ** len(step.axes)
             errors = int(rng.binomial(count, step.p * (paulis - 1) / paulis))
             kinds = rng.integers(1, paulis, size=errors)
+            for position, axis in enumerate(step.axes):
+                if axis in step.z_hidden:
+                    # Drop the Z part of this axis's Pauli digit: Z→I, Y→X (up to phase).
+                    shift = 2 * (len(step.axes) - 1 - position)
+                    digit = (kinds >> shift) & 3
+                    kinds = kinds - ((digit >= 2) * 2 << shift)
+            keep = kinds != 0
+            if not keep.all():
+                kinds = kinds[keep]
+                errors = len(kinds)
             return self._pauli_branches(state, shots, list(step.axes), errors, kinds)
         if isinstance(step, _Reset):
             probability_one = state.excited_probability(step.axis)
@@ -622,8 +710,7 @@ class _Executor:
         if not terminal:
             return
         axes = [axis for measure in terminal for axis in measure.axes]
-        outcomes = _sample_indices(state.probabilities(axes), len(shots), self.rng)
-        bits = _index_bits(outcomes, len(axes))
+        bits = _sample_bits(state, axes, len(shots), self.rng)
         column = 0
         for measure in terminal:
             width = len(measure.axes)

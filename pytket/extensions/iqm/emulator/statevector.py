@@ -16,9 +16,15 @@ import numpy.typing as npt
 ComplexArray = npt.NDArray[np.complex128]
 FloatArray = npt.NDArray[np.float64]
 
-# Below this many amplitudes after the target axis a 1q gate is one GEMM with kron(U, I_B)ᵀ, which
-# beats numpy's batched 2×2 matmul by far when the batches are tiny.
-_KRON_GEMM_MAX_INNER = 16
+# A 1q gate is a batched 2×2 matmul over the blocks above and below its axis. Each BLAS call is
+# kept to at most this many columns: OpenBLAS multithreads larger calls, which is much slower when
+# the machine's cores are busy (measured 30-100× on a loaded 2-core VM).
+_MATMUL_CHUNK = 2048
+# When at most this many amplitudes sit below the axis, the gate is kron(U, I_B) applied from the
+# right to rows of 2·B amplitudes instead (numpy's batched 2×2 matmul is slow on tiny blocks).
+_KRON_MAX_INNER = 8
+# rows·(2B)² stays below OpenBLAS's multithreading threshold for the same reason.
+_KRON_WORK = 8192
 
 #: MOVE's undefined phase, as in qiskit-iqm's ``MOVE_GATE_UNITARY``: moving the excitation from
 #: the qubit into the resonator multiplies it by e^(−0.7i), moving it back by e^(+0.7i), so a
@@ -52,25 +58,33 @@ def axes_view(data: ComplexArray, n_axes: int, axes: Sequence[int]) -> ComplexAr
 
 
 def apply_matrix_1q(
-    data: ComplexArray, n_axes: int, axis: int, matrix: ComplexArray
-) -> ComplexArray:
-    """``matrix`` (2×2) applied to ``axis``; returns the new flat array (``data`` is unchanged).
+    source: ComplexArray, target: ComplexArray, n_axes: int, axis: int, matrix: ComplexArray
+) -> None:
+    """Write ``matrix`` (2×2) applied to ``axis`` of ``source`` into ``target``.
 
-    :param data: flat amplitudes.
-    :param n_axes: number of axes of ``data``.
+    :param source: flat amplitudes (not modified).
+    :param target: flat array of the same size, overwritten.
+    :param n_axes: number of axes.
     :param axis: target axis.
     :param matrix: 2×2 complex matrix.
-    :return: new flat array.
     """
     outer = 1 << axis
     inner = 1 << (n_axes - axis - 1)
-    if inner > _KRON_GEMM_MAX_INNER:
-        blocks = data.reshape(outer, 2, inner)
-        result: ComplexArray = np.matmul(matrix, blocks)
-        return result.reshape(-1)
-    lifted = np.kron(matrix, np.eye(inner, dtype=np.complex128)).T
-    result = data.reshape(outer, 2 * inner) @ lifted
-    return result.reshape(-1)
+    if inner <= _KRON_MAX_INNER:
+        rows = min(outer, max(1, _KRON_WORK // (4 * inner * inner)))
+        lifted = np.kron(matrix, np.eye(inner, dtype=np.complex128)).T
+        shape = (outer // rows, rows, 2 * inner)
+        np.matmul(source.reshape(shape), lifted, out=target.reshape(shape))
+    elif inner > _MATMUL_CHUNK:
+        shape = (outer, 2, inner // _MATMUL_CHUNK, _MATMUL_CHUNK)
+        np.matmul(
+            matrix,
+            source.reshape(shape).transpose(0, 2, 1, 3),
+            out=target.reshape(shape).transpose(0, 2, 1, 3),
+        )
+    else:
+        shape = (outer, 2, inner)
+        np.matmul(matrix, source.reshape(shape), out=target.reshape(shape))
 
 
 def flip_sign_11(data: ComplexArray, n_axes: int, a: int, b: int) -> None:
@@ -90,21 +104,6 @@ def swap_with_phase(data: ComplexArray, n_axes: int, a: int, b: int, phase: comp
 def scale_one(data: ComplexArray, n_axes: int, axis: int, factor: complex) -> None:
     """Multiply the amplitudes where ``axis`` is 1 by ``factor`` (diagonal gate diag(1, f))."""
     axes_view(data, n_axes, (axis,))[1] *= factor
-
-
-def apply_x(data: ComplexArray, n_axes: int, axis: int) -> None:
-    """Pauli X in place."""
-    view = axes_view(data, n_axes, (axis,))
-    saved = view[0].copy()
-    view[0] = view[1]
-    view[1] = saved
-
-
-def lower(data: ComplexArray, n_axes: int, axis: int) -> None:
-    """σ₋ = |0><1| in place (the amplitude-damping jump, unnormalised)."""
-    view = axes_view(data, n_axes, (axis,))
-    view[0] = view[1]
-    view[1] = 0.0
 
 
 def marginal(probabilities: FloatArray, n_axes: int, axes: Sequence[int]) -> FloatArray:
@@ -128,45 +127,82 @@ def marginal(probabilities: FloatArray, n_axes: int, axes: Sequence[int]) -> Flo
     return flat
 
 
-class StateVector:
-    """A pure state of ``n`` components, initially |0…0>."""
+class Workspace:
+    """One spare amplitude buffer shared by the states of one simulation (double buffering)."""
 
-    def __init__(self, n: int, data: ComplexArray | None = None) -> None:
+    def __init__(self) -> None:
+        """Start without a buffer; the first gate allocates it."""
+        self._spare: ComplexArray | None = None
+
+    def exchange(self, used: ComplexArray) -> ComplexArray:
+        """A buffer of ``used``'s size to write into; ``used`` becomes the spare."""
+        spare = self._spare
+        if spare is None or spare.shape != used.shape:
+            spare = np.empty_like(used)
+        self._spare = used
+        return spare
+
+    def release(self) -> None:
+        """Drop the spare buffer."""
+        self._spare = None
+
+
+# From this many pending diagonal matrices on, flushing them builds their tensor product (about
+# two passes) instead of scaling half of the state once per axis.
+_DIAGONAL_PRODUCT_MIN = 4
+_PAULI_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
+_PAULI_Z = np.array([[1, 0], [0, -1]], dtype=np.complex128)
+
+
+def _is_diagonal(matrix: ComplexArray) -> bool:
+    return matrix[0, 1] == 0 and matrix[1, 0] == 0
+
+
+class StateVector:
+    """A pure state of ``n`` components, initially |0…0>.
+
+    Single-component operators are not applied at once: they are multiplied into a pending 2×2
+    matrix per axis, which is applied in one pass when something needs that axis (a two-component
+    gate, a probability, a projection). Diagonal pending matrices commute with CZ and stay pending.
+    """
+
+    def __init__(
+        self, n: int, workspace: Workspace | None = None, data: ComplexArray | None = None
+    ) -> None:
         """Create |0…0> on ``n`` components, or wrap ``data`` (taken over, not copied)."""
         self.n = n
         if data is None:
             data = np.zeros(1 << n, dtype=np.complex128)
             data[0] = 1.0
         self.data: ComplexArray = data
+        self.workspace = workspace if workspace is not None else Workspace()
+        self.pending: dict[int, ComplexArray] = {}
 
     def copy(self) -> StateVector:
-        """An independent copy."""
-        return StateVector(self.n, self.data.copy())
+        """An independent copy (sharing the workspace)."""
+        twin = StateVector(self.n, self.workspace, self.data.copy())
+        twin.pending = dict(self.pending)  # the matrices are never modified in place
+        return twin
 
     @property
     def nbytes(self) -> int:
         """Memory held by the amplitudes."""
         return int(self.data.nbytes)
 
+    # -- lazily applied single-component operators --------------------------------------------
+
     def apply_1q(self, axis: int, matrix: ComplexArray) -> None:
         """Apply a 2×2 matrix (unitary or not) to ``axis``."""
-        self.data = apply_matrix_1q(self.data, self.n, axis, matrix)
-
-    def apply_cz(self, a: int, b: int) -> None:
-        """CZ between two axes."""
-        flip_sign_11(self.data, self.n, a, b)
-
-    def apply_move(self, qubit: int, resonator: int) -> None:
-        """MOVE (qiskit-iqm phases, see :data:`MOVE_PHASE`)."""
-        swap_with_phase(self.data, self.n, qubit, resonator, MOVE_PHASE)
+        previous = self.pending.get(axis)
+        self.pending[axis] = matrix if previous is None else matrix @ previous
 
     def apply_x(self, axis: int) -> None:
         """Pauli X."""
-        apply_x(self.data, self.n, axis)
+        self.apply_1q(axis, _PAULI_X)
 
     def apply_z(self, axis: int) -> None:
         """Pauli Z."""
-        scale_one(self.data, self.n, axis, -1.0)
+        self.apply_1q(axis, _PAULI_Z)
 
     def apply_pauli(self, axis: int, pauli: int) -> None:
         """Pauli by index 0=I, 1=X, 2=Y, 3=Z (Y up to a global phase)."""
@@ -177,34 +213,82 @@ class StateVector:
 
     def damp_no_jump(self, axis: int, damping: float) -> None:
         """The no-jump Kraus operator diag(1, √(1−γ)) (unnormalised)."""
-        scale_one(self.data, self.n, axis, float(np.sqrt(1.0 - damping)))
+        root = float(np.sqrt(1.0 - damping))
+        self.apply_1q(axis, np.array([[1.0, 0.0], [0.0, root]], dtype=np.complex128))
 
     def damp_jump(self, axis: int) -> None:
         """The jump |1> → |0> (unnormalised)."""
-        lower(self.data, self.n, axis)
+        self.apply_1q(axis, np.array([[0.0, 1.0], [0.0, 0.0]], dtype=np.complex128))
+
+    def flush(self, axes: Sequence[int] | None = None) -> None:
+        """Apply the pending matrices of ``axes`` (all when None)."""
+        chosen = list(self.pending) if axes is None else [a for a in axes if a in self.pending]
+        diagonal: dict[int, complex] = {}
+        for axis in chosen:
+            matrix = self.pending.pop(axis)
+            if _is_diagonal(matrix) and abs(matrix[0, 0]) > 0.0:
+                # States are unnormalised, so diag(d0, d1) may be applied as diag(1, d1/d0).
+                ratio = complex(matrix[1, 1] / matrix[0, 0])
+                if ratio != 1.0:
+                    diagonal[axis] = ratio
+                continue
+            target = self.workspace.exchange(self.data)
+            apply_matrix_1q(self.data, target, self.n, axis, matrix)
+            self.data = target
+        if len(diagonal) < _DIAGONAL_PRODUCT_MIN:
+            for axis, ratio in diagonal.items():
+                scale_one(self.data, self.n, axis, ratio)
+            return
+        # Many diagonals at once: one pass with their tensor product over the axes they span.
+        first, last = min(diagonal), max(diagonal)
+        product = np.ones(1, dtype=np.complex128)
+        for axis in range(first, last + 1):
+            product = np.multiply.outer(product, [1.0, diagonal.get(axis, 1.0)]).reshape(-1)
+        view = self.data.reshape(1 << first, product.size, -1)
+        view *= product[None, :, None]
+
+    # -- gates ---------------------------------------------------------------------------------
+
+    def apply_cz(self, a: int, b: int) -> None:
+        """CZ between two axes."""
+        self.flush([axis for axis in (a, b) if not self._pending_diagonal(axis)])
+        flip_sign_11(self.data, self.n, a, b)
+
+    def _pending_diagonal(self, axis: int) -> bool:
+        matrix = self.pending.get(axis)
+        return matrix is None or _is_diagonal(matrix)
+
+    def apply_move(self, qubit: int, resonator: int) -> None:
+        """MOVE (qiskit-iqm phases, see :data:`MOVE_PHASE`)."""
+        self.flush([qubit, resonator])
+        swap_with_phase(self.data, self.n, qubit, resonator, MOVE_PHASE)
+
+    # -- measurement ---------------------------------------------------------------------------
 
     def excited_probability(self, axis: int) -> float:
         """P(axis is 1) relative to the current norm."""
         return float(self.probabilities((axis,))[1])
 
+    def weights(self) -> FloatArray:
+        """|amplitude|² of every basis state (unnormalised), flat."""
+        self.flush()
+        weights = np.abs(self.data)
+        np.square(weights, out=weights)
+        return weights
+
     def probabilities(self, axes: Sequence[int]) -> FloatArray:
         """Outcome distribution of measuring ``axes`` (flat, first axis most significant)."""
-        weights = np.abs(self.data) ** 2
-        return marginal(weights, self.n, axes)
+        return marginal(self.weights(), self.n, axes)
 
     def project(self, axes: Sequence[int], bits: Sequence[int]) -> None:
         """Project onto ``axes`` = ``bits`` and renormalise."""
+        self.flush()
         for axis, bit in zip(axes, bits, strict=True):
             axes_view(self.data, self.n, (axis,))[1 - bit] = 0.0
-        norm = float(np.linalg.norm(self.data))
+        norm = float(np.sqrt(np.vdot(self.data, self.data).real))
         if not norm > 0.0:
             raise FloatingPointError("projected onto an outcome of probability 0")
         self.data /= norm
 
-    def reset_to_zero(self, axis: int, outcome: int) -> None:
-        """After measuring ``outcome`` on ``axis`` (already projected): bring it to |0>."""
-        if outcome == 1:
-            self.apply_x(axis)
 
-
-__all__ = ["MOVE_PHASE", "StateVector", "axes_view", "marginal"]
+__all__ = ["MOVE_PHASE", "StateVector", "Workspace", "axes_view", "marginal"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
@@ -160,11 +159,10 @@ def job_result(state: State, device: ServedDevice, job_id: str) -> Response:
 def job_counts(state: State, device: ServedDevice, job_id: str) -> Response:
     """Histogram of each circuit's measurement outcomes, once the job is ready."""
     job = job_of(state, device, job_id)
-    body: dict[str, Any] = {"status": job.status.value}
+    text = RunCounts(status=job.status, counts_batch=None).model_dump_json(exclude_none=True)
     results = state.store.results(job.id) if job.status == Status.READY else None
-    text = json.dumps(body)
     if results is not None:
-        text = text[:-1] + ', "counts_batch": ' + results[1] + "}"
+        text = '{"counts_batch":' + results[1] + "," + text[1:]
     return Response(text, media_type="application/json")
 
 

@@ -1,0 +1,206 @@
+"""Bounded retries of server calls: which failures are transient, and when a retry is safe.
+
+Reads (job status, job record, architecture) are idempotent, so any transient failure may be
+retried. A submit is retried only when the server provably never saw the ``POST jobs`` request:
+the connection could not be opened, or the failed request was an earlier GET of the same call.
+Anything else (a reset or timeout after the request was sent, a 5xx answer to the POST) may
+have created the job, so it is reported instead of resubmitted.
+
+iqm-client 22.x itself retries an HTTP 502 on ``POST jobs`` and on the status and job GETs
+forever, every ``IQM_CLIENT_SECONDS_BETWEEN_CALLS`` seconds; these retries wrap that loop and
+never see a 502 from those calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUS_CODES = frozenset({429, 502, 503, 504})
+"""HTTP answers that say "try again later" (too many requests, bad gateway, unavailable,
+gateway timeout)."""
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long a server call is retried after a transient failure.
+
+    The pause before retry ``n`` (1-based) is ``min(max_backoff, initial_backoff * 2**(n-1))``,
+    shortened by a random fraction up to ``jitter`` so that many clients do not retry in step.
+
+    :raises ValueError: if a number is out of range.
+    """
+
+    max_attempts: int = 6
+    """Most attempts of one call, the first included (``1`` disables retries)."""
+    initial_backoff: float = 0.25
+    """Seconds before the first retry."""
+    max_backoff: float = 8.0
+    """Longest pause between two attempts, seconds."""
+    max_total: float = 120.0
+    """Seconds after the first attempt's start past which no further attempt starts."""
+    jitter: float = 0.5
+    """Largest fraction (0 to 1) by which a pause is randomly shortened."""
+    request_timeout: float = 60.0
+    """Seconds one HTTP request of a status or result call may take (iqm-client's default)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ValueError(
+                f"RetryPolicy.max_attempts must be a positive integer, got {self.max_attempts!r}."
+            )
+        for name in ("initial_backoff", "max_backoff", "max_total"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"RetryPolicy.{name} must not be negative.")
+        if self.request_timeout <= 0:
+            raise ValueError("RetryPolicy.request_timeout must be positive.")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"RetryPolicy.jitter must be between 0 and 1, got {self.jitter}.")
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """Seconds to pause before retry number ``retry`` (1-based)."""
+        full = min(self.max_backoff, self.initial_backoff * 2 ** (retry - 1))
+        return full * (1 - self.jitter * rng.random())
+
+
+NO_RETRIES = RetryPolicy(max_attempts=1)
+"""A policy that tries every call once."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` may go away by itself: a retryable HTTP status, a connection failure
+    or reset, a timeout, or an answer cut off mid-body."""
+    if isinstance(error, requests.HTTPError):
+        response = error.response
+        return response is not None and response.status_code in RETRYABLE_STATUS_CODES
+    return isinstance(
+        error, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+    )
+
+
+def never_reached_server(error: BaseException) -> bool:
+    """Whether the request that failed certainly did not reach the server's application.
+
+    True when the TCP connection could not be opened (refused, unresolvable host, connect
+    timeout). A reset, a read timeout or any answer means the request may have been handled.
+    """
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(error, requests.ConnectionError) and error.args:
+        cause = error.args[0]
+        return isinstance(cause, MaxRetryError) and isinstance(cause.reason, NewConnectionError)
+    return False
+
+
+def failed_method(error: BaseException) -> str | None:
+    """HTTP method of the request that failed (``None`` if requests did not say)."""
+    request = getattr(error, "request", None)
+    method = getattr(request, "method", None)
+    return method.upper() if isinstance(method, str) else None
+
+
+def submit_retry_is_safe(error: BaseException) -> bool:
+    """Whether a submit that failed with ``error`` can be repeated without risking a second job.
+
+    Safe when the failure was transient and happened before ``POST jobs`` was sent: on a GET of
+    the same call (iqm-client fetches the calibration first when it is not cached), or on
+    opening the POST's connection.
+    """
+    if not is_transient(error):
+        return False
+    return failed_method(error) == "GET" or never_reached_server(error)
+
+
+class RetriesExhaustedError(Exception):
+    """A call kept failing; ``last_error`` is the final failure and ``attempts`` the count."""
+
+    def __init__(self, last_error: BaseException, attempts: int, reason: str) -> None:
+        super().__init__(f"{reason} after {attempts} attempt(s): {last_error}")
+        self.last_error = last_error
+        self.attempts = attempts
+        self.reason = reason
+
+
+def retry_call(
+    call: Callable[[], _T],
+    *,
+    policy: RetryPolicy,
+    retryable: Callable[[BaseException], bool],
+    action: str,
+    deadline: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+) -> _T:
+    """Run ``call``; after a failure ``retryable`` accepts, pause and run it again, within
+    ``policy`` and before ``deadline`` (a ``clock`` time).
+
+    :param call: the server call.
+    :param policy: attempts, pauses and total time.
+    :param retryable: which exceptions may be retried.
+    :param action: what the call does, for the log (e.g. ``"get the status of job ..."``).
+    :param deadline: no attempt starts after this ``clock`` time (``None``: only the policy).
+    :raises Exception: the call's own exception when it is not retryable; it is raised
+        unchanged when it is the first and only failure.
+    :raises RetriesExhaustedError: a retryable failure persisted past the attempts, the
+        policy's total time or the deadline (after at least one retry, or when no time was left
+        for one).
+    """
+    rng = rng or random.Random()
+    start = clock()
+    limit = start + policy.max_total
+    if deadline is not None:
+        limit = min(limit, deadline)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call()
+        except Exception as error:
+            if not retryable(error):
+                raise
+            if attempt >= policy.max_attempts:
+                if attempt == 1:
+                    raise
+                raise RetriesExhaustedError(error, attempt, "gave up") from error
+            pause = policy.backoff(attempt, rng)
+            if clock() + pause > limit:
+                reason = (
+                    "ran out of time"
+                    if deadline is None or limit < deadline
+                    else "reached the deadline"
+                )
+                raise RetriesExhaustedError(error, attempt, reason) from error
+            logger.warning(
+                "Could not %s (attempt %d of %d: %s); retrying in %.2f s.",
+                action,
+                attempt,
+                policy.max_attempts,
+                error,
+                pause,
+            )
+            sleep(pause)
+
+
+__all__ = [
+    "NO_RETRIES",
+    "RETRYABLE_STATUS_CODES",
+    "RetriesExhaustedError",
+    "RetryPolicy",
+    "failed_method",
+    "is_transient",
+    "never_reached_server",
+    "retry_call",
+    "submit_retry_is_safe",
+]

@@ -1,0 +1,174 @@
+"""The ``pytket-iqm-emulator`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from iqm.iqm_client import IQMClient, Status
+
+from pytket.extensions.iqm.emulator import cli
+from pytket.extensions.iqm.emulator.config import EmulatorConfig
+from pytket.extensions.iqm.emulator.devices import catalogue
+
+ClientFactory = Callable[..., IQMClient]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_devices_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["devices"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = "device name qubits resonators couplers F_prx F_cz readout err cals"
+    assert lines[0].split() == header.split()
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == set(catalogue())
+    for name, device in catalogue().items():
+        assert rows[name][1] == device.display_name
+        assert rows[name][2] == str(len(device.qubits))
+        assert rows[name][3] == str(len(device.computational_resonators))
+        assert 0.9 < float(rows[name][5]) <= 1.0  # median PRX fidelity
+
+
+def test_devices_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["devices", "garnet"]) == 2
+    assert "takes no arguments" in capsys.readouterr().err
+
+
+def test_options_become_config(tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"alice": "pw"}))
+    args = cli.build_parser().parse_args(
+        [
+            "--device", "garnet", "--device", "deneb", "--auth-users", str(users), "--no-noise",
+            "--seed", "7", "--db", str(tmp_path / "j.sqlite"), "--max-shots", "50",
+            "--max-circuits", "4", "--workers", "2", "--stage-delay", "0",
+            "--max-duration-over-t2", "0",
+        ]
+    )  # fmt: skip
+    config = cli.config_from_args(args)
+    assert config == EmulatorConfig(
+        devices=("garnet", "deneb"),
+        auth_users={"alice": "pw"},
+        noise=False,
+        seed=7,
+        db=tmp_path / "j.sqlite",
+        max_shots=50,
+        max_circuits=4,
+        workers=2,
+        stage_delay=0.0,
+        default_max_duration_over_t2=0.0,
+    )
+    defaults = cli.config_from_args(cli.build_parser().parse_args([]))
+    assert defaults.devices == ("garnet",)
+    assert defaults.noise is True
+    assert defaults.token is None
+    assert defaults.default_max_duration_over_t2 == 1.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--device", "nowhere"], "nowhere"),
+        (["--port", "70000"], "--port must be between 0 and 65535, got 70000"),
+        (["--max-shots", "0"], "max_shots must be a positive integer"),
+        (["--device-file", "/no/such/file.json"], "cannot read /no/such/file.json"),
+    ],
+)
+def test_bad_options_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_token_and_auth_users_are_exclusive(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert cli.main(["--token", "t", "--auth-users", str(tmp_path / "u.json")]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "Cannot read --auth-users file"),
+        ("{oops", "is not valid JSON"),
+        ('["alice"]', "must be a JSON object of non-empty usernames to non-empty passwords"),
+        ('{"alice": ""}', "must be a JSON object of non-empty usernames to non-empty passwords"),
+    ],
+)
+def test_bad_auth_users_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "users.json"
+    if content is not None:
+        path.write_text(content)
+    assert cli.main(["--auth-users", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+
+
+def test_warns_when_exposed_without_auth(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[tuple[str, int]] = []
+
+    def fake_serve(
+        config: EmulatorConfig, host: str, port: int, out: object, err: object, **options: object
+    ) -> int:
+        assert options == {"log_level": "info"}
+        served.append((host, port))
+        return 0
+
+    monkeypatch.setattr(cli, "_serve", fake_serve)
+    assert cli.main(["--host", "0.0.0.0", "--port", "9"]) == 0
+    assert "warning: serving on 0.0.0.0 without authentication" in capsys.readouterr().err
+    assert cli.main(["--host", "0.0.0.0", "--token", "t"]) == 0
+    assert cli.main(["--host", "::1"]) == 0
+    assert capsys.readouterr().err == ""
+    assert served == [("0.0.0.0", 9), ("0.0.0.0", 8000), ("::1", 8000)]
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True),
+     ("0.0.0.0", False), ("192.168.1.4", False), ("example.org", False)],
+)  # fmt: skip
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert cli.is_loopback(host) is loopback
+
+
+def test_serves_until_interrupted(client_for: ClientFactory, native: SimpleNamespace) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "pytket.extensions.iqm.emulator", "--port", "0"]
+    command += ["--no-noise", "--stage-delay", "0", "--device", "garnet", "--device", "adonis"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or "Press Ctrl+C" not in lines[-1]:
+            line = process.stdout.readline()
+            assert line, f"emulator exited early: {process.stderr.read() if process.stderr else ''}"
+            lines.append(line)
+        root = lines[0].split()[-1]
+        assert lines[1].split() == ["garnet:", f"{root}/garnet"]
+        assert lines[2].split() == ["adonis:", f"{root}/adonis"]
+        client = client_for(f"{root}/adonis")
+        result = client.wait_for_results(client.submit_circuits([native.x_then_measure()], shots=3))
+        assert result.status == Status.READY
+        assert result.measurements == [{"m": [[1], [1], [1]]}]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,138 @@
+"""The SQLite job store: records, conditional transitions, persistence, thread safety."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from iqm.iqm_client import Status
+
+from pytket.extensions.iqm.emulator.store import JobStore
+
+CAL = uuid.UUID("66ee0a15-843b-549b-b70e-153278ff0eca")
+
+
+def _new(store: JobStore, device: str = "garnet") -> uuid.UUID:
+    job_id = uuid.uuid4()
+    store.create(job_id, device, CAL, '{"shots": 1}')
+    return job_id
+
+
+def test_create_and_get() -> None:
+    store = JobStore()
+    job_id = uuid.uuid4()
+    created = store.create(job_id, "garnet", CAL, '{"shots": 1}')
+    assert created.seq == 1
+    record = store.get(job_id)
+    assert record is not None
+    assert record.id == job_id
+    assert record.seq == 1
+    assert record.device == "garnet"
+    assert record.calibration_set_id == CAL
+    assert record.status == Status.RECEIVED
+    assert record.message is None
+    assert record.warnings is None
+    assert record.request_json == '{"shots": 1}'
+    assert set(record.timestamps) == {"job_start"}
+    assert not record.terminal
+    assert store.get(uuid.uuid4()) is None
+    assert _new(store) != job_id
+    assert store.get(_new(store)).seq == 3  # type: ignore[union-attr]
+
+
+def test_lifecycle_to_ready_records_history_timestamps_and_results() -> None:
+    store = JobStore()
+    job_id = _new(store)
+    assert store.advance(job_id, Status.PENDING_COMPILATION, ("compile_start",))
+    store.stamp(job_id, "compile_end")
+    assert store.advance(job_id, Status.PENDING_EXECUTION)
+    assert store.finish(
+        job_id, '[{"m": [[1]]}]', '[{"measurement_keys": ["m"], "counts": {"1": 1}}]'
+    )
+    record = store.get(job_id)
+    assert record is not None
+    assert record.status == Status.READY
+    assert record.terminal
+    assert set(record.timestamps) == {"job_start", "compile_start", "compile_end", "job_end"}
+    assert [s for s, _ in store.history(job_id)] == [
+        Status.RECEIVED,
+        Status.PENDING_COMPILATION,
+        Status.PENDING_EXECUTION,
+        Status.READY,
+    ]
+    assert store.results(job_id) == (
+        '[{"m": [[1]]}]',
+        '[{"measurement_keys": ["m"], "counts": {"1": 1}}]',
+    )
+
+
+def test_terminal_jobs_never_change() -> None:
+    store = JobStore()
+    job_id = _new(store)
+    assert store.abort(job_id)
+    assert not store.finish(job_id, "[]", "[]")  # a worker finishing late loses
+    assert not store.fail(job_id, "late")
+    assert not store.advance(job_id, Status.PENDING_EXECUTION)
+    assert not store.abort(job_id)
+    assert not store.requeue(job_id)
+    record = store.get(job_id)
+    assert record is not None
+    assert record.status == Status.ABORTED
+    assert record.message == "The job was aborted by the user."
+    assert store.results(job_id) is None
+    failed = _new(store)
+    assert store.fail(failed, "Circuit 'c' (index 0): bad.")
+    assert not store.abort(failed)
+    record = store.get(failed)
+    assert record is not None
+    assert record.message == "Circuit 'c' (index 0): bad."
+    assert not store.abort(uuid.uuid4())  # unknown
+
+
+def test_advance_refuses_terminal_status() -> None:
+    store = JobStore()
+    with pytest.raises(ValueError, match="advance\\(\\) cannot set the terminal status 'ready'"):
+        store.advance(_new(store), Status.READY)
+
+
+def test_file_store_persists_and_lists_unfinished(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite"
+    store = JobStore(path)
+    done, waiting, running = _new(store), _new(store, "deneb"), _new(store)
+    store.finish(done, "[]", "[]")
+    store.advance(running, Status.PENDING_EXECUTION)
+    store.close()
+    reopened = JobStore(path)
+    assert [r.id for r in reopened.unfinished()] == [waiting, running]
+    assert reopened.results(done) == ("[]", "[]")
+    assert reopened.requeue(running)
+    assert reopened.get(running).status == Status.RECEIVED  # type: ignore[union-attr]
+    # Sequence numbers continue after a restart.
+    assert reopened.create(uuid.uuid4(), "garnet", CAL, "{}").seq == 4
+    reopened.close()
+
+
+def test_concurrent_writers_lose_nothing() -> None:
+    store = JobStore()
+    created: list[list[uuid.UUID]] = [[] for _ in range(8)]
+
+    def writer(index: int) -> None:
+        for _ in range(40):
+            job_id = _new(store)
+            created[index].append(job_id)
+            store.advance(job_id, Status.PENDING_COMPILATION)
+            store.finish(job_id, "[]", "[]")
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [job_id for batch in created for job_id in batch]
+    assert len(set(ids)) == 320
+    records = [store.get(job_id) for job_id in ids]
+    assert sorted(r.seq for r in records if r is not None) == list(range(1, 321))
+    assert all(r is not None and r.status == Status.READY for r in records)
+    assert store.unfinished() == []
