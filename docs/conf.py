@@ -6,7 +6,7 @@ from pytket.extensions.iqm import __extension_version__
 
 project = "pytket-iqm"
 author = "pytket-iqm developers"
-copyright = "2026, pytket-iqm developers"  # noqa: A001
+copyright = "2026, pytket-iqm developers"
 release = __extension_version__
 version = __extension_version__
 

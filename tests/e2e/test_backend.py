@@ -14,8 +14,8 @@ from collections import Counter
 
 import pytest
 from pytket.backends import ResultHandle, StatusEnum
-from pytket.circuit import Bit, Circuit, OpType, Qubit
 from pytket.backends.backend_exceptions import CircuitNotValidError
+from pytket.circuit import Bit, Circuit, OpType, Qubit
 
 from pytket.extensions.iqm import (
     IQMBackend,

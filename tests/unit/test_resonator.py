@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +22,7 @@ from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Circuit, Node, OpType, Qubit
 from pytket.predicates import CompilationUnit
+from pytket.qasm.qasm import circuit_from_qasm
 from pytket.unit_id import UnitID
 
 from pytket.extensions.iqm.backends.architecture import device_from_dqa
@@ -132,14 +135,18 @@ def _compile(circuit: Circuit, level: int) -> CompilationUnit:
     return unit
 
 
-def _logical_unitary(unit: CompilationUnit, logical: list[Qubit]) -> npt.NDArray[np.complex128]:
+def _logical_unitary(
+    compiled: Circuit,
+    initial_map: dict[UnitID, UnitID],
+    final_map: dict[UnitID, UnitID],
+    logical: list[Qubit],
+) -> npt.NDArray[np.complex128]:
     """The compiled unitary seen from the logical qubits, ancillas and resonator in/out |0>."""
-    compiled = unit.circuit
     wires: list[UnitID] = list(compiled.qubits)
     n = len(wires)
     tensor = compiled.get_unitary().reshape([2] * (2 * n))
-    initial = {q: wires.index(unit.initial_map[q]) for q in logical}
-    final = {q: wires.index(unit.final_map[q]) for q in logical}
+    initial = {q: wires.index(initial_map[q]) for q in logical}
+    final = {q: wires.index(final_map[q]) for q in logical}
     index: list[Any] = [0] * (2 * n)
     for axis in range(n):
         index[axis] = slice(None) if axis in final.values() else 0
@@ -229,7 +236,8 @@ def test_compiled_circuit_is_equivalent_and_strictly_valid(name: str, level: int
     assert compiled.n_gates_of_type(OpType.CustomGate) == count_moves(compiled) > 0
     assert all(p.verify(compiled) for p in resonator_predicates(DENEB))
     expected = circuit.get_unitary()
-    assert _equal_up_to_phase(_logical_unitary(unit, list(circuit.qubits)), expected)
+    logical = _logical_unitary(compiled, unit.initial_map, unit.final_map, list(circuit.qubits))
+    assert _equal_up_to_phase(logical, expected)
     measured = compiled.copy()
     for qubit in [q for q in measured.qubits if q != R]:
         bit = measured.add_c_register(f"m{qubit.index[0]}", 1)[0]
@@ -416,3 +424,70 @@ def test_fewer_moves_than_naive_on_small_circuits() -> None:
         naive_total += count_moves(naive_insert_moves(routed, DENEB))
     assert naive_total > 0
     assert ours_total <= 0.8 * naive_total
+
+
+# --- the shared benchmark suite -----------------------------------------------------------------
+
+SUITE = Path(__file__).resolve().parents[3] / "shared" / "bench-circuits"
+
+
+def _suite_circuits() -> list[str]:
+    if not (SUITE / "manifest.json").is_file():
+        return []
+    manifest = json.loads((SUITE / "manifest.json").read_text())
+    return [e["file"] for e in manifest["circuits"] if e["n_qubits"] <= len(QUBITS)]
+
+
+def _without_measurements(circuit: Circuit) -> Circuit:
+    """The unitary part of a circuit whose measurements are all terminal (same wire order)."""
+    out = Circuit()
+    for qubit in circuit.qubits:
+        out.add_qubit(qubit)
+    out.add_phase(circuit.phase)
+    measured: set[UnitID] = set()
+    for command in circuit.get_commands():
+        if command.op.type == OpType.Measure:
+            measured.add(command.qubits[0])
+            continue
+        assert not measured & set(command.qubits), f"mid-circuit measurement: {command}"
+        if command.op.type == OpType.Barrier:
+            out.add_barrier(command.qubits)
+        else:
+            out.add_gate(command.op, command.qubits)
+    # Re-create the implicit wire permutation as SWAPs turned into wire swaps.
+    where = {q: q for q in circuit.qubits}
+    holder = {q: q for q in circuit.qubits}
+    for source, target in circuit.implicit_qubit_permutation().items():
+        current = where[source]
+        if current != target:
+            other = holder[target]
+            out.SWAP(current, target)
+            where[source], where[other] = target, current
+            holder[target], holder[current] = source, other
+    out.replace_SWAPs()
+    return out
+
+
+@pytest.mark.parametrize("level", [0, 1, 2])
+@pytest.mark.parametrize("file", _suite_circuits())
+def test_suite_circuit_equivalent_and_strictly_valid(file: str, level: int) -> None:
+    circuit = circuit_from_qasm(SUITE / file)
+    unit = _compile(circuit, level)
+    compiled = unit.circuit
+    _strictly_valid(compiled)
+    assert all(p.verify(compiled) for p in resonator_predicates(DENEB))
+    assert count_moves(compiled) > 0
+    logical = _logical_unitary(
+        _without_measurements(compiled), unit.initial_map, unit.final_map, list(circuit.qubits)
+    )
+    # Compilation may drop diagonal gates right before the final measurements (they cannot
+    # change the counts), so the unitaries agree up to a diagonal on the output side.
+    ratio = logical @ _without_measurements(circuit).get_unitary().conj().T
+    assert np.allclose(ratio, np.diag(np.diag(ratio)), atol=1e-8)
+    assert np.allclose(np.abs(np.diag(ratio)), 1.0, atol=1e-8)
+
+
+def test_suite_is_present() -> None:
+    # The suite lives in shared/ beside the repository (as in CI); its small circuits must be
+    # found, or the test above silently checks nothing.
+    assert len(_suite_circuits()) >= 10

@@ -38,14 +38,19 @@ from pytket.extensions.iqm.backends import passes
 from pytket.extensions.iqm.backends.architecture import IQMDevice, device_from_dqa
 from pytket.extensions.iqm.backends.client import IQMServerConnection, JobState
 from pytket.extensions.iqm.backends.credentials import resolve_credentials
+from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
 from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
 from pytket.extensions.iqm.backends.results import measurements_to_result
+from pytket.extensions.iqm.backends.retry import RetryPolicy
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
 from pytket.extensions.iqm.config import IQMConfig
 from pytket.extensions.iqm.errors import IQMJobCancelledError, IQMJobFailedError, IQMServerError
 
 DEFAULT_MAX_BATCH_SIZE = 1000
 """Circuits with the same shot count go into one job, split into jobs of at most this many."""
+
+DEFAULT_MAX_SHOTS = 100_000
+"""Most shots per circuit unless the backend is told the server's own limit (``max_shots``)."""
 
 DEFAULT_RESULT_TIMEOUT = 900.0
 """Seconds ``get_result`` waits for a job unless told otherwise (iqm-client's own default)."""
@@ -101,7 +106,12 @@ class IQMBackend(Backend):
         set is used, and its id is remembered so that compilation and every job use the same one.
     :param max_batch_size: most circuits per job; larger batches are split.
     :param poll_interval: longest pause between status polls, seconds (polling starts faster).
-    :raises ValueError: ``url`` is not an http(s) URL.
+    :param max_shots: most shots per circuit the server accepts; more is refused before
+        anything is sent.
+    :param retry: how transient server failures (502/503/504/429, resets, timeouts) are
+        retried, and the per-request timeout; a submit is retried only when the server
+        certainly did not receive it. Default: :class:`~.retry.RetryPolicy` ().
+    :raises ValueError: ``url`` is not an http(s) URL, or a number is out of range.
     :raises IQMCredentialsError: credentials are half-given or conflicting.
     :raises IQMAuthenticationError: the server or auth server refused the credentials.
     :raises IQMDeviceError: ``arch`` or ``calibration_set_id`` does not match the server.
@@ -126,6 +136,8 @@ class IQMBackend(Backend):
         calibration_set_id: str | UUID | None = None,
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
         poll_interval: float = 1.0,
+        max_shots: int = DEFAULT_MAX_SHOTS,
+        retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__()
         self._url = _check_url(url)
@@ -133,8 +145,11 @@ class IQMBackend(Backend):
             raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}.")
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be positive, not {poll_interval}.")
+        if max_shots < 1:
+            raise ValueError(f"max_shots must be at least 1, not {max_shots}.")
         self._max_batch_size = max_batch_size
         self._poll_interval = poll_interval
+        self._max_shots = max_shots
         credentials = resolve_credentials(
             token=token,
             tokens_file=tokens_file,
@@ -144,7 +159,7 @@ class IQMBackend(Backend):
             environment=os.environ,
             config=IQMConfig.from_default_config_file(),
         )
-        self._connection = IQMServerConnection(self._url, credentials)
+        self._connection = IQMServerConnection(self._url, credentials, retry=retry)
         dqa = self._connection.dynamic_architecture(_optional_uuid(calibration_set_id))
         self._calibration_set_id = dqa.calibration_set_id
         self._device: IQMDevice = device_from_dqa(
@@ -156,9 +171,11 @@ class IQMBackend(Backend):
         self._backend_info = self._device.backend_info(
             name=type(self).__name__, version=__extension_version__
         )
-        # Fetched job records by job id: one fetch serves every circuit of a batch.
+        # Fetched terminal job records by job id: one fetch serves every circuit of a batch,
+        # and a result is never fetched twice (one lock per job keeps concurrent callers to one).
         self._job_records: dict[UUID, RunResult] = {}
         self._records_lock = threading.Lock()
+        self._fetch_locks: dict[UUID, threading.Lock] = {}
 
     def __repr__(self) -> str:
         return (
@@ -294,6 +311,8 @@ class IQMBackend(Backend):
         * ``max_batch_size`` (int): most circuits per job for this call.
 
         :raises CircuitNotValidError: a circuit does not satisfy :attr:`required_predicates`.
+        :raises IQMDeviceError: a circuit uses classical control, reset or mid-circuit
+            measurement on a device without feedback (``cc_prx``).
         :raises ValueError: a shot count or option is invalid.
         :raises IQMTranslationError: a circuit cannot be expressed as IQM instructions.
         :raises IQMServerError: the server refused the job.
@@ -304,7 +323,15 @@ class IQMBackend(Backend):
         for shots in shots_per_circuit:
             if shots < 1:
                 raise ValueError(f"n_shots must be at least 1, not {shots}.")
+            if shots > self._max_shots:
+                raise ValueError(
+                    f"n_shots {shots} is more than the server accepts ({self._max_shots}); "
+                    "split the shots over several circuits, or pass the server's limit as "
+                    "IQMBackend(max_shots=...)."
+                )
         if valid_check:
+            for index, circuit in enumerate(circuits):
+                check_dynamic_features(circuit, self._backend_info, index)
             self._check_all_circuits(circuits)
 
         options = _compilation_options(kwargs)
@@ -367,6 +394,9 @@ class IQMBackend(Backend):
         contents = parse_handle(handle)
         if handle in self._cache and "result" in self._cache[handle]:
             return CircuitStatus(StatusEnum.COMPLETED, "ready")
+        record = self._cached_record(UUID(contents.job_id))
+        if record is not None:  # terminal: it cannot have changed
+            return _circuit_status(JobState(record.status, record.message))
         job_state = self._connection.state(UUID(contents.job_id))
         return _circuit_status(job_state)
 
@@ -403,17 +433,31 @@ class IQMBackend(Backend):
 
     def _finished_record(self, job_id: UUID, timeout: float | None) -> RunResult:
         """The job's record once it is terminal; raises for failed or aborted jobs."""
-        with self._records_lock:
-            record = self._job_records.get(job_id)
+        record = self._cached_record(job_id)
         if record is None:
             job_state = self._connection.wait(
                 job_id, timeout=timeout, poll_interval=self._poll_interval
             )
             _raise_unless_ready(job_id, job_state)
-            record = self._connection.run_result(job_id)
-            with self._records_lock:
-                self._job_records[job_id] = record
+            record = self._fetch_record(job_id)
         _raise_unless_ready(job_id, JobState(record.status, record.message))
+        return record
+
+    def _cached_record(self, job_id: UUID) -> RunResult | None:
+        with self._records_lock:
+            return self._job_records.get(job_id)
+
+    def _fetch_record(self, job_id: UUID) -> RunResult:
+        """The job's record, fetched from the server at most once per job once it is terminal."""
+        with self._records_lock:
+            fetch_lock = self._fetch_locks.setdefault(job_id, threading.Lock())
+        with fetch_lock:
+            record = self._cached_record(job_id)
+            if record is None:
+                record = self._connection.run_result(job_id)
+                if record.status in Status.terminal_statuses():
+                    with self._records_lock:
+                        self._job_records[job_id] = record
         return record
 
     def get_metadata(self, handle: ResultHandle) -> dict[str, Any]:
@@ -421,7 +465,7 @@ class IQMBackend(Backend):
         the server recorded it. Works for any valid handle, also on a fresh backend."""
         self._check_handle_type(handle)
         contents = parse_handle(handle)
-        record = self._connection.run_result(UUID(contents.job_id))
+        record = self._fetch_record(UUID(contents.job_id))
         metadata = record.metadata.model_dump(mode="json", exclude_none=True)
         return {
             "job_id": contents.job_id,

@@ -26,6 +26,8 @@ at most one ``PRX``.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import statistics
 import time
@@ -37,27 +39,34 @@ import numpy.typing as npt
 from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Bit, Circuit, Command, Conditional, OpType, Qubit
-from pytket.mapping import LexiLabellingMethod, LexiRouteRoutingMethod
+from pytket.mapping import (
+    LexiLabellingMethod,
+    LexiRouteRoutingMethod,
+    MultiGateReorderRoutingMethod,
+    RoutingMethod,
+)
 from pytket.passes import (
     AutoRebase,
     BasePass,
     CliffordSimp,
     CustomPass,
     CustomPassMap,
+    CustomRoutingPass,
     DecomposeBoxes,
     DecomposeSwapsToCXs,
     DelayMeasures,
-    FullMappingPass,
     FullPeepholeOptimise,
     GreedyPauliSimp,
     KAKDecomposition,
+    PlacementPass,
     RemoveRedundancies,
+    RenameQubitsPass,
     RepeatWithMetricPass,
     RoutingPass,
     SequencePass,
     SynthesiseTket,
 )
-from pytket.placement import GraphPlacement, LinePlacement, NoiseAwarePlacement, Placement
+from pytket.placement import GraphPlacement, NoiseAwarePlacement, Placement
 from pytket.predicates import (
     CompilationUnit,
     ConnectivityPredicate,
@@ -618,15 +627,14 @@ def _finish_pass() -> BasePass:
 def _primary_placement(
     architecture: Architecture, noise: _NoiseFigures, effort: float
 ) -> Placement:
+    """Noise-aware placement when the device publishes errors, else graph placement."""
     matches = max(1, int(1000 * effort))
     timeout_ms = max(10, int(1000 * effort))
     if noise.has_data:
-        node_errors = dict(noise.prx)
-        link_errors = dict(noise.cz)
         return NoiseAwarePlacement(
             architecture,
-            node_errors=node_errors,
-            link_errors=link_errors,
+            node_errors=dict(noise.prx),
+            link_errors=dict(noise.cz),
             readout_errors=dict(noise.readout),
             maximum_matches=matches,
             timeout=timeout_ms,
@@ -634,10 +642,17 @@ def _primary_placement(
     return GraphPlacement(architecture, maximum_matches=matches, timeout=timeout_ms)
 
 
+def _routing_pass(architecture: Architecture, reorder: bool) -> BasePass:
+    """LexiRoute, optionally first commuting gates that already fit the device to the front."""
+    methods: list[RoutingMethod] = [LexiLabellingMethod()]
+    if reorder:
+        methods.append(MultiGateReorderRoutingMethod())
+    methods.append(LexiRouteRoutingMethod())
+    return CustomRoutingPass(architecture, methods)
+
+
 def _mapping_pass(placement: Placement, architecture: Architecture) -> BasePass:
-    return FullMappingPass(
-        architecture, placement, [LexiLabellingMethod(), LexiRouteRoutingMethod()]
-    )
+    return SequencePass([PlacementPass(placement), _routing_pass(architecture, reorder=True)])
 
 
 _MapPair = tuple[dict[UnitID, UnitID], dict[UnitID, UnitID]]
@@ -649,13 +664,193 @@ def _run_unit(circuit: Circuit, compilation: BasePass) -> tuple[Circuit, _MapPai
     return unit.circuit, (dict(unit.initial_map), dict(unit.final_map))
 
 
+# -- long paths -------------------------------------------------------------------------------
+
+_PATH_SEARCH_STEPS = 30_000
+_PATHS_KEPT = 4
+
+
+@functools.lru_cache(maxsize=16)
+def _long_paths(edges: tuple[tuple[Node, Node], ...]) -> tuple[tuple[Node, ...], ...]:
+    """Some of the longest simple paths of the coupling graph (a bounded depth-first search
+    that tries the neighbour with the fewest free neighbours first, which finds Hamiltonian
+    paths of grid-like graphs quickly). Cached per coupling graph."""
+    adjacency: dict[Node, set[Node]] = {}
+    for a, b in edges:
+        adjacency.setdefault(a, set()).add(b)
+        adjacency.setdefault(b, set()).add(a)
+    n_nodes = len(adjacency)
+    found: dict[frozenset[Node], tuple[Node, ...]] = {}
+    longest = 0
+    steps = 0
+
+    def extend(path: list[Node], on_path: set[Node]) -> bool:
+        """Depth-first extension; True once the search should stop."""
+        nonlocal longest, steps
+        steps += 1
+        if len(path) >= longest:
+            if len(path) > longest:
+                longest = len(path)
+                found.clear()
+            if len(found) < _PATHS_KEPT:
+                found.setdefault(frozenset(path), tuple(path))
+        if steps >= _PATH_SEARCH_STEPS or (longest == n_nodes and len(found) >= _PATHS_KEPT):
+            return True
+        free = [n for n in adjacency[path[-1]] if n not in on_path]
+        free.sort(key=lambda n: (sum(m not in on_path for m in adjacency[n]), n))
+        for n in free:
+            path.append(n)
+            on_path.add(n)
+            stop = extend(path, on_path)
+            path.pop()
+            on_path.discard(n)
+            if stop:
+                return True
+        return False
+
+    for start in sorted(adjacency, key=lambda n: (len(adjacency[n]), n)):
+        if extend([start], {start}):
+            break
+    return tuple(found.values())
+
+
+def _interaction_order(circuit: Circuit) -> list[Qubit]:
+    """Circuit qubits in an order where strongly interacting qubits are neighbours: a greedy
+    maximum-weight cover of the interaction graph by paths, paths concatenated."""
+    weights: dict[tuple[Qubit, Qubit], int] = {}
+    for command in circuit.get_commands():
+        qubits = command.qubits
+        if len(qubits) == 2 and command.op.type != OpType.Barrier:
+            a, b = sorted(qubits)
+            weights[(a, b)] = weights.get((a, b), 0) + 1
+    parent = {q: q for q in circuit.qubits}
+
+    def root(q: Qubit) -> Qubit:
+        while parent[q] != q:
+            parent[q] = parent[parent[q]]
+            q = parent[q]
+        return q
+
+    neighbours: dict[Qubit, list[Qubit]] = {q: [] for q in circuit.qubits}
+    for (a, b), _ in sorted(weights.items(), key=lambda kv: -kv[1]):
+        if len(neighbours[a]) < 2 and len(neighbours[b]) < 2 and root(a) != root(b):
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+            parent[root(a)] = root(b)
+    order: list[Qubit] = []
+    placed: set[Qubit] = set()
+    chains: list[list[Qubit]] = []
+    for q in circuit.qubits:
+        if q in placed or len(neighbours[q]) == 2:
+            continue
+        chain = [q]
+        placed.add(q)
+        while True:
+            nxt = [n for n in neighbours[chain[-1]] if n not in placed]
+            if not nxt:
+                break
+            chain.append(nxt[0])
+            placed.add(nxt[0])
+        chains.append(chain)
+    chains.sort(key=len, reverse=True)
+    for chain in chains:
+        order.extend(chain)
+    return order
+
+
+def _path_maps(
+    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, n_maps: int
+) -> list[dict[Qubit, Node]]:
+    """Placements laying the circuit's interaction order along long paths of the device, on
+    the stretch with the best error figures; qubits beyond a path's length go to the free
+    nodes nearest their placed partners."""
+    edges = tuple(sorted((min(a, b), max(a, b)) for a, b in architecture.coupling))
+    order = _interaction_order(circuit)
+    n = len(order)
+    maps: list[tuple[float, dict[Qubit, Node]]] = []
+    for path in _long_paths(edges):
+        for nodes in (path, path[::-1]):
+            if n <= len(nodes):
+                best_start, best_score = 0, -math.inf
+                for start in range(len(nodes) - n + 1):
+                    window = nodes[start : start + n]
+                    score = sum(
+                        math.log1p(-noise.cz_error(a, b)) for a, b in itertools.pairwise(window)
+                    ) + sum(math.log1p(-noise.readout_error(x)) for x in window)
+                    if score > best_score:
+                        best_start, best_score = start, score
+                mapping = dict(zip(order, nodes[best_start : best_start + n], strict=True))
+            else:
+                mapping = dict(zip(order, nodes, strict=False))
+                best_score = 0.0
+                _place_rest(circuit, architecture, mapping)
+            maps.append((best_score, mapping))
+    maps.sort(key=lambda item: -item[0])
+    unique: list[dict[Qubit, Node]] = []
+    for _, mapping in maps:
+        if mapping not in unique:
+            unique.append(mapping)
+    return unique[:n_maps]
+
+
+def _place_rest(circuit: Circuit, architecture: Architecture, mapping: dict[Qubit, Node]) -> None:
+    """Put each unplaced qubit on the free node closest to the nodes of its partners."""
+    partners: dict[Qubit, list[Qubit]] = {q: [] for q in circuit.qubits}
+    for command in circuit.get_commands():
+        qubits = command.qubits
+        if len(qubits) == 2 and command.op.type != OpType.Barrier:
+            partners[qubits[0]].append(qubits[1])
+            partners[qubits[1]].append(qubits[0])
+    free = [node for node in architecture.nodes if node not in set(mapping.values())]
+    for qubit in circuit.qubits:
+        if qubit in mapping:
+            continue
+        placed = [mapping[p] for p in partners[qubit] if p in mapping]
+        chosen = min(
+            free,
+            key=lambda node: (sum(architecture.get_distance(node, p) for p in placed), node),
+        )
+        mapping[qubit] = chosen
+        free.remove(chosen)
+
+
+# -- choosing among candidates ----------------------------------------------------------------
+
+
+def _candidate_placement_passes(
+    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, effort: float
+) -> list[BasePass]:
+    """Placements worth trying for ``circuit``: noise-aware (or graph) placement, a quick
+    graph placement, and for wide or chain-like circuits, long-path placements."""
+    found: list[BasePass] = [PlacementPass(_primary_placement(architecture, noise, effort))]
+    if noise.has_data:
+        graph = GraphPlacement(
+            architecture, maximum_matches=200, timeout=max(10, int(200 * effort))
+        )
+        found.append(PlacementPass(graph))
+    n_nodes = len(architecture.nodes)
+    if circuit.n_qubits >= max(3, n_nodes // 2) and not _uses_node_names(circuit):
+        n_maps = 2 if effort < 1 else _PATHS_KEPT
+        found.extend(
+            RenameQubitsPass(dict(mapping))
+            for mapping in _path_maps(circuit, architecture, noise, n_maps)
+        )
+    return found
+
+
+def _uses_node_names(circuit: Circuit) -> bool:
+    # Renaming to nodes would clash with qubits that already carry node names.
+    return any(qubit.reg_name == "node" for qubit in circuit.qubits)
+
+
 def _best_mapping_pass(
     architecture: Architecture,
     noise: _NoiseFigures,
-    placements: Callable[[Circuit], list[Placement]],
+    effort: float,
+    post: Callable[[], list[BasePass]],
 ) -> BasePass:
-    """Place and route with each candidate placement; keep the routed circuit most likely to
-    succeed (routing SWAPs counted as three CZ each)."""
+    """Place, route and run ``post`` for each candidate placement; keep the circuit most
+    likely to succeed."""
     n_nodes = len(architecture.nodes)
 
     def transform(circuit: Circuit) -> tuple[Circuit, _MapPair]:
@@ -663,36 +858,25 @@ def _best_mapping_pass(
             # Let pytket's own pass raise its usual error for oversized circuits.
             return _run_unit(circuit, RoutingPass(architecture))
         best: tuple[float, Circuit, _MapPair] | None = None
-        for placement in placements(circuit):
+        routing = _routing_pass(architecture, reorder=True)
+        for placement in _candidate_placement_passes(circuit, architecture, noise, effort):
             try:
-                routed, maps = _run_unit(circuit, _mapping_pass(placement, architecture))
+                compiled, maps = _run_unit(
+                    circuit, SequencePass([placement, routing, *post()], strict=False)
+                )
             except RuntimeError:
                 continue
-            score = _log_success(routed, noise)
+            score = _log_success(compiled, noise)
             if best is None or score > best[0]:
-                best = (score, routed, maps)
+                best = (score, compiled, maps)
         if best is None:
-            return _run_unit(circuit, _mapping_pass(GraphPlacement(architecture), architecture))
+            fallback = SequencePass(
+                [_mapping_pass(GraphPlacement(architecture), architecture), *post()], strict=False
+            )
+            return _run_unit(circuit, fallback)
         return best[1], best[2]
 
     return CustomPassMap(transform, label="IQMBestPlacement")
-
-
-def _candidate_placements(
-    architecture: Architecture, noise: _NoiseFigures, effort: float
-) -> Callable[[Circuit], list[Placement]]:
-    n_nodes = len(architecture.nodes)
-
-    def candidates(circuit: Circuit) -> list[Placement]:
-        found: list[Placement] = [_primary_placement(architecture, noise, effort)]
-        if noise.has_data:
-            found.append(GraphPlacement(architecture, timeout=max(10, int(200 * effort))))
-        # A line placement finds long paths, which wide circuits (GHZ-like chains) need.
-        if circuit.n_qubits >= n_nodes // 2:
-            found.append(LinePlacement(architecture))
-        return found
-
-    return candidates
 
 
 # ---------------------------------------------------------------------------------------------
@@ -703,9 +887,11 @@ def _cx_count(circuit: Circuit) -> int:
     return int(circuit.n_gates_of_type(OpType.CX) + circuit.n_gates_of_type(OpType.CZ))
 
 
-def _routed_cleanup(architecture: Architecture) -> list[BasePass]:
-    """Resynthesise the routed circuit in place (no wire swaps, so connectivity is kept)."""
+def _post_routing(architecture: Architecture) -> list[BasePass]:
+    """Resynthesise the routed circuit in place (no wire swaps, so connectivity is kept), then
+    the single-qubit economy finish."""
     return [
+        DelayMeasures(),
         # SWAPs left undecomposed would count as one gate and hide their real cost.
         DecomposeSwapsToCXs(architecture),
         RepeatWithMetricPass(
@@ -718,19 +904,18 @@ def _routed_cleanup(architecture: Architecture) -> list[BasePass]:
             ),
             _cx_count,
         ),
+        _finish_pass(),
     ]
 
 
-def _level_passes(
-    backend_info: BackendInfo, optimisation_level: int, effort: float = 0.2
-) -> list[BasePass]:
+def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[BasePass]:
     architecture = _device_architecture(backend_info)
     noise = _noise_figures(backend_info)
     if optimisation_level == 0:
         return [
             DecomposeBoxes(),
             AutoRebase({OpType.CZ, OpType.PhasedX}),
-            _mapping_pass(_primary_placement(architecture, noise, effort), architecture),
+            _mapping_pass(_primary_placement(architecture, noise, 0.2), architecture),
             DelayMeasures(),
             rebase_pass(),
         ]
@@ -738,7 +923,7 @@ def _level_passes(
         return [
             DecomposeBoxes(),
             SynthesiseTket(),
-            _mapping_pass(_primary_placement(architecture, noise, effort), architecture),
+            _mapping_pass(_primary_placement(architecture, noise, 0.2), architecture),
             DelayMeasures(),
             DecomposeSwapsToCXs(architecture),
             SynthesiseTket(),
@@ -747,10 +932,7 @@ def _level_passes(
     return [
         DecomposeBoxes(),
         FullPeepholeOptimise(),
-        _best_mapping_pass(architecture, noise, _candidate_placements(architecture, noise, effort)),
-        DelayMeasures(),
-        *_routed_cleanup(architecture),
-        _finish_pass(),
+        _best_mapping_pass(architecture, noise, 0.2, lambda: _post_routing(architecture)),
     ]
 
 
@@ -758,14 +940,12 @@ def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
     """Level 3: run several pipelines and keep the result most likely to succeed."""
     architecture = _device_architecture(backend_info)
     noise = _noise_figures(backend_info)
-    finish = [DelayMeasures(), *_routed_cleanup(architecture), _finish_pass()]
-    mapping = _best_mapping_pass(
-        architecture, noise, _candidate_placements(architecture, noise, 1.0)
-    )
+    mapping = _best_mapping_pass(architecture, noise, 1.0, lambda: _post_routing(architecture))
 
     def pipelines(circuit: Circuit) -> list[BasePass]:
         found: list[BasePass] = [
-            SequencePass([DecomposeBoxes(), FullPeepholeOptimise(), mapping, *finish])
+            SequencePass([DecomposeBoxes(), FullPeepholeOptimise(), mapping]),
+            SequencePass([DecomposeBoxes(), FullPeepholeOptimise(allow_swaps=False), mapping]),
         ]
         if not _has_classical_control(circuit) and not circuit.n_gates_of_type(OpType.Barrier):
             found.append(
@@ -776,17 +956,11 @@ def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
                         GreedyPauliSimp(thread_timeout=max(1, int(timeout * 1000 / 4)), trials=5),
                         FullPeepholeOptimise(),
                         mapping,
-                        *finish,
                     ],
                     # GreedyPauliSimp states a gate set the rebase meets but cannot prove.
                     strict=False,
                 )
             )
-        found.append(
-            SequencePass(
-                [DecomposeBoxes(), FullPeepholeOptimise(allow_swaps=False), mapping, *finish]
-            )
-        )
         return found
 
     def transform(circuit: Circuit) -> tuple[Circuit, _MapPair]:

@@ -29,6 +29,12 @@ RETRYABLE_STATUS_CODES = frozenset({429, 502, 503, 504})
 """HTTP answers that say "try again later" (too many requests, bad gateway, unavailable,
 gateway timeout)."""
 
+_TRANSIENT_EXCEPTIONS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
 _T = TypeVar("_T")
 
 
@@ -70,8 +76,8 @@ class RetryPolicy:
 
     def backoff(self, retry: int, rng: random.Random) -> float:
         """Seconds to pause before retry number ``retry`` (1-based)."""
-        full = min(self.max_backoff, self.initial_backoff * 2 ** (retry - 1))
-        return full * (1 - self.jitter * rng.random())
+        full = min(self.max_backoff, self.initial_backoff * 2.0 ** (retry - 1))
+        return float(full * (1 - self.jitter * rng.random()))
 
 
 NO_RETRIES = RetryPolicy(max_attempts=1)
@@ -85,7 +91,8 @@ def is_transient(error: BaseException) -> bool:
         response = error.response
         return response is not None and response.status_code in RETRYABLE_STATUS_CODES
     return isinstance(
-        error, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+        error,
+        (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError),
     )
 
 

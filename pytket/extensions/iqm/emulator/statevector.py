@@ -150,20 +150,79 @@ class Workspace:
 # From this many pending diagonal matrices on, flushing them builds their tensor product (about
 # two passes) instead of scaling half of the state once per axis.
 _DIAGONAL_PRODUCT_MIN = 4
+# Gates on up to this many consecutive axes are multiplied into one pending matrix and applied
+# in one batched matmul, which costs about as much as a single-axis gate (measured at 20 qubits:
+# 1.5 ms for one axis, 1.7 ms for two, 2.4-3.9 ms for four).
+_WINDOW_MAX = 4
+# ... but only where at least this many amplitudes sit below the window, so each matmul column
+# block is long enough.
+_WINDOW_MIN_INNER = 64
+# Each BLAS call of a window stays below OpenBLAS's multithreading threshold (see _MATMUL_CHUNK).
+_WINDOW_WORK = 16384
+
 _PAULI_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
 _PAULI_Z = np.array([[1, 0], [0, -1]], dtype=np.complex128)
 
 
 def _is_diagonal(matrix: ComplexArray) -> bool:
-    return matrix[0, 1] == 0 and matrix[1, 0] == 0
+    return bool(np.count_nonzero(matrix - np.diag(np.diagonal(matrix))) == 0)
+
+
+class _Window:
+    """A pending operator on the consecutive axes ``lo..hi`` (``lo`` most significant)."""
+
+    __slots__ = ("hi", "lo", "matrix")
+
+    def __init__(self, lo: int, hi: int, matrix: ComplexArray) -> None:
+        self.lo = lo
+        self.hi = hi
+        self.matrix = matrix
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo + 1
+
+    def multiply(self, matrix: ComplexArray, axis: int) -> None:
+        """Left-multiply the window's operator by a 2×2 matrix on ``axis``."""
+        if self.size == 1:
+            self.matrix = matrix @ self.matrix
+            return
+        dim = 1 << self.size
+        blocks = self.matrix.reshape(1 << (axis - self.lo), 2, -1)
+        self.matrix = np.matmul(matrix, blocks).reshape(dim, dim)
+
+    def cz_signs(self, a: int, b: int) -> npt.NDArray[np.float64]:
+        """Diagonal of CZ(a, b) on the window."""
+        index = np.arange(1 << self.size)
+        both = ((index >> (self.hi - a)) & 1) & ((index >> (self.hi - b)) & 1)
+        signs: npt.NDArray[np.float64] = 1.0 - 2.0 * both
+        return signs
+
+
+def apply_window(
+    source: ComplexArray, target: ComplexArray, n_axes: int, lo: int, matrix: ComplexArray
+) -> None:
+    """Write ``matrix`` applied to the consecutive axes starting at ``lo`` into ``target``."""
+    dim = matrix.shape[0]
+    outer = 1 << lo
+    inner = source.size // (outer * dim)
+    chunk = min(inner, max(1, _WINDOW_WORK // (dim * dim)))
+    shape = (outer, dim, inner // chunk, chunk)
+    np.matmul(
+        matrix,
+        source.reshape(shape).transpose(0, 2, 1, 3),
+        out=target.reshape(shape).transpose(0, 2, 1, 3),
+    )
 
 
 class StateVector:
     """A pure state of ``n`` components, initially |0…0>.
 
-    Single-component operators are not applied at once: they are multiplied into a pending 2×2
-    matrix per axis, which is applied in one pass when something needs that axis (a two-component
-    gate, a probability, a projection). Diagonal pending matrices commute with CZ and stay pending.
+    Gates are not applied at once: they are multiplied into pending matrices on small windows of
+    consecutive axes (a single axis, or up to :data:`_WINDOW_MAX` axes away from the bottom of
+    the index), and a window is applied in one pass when something needs its axes (a gate that
+    does not fit, a probability, a projection). Pending diagonal matrices commute with CZ and
+    stay pending across it.
     """
 
     def __init__(
@@ -176,12 +235,16 @@ class StateVector:
             data[0] = 1.0
         self.data: ComplexArray = data
         self.workspace = workspace if workspace is not None else Workspace()
-        self.pending: dict[int, ComplexArray] = {}
+        self.windows: dict[int, _Window] = {}
+        """Axis → the pending window covering it."""
 
     def copy(self) -> StateVector:
         """An independent copy (sharing the workspace)."""
         twin = StateVector(self.n, self.workspace, self.data.copy())
-        twin.pending = dict(self.pending)  # the matrices are never modified in place
+        for window in {id(w): w for w in self.windows.values()}.values():
+            clone = _Window(window.lo, window.hi, window.matrix)  # matrices are never mutated
+            for axis in range(window.lo, window.hi + 1):
+                twin.windows[axis] = clone
         return twin
 
     @property
@@ -189,12 +252,46 @@ class StateVector:
         """Memory held by the amplitudes."""
         return int(self.data.nbytes)
 
-    # -- lazily applied single-component operators --------------------------------------------
+    # -- pending windows ------------------------------------------------------------------------
+
+    def _window_over(self, axes: Sequence[int]) -> _Window | None:
+        """The pending window covering ``axes``, merging windows if that fits; None if not."""
+        lo, hi = min(axes), max(axes)
+        while True:
+            covered = [w for axis in range(lo, hi + 1) if (w := self.windows.get(axis))]
+            new_lo = min([lo, *(w.lo for w in covered)])
+            new_hi = max([hi, *(w.hi for w in covered)])
+            if (new_lo, new_hi) == (lo, hi):
+                break
+            lo, hi = new_lo, new_hi
+        if covered and covered[0].lo == lo and covered[0].hi == hi:
+            return covered[0]
+        if lo != hi and not self._window_fits(lo, hi):
+            return None
+        matrix = np.ones((1, 1), dtype=np.complex128)
+        axis = lo
+        while axis <= hi:
+            existing = self.windows.get(axis)
+            if existing is None:
+                matrix = np.kron(matrix, np.eye(2, dtype=np.complex128))
+                axis += 1
+            else:
+                matrix = np.kron(matrix, existing.matrix)
+                axis = existing.hi + 1
+        window = _Window(lo, hi, matrix)
+        for axis in range(lo, hi + 1):
+            self.windows[axis] = window
+        return window
+
+    def _window_fits(self, lo: int, hi: int) -> bool:
+        """Whether a window may span ``lo..hi``."""
+        return hi - lo < _WINDOW_MAX and (1 << (self.n - 1 - hi)) >= _WINDOW_MIN_INNER
 
     def apply_1q(self, axis: int, matrix: ComplexArray) -> None:
         """Apply a 2×2 matrix (unitary or not) to ``axis``."""
-        previous = self.pending.get(axis)
-        self.pending[axis] = matrix if previous is None else matrix @ previous
+        window = self._window_over((axis,))
+        assert window is not None  # a single axis always fits
+        window.multiply(matrix, axis)
 
     def apply_x(self, axis: int) -> None:
         """Pauli X."""
@@ -221,19 +318,25 @@ class StateVector:
         self.apply_1q(axis, np.array([[0.0, 1.0], [0.0, 0.0]], dtype=np.complex128))
 
     def flush(self, axes: Sequence[int] | None = None) -> None:
-        """Apply the pending matrices of ``axes`` (all when None)."""
-        chosen = list(self.pending) if axes is None else [a for a in axes if a in self.pending]
+        """Apply the pending windows covering ``axes`` (all when None)."""
+        chosen = self.windows.keys() if axes is None else axes
+        windows = list({id(w): w for a in chosen if (w := self.windows.get(a))}.values())
         diagonal: dict[int, complex] = {}
-        for axis in chosen:
-            matrix = self.pending.pop(axis)
-            if _is_diagonal(matrix) and abs(matrix[0, 0]) > 0.0:
+        for window in windows:
+            for axis in range(window.lo, window.hi + 1):
+                del self.windows[axis]
+            matrix = window.matrix
+            if window.size == 1 and _is_diagonal(matrix) and abs(matrix[0, 0]) > 0.0:
                 # States are unnormalised, so diag(d0, d1) may be applied as diag(1, d1/d0).
                 ratio = complex(matrix[1, 1] / matrix[0, 0])
                 if ratio != 1.0:
-                    diagonal[axis] = ratio
+                    diagonal[window.lo] = ratio
                 continue
             target = self.workspace.exchange(self.data)
-            apply_matrix_1q(self.data, target, self.n, axis, matrix)
+            if window.size == 1:
+                apply_matrix_1q(self.data, target, self.n, window.lo, matrix)
+            else:
+                apply_window(self.data, target, self.n, window.lo, matrix)
             self.data = target
         if len(diagonal) < _DIAGONAL_PRODUCT_MIN:
             for axis, ratio in diagonal.items():
@@ -251,12 +354,21 @@ class StateVector:
 
     def apply_cz(self, a: int, b: int) -> None:
         """CZ between two axes."""
+        window = self._window_over((a, b))
+        lo, hi = min(a, b), max(a, b)
+        if window is None and self._window_fits(lo, hi):
+            # The pending windows around cannot grow to cover both: apply them and start anew.
+            self.flush(range(lo, hi + 1))
+            window = self._window_over((a, b))
+        if window is not None:
+            window.matrix = window.cz_signs(a, b)[:, None] * window.matrix
+            return
         self.flush([axis for axis in (a, b) if not self._pending_diagonal(axis)])
         flip_sign_11(self.data, self.n, a, b)
 
     def _pending_diagonal(self, axis: int) -> bool:
-        matrix = self.pending.get(axis)
-        return matrix is None or _is_diagonal(matrix)
+        window = self.windows.get(axis)
+        return window is None or _is_diagonal(window.matrix)
 
     def apply_move(self, qubit: int, resonator: int) -> None:
         """MOVE (qiskit-iqm phases, see :data:`MOVE_PHASE`)."""
