@@ -20,6 +20,8 @@ from pytket.extensions.iqm.emulator.simulator import (
     SimulationError,
     TooLargeError,
     exact_distribution,
+    final_state,
+    prx_matrix,
     simulate,
 )
 
@@ -138,15 +140,95 @@ def test_random_circuit_matches_pytket_statevector(method: Method) -> None:
     assert chi_square_p(counts_of(result.measurements["m"]), expected) > 1e-3
 
 
-def test_exact_distribution_matches_pytket_on_eight_qubits() -> None:
+def test_exact_distribution_matches_pytket_on_eleven_qubits() -> None:
+    # 11 axes exercise every fused-window kernel (wide, short and bottom windows, single axes).
     rng = np.random.default_rng(3)
-    qubits = [f"QB{i}" for i in range(1, 9)]  # inner blocks on both kernel paths
-    ops = random_native(rng, qubits, 6)
+    qubits = [f"QB{i}" for i in range(1, 12)]
+    ops = random_native(rng, qubits, 5)
+    ops += [cz("QB1", "QB2"), cz("QB3", "QB11"), cz("QB9", "QB10"), prx("QB10", 0.3, 0.1)]
     expected = pytket_distribution(to_pytket(ops, qubits))
     ops.append(measure("m", *reversed(qubits)))
-    reversed_order = exact_distribution(ops).reshape((2,) * 8)
-    ours = np.transpose(reversed_order, list(reversed(range(8)))).reshape(-1)
+    reversed_order = exact_distribution(ops).reshape((2,) * 11)
+    ours = np.transpose(reversed_order, list(reversed(range(11)))).reshape(-1)
     np.testing.assert_allclose(ours, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("angle", "phase"), [(0.3, 0.0), (PI / 2, PI / 2), (-1.2, 2.5), (PI, -0.4)]
+)
+def test_prx_matrix_is_the_documented_rotation(angle: float, phase: float) -> None:
+    x = np.array([[0, 1], [1, 0]])
+    y = np.array([[0, -1j], [1j, 0]])
+    generator = math.cos(phase) * x + math.sin(phase) * y  # squares to I
+    expected = math.cos(angle / 2) * np.eye(2) - 1j * math.sin(angle / 2) * generator
+    np.testing.assert_allclose(prx_matrix(angle, phase), expected, atol=1e-15)
+
+    def rz(t: float) -> np.ndarray:
+        return np.diag([np.exp(-1j * t / 2), np.exp(1j * t / 2)])
+
+    rx = math.cos(angle / 2) * np.eye(2) - 1j * math.sin(angle / 2) * x
+    np.testing.assert_allclose(prx_matrix(angle, phase), rz(phase) @ rx @ rz(-phase), atol=1e-15)
+
+
+def test_final_amplitudes_match_pytket_up_to_global_phase() -> None:
+    # Amplitudes, not just probabilities: a conjugated PRX convention gives the same
+    # distributions but different amplitudes.
+    rng = np.random.default_rng(23)
+    qubits = [f"QB{i}" for i in range(1, 12)]
+    ops = [prx(q, PI / 2, 0.0) for q in qubits] + random_native(rng, qubits, 4)
+    components, amplitudes = final_state(ops)
+    assert components == tuple(qubits)
+    expected = to_pytket(ops, qubits).get_statevector()
+    overlap = np.vdot(expected, amplitudes)
+    assert abs(abs(overlap) - 1) < 1e-12
+    np.testing.assert_allclose(amplitudes, expected * overlap, atol=1e-12)
+
+
+def test_move_uses_the_qiskit_iqm_phases() -> None:
+    # qiskit-iqm's MOVE_GATE_UNITARY: moving the excitation into the resonator multiplies it by
+    # e^(−0.7i); moving it back by e^(+0.7i).
+    ops = [prx("QB1", PI / 2, 0.0), Operation("move", ("QB1", "CR1"))]
+    components, amplitudes = final_state(ops)
+    assert components == ("QB1", "CR1")
+    moved = -1j * np.exp(-0.7j) / math.sqrt(2)  # index 1 = |QB1=0, CR1=1>
+    np.testing.assert_allclose(amplitudes, [1 / math.sqrt(2), moved, 0, 0], atol=1e-15)
+    _, back = final_state([*ops, Operation("move", ("QB1", "CR1"))])
+    np.testing.assert_allclose(back, [1 / math.sqrt(2), 0, -1j / math.sqrt(2), 0], atol=1e-15)
+
+
+@pytest.mark.parametrize("method", ["statevector", "density_matrix"])
+def test_final_depolarizing_flips_bits_at_the_expected_rate(method: Method) -> None:
+    # After the last gates only the X part of a Pauli error matters; Z parts are skipped by the
+    # trajectory method, X parts must not be.
+    noise = NoiseModel(prx_depolarizing={"QB1": 0.6}, cz_depolarizing={("QB2", "QB3"): 0.8})
+    ops = [prx("QB1", 0.0, 0.0), cz("QB2", "QB3"), measure("m", "QB1", "QB2", "QB3")]
+    shots = 20_000
+    bits = simulate(ops, shots, noise=noise, rng=np.random.default_rng(4), method=method)
+    one = 1 - 0.6 / 2  # P(no bit flip) of 1q depolarizing: I or Z
+    two = 1 - 0.8 + 0.8 / 4  # P(both bits kept): II, IZ, ZI, ZZ
+    expected = np.zeros(8)
+    for index in range(8):
+        b1, b2, b3 = (index >> 2) & 1, (index >> 1) & 1, index & 1
+        p1 = one if b1 == 0 else 1 - one
+        p23 = two if (b2, b3) == (0, 0) else (1 - two) / 3
+        expected[index] = p1 * p23
+    assert chi_square_p(counts_of(bits.measurements["m"]), expected) > 1e-3
+
+
+def test_few_draws_from_a_large_distribution_follow_it() -> None:
+    # Few shots from ≥ 2**14 outcomes take the two-level (block, then index) sampling path.
+    from pytket.extensions.iqm.emulator.simulator import _sample_indices
+
+    weights = np.random.default_rng(99).random(1 << 16) ** 4
+    weights[::7] = 0.0
+    rng = np.random.default_rng(1)
+    draws = np.concatenate([_sample_indices(weights, 50, rng) for _ in range(2000)])
+    assert not np.any(draws % 7 == 0)
+    probabilities = weights / weights.sum()
+    high = np.bincount(draws >> 10, minlength=64)
+    low = np.bincount(draws & 1023, minlength=1024)
+    assert chi_square_p(high, probabilities.reshape(64, -1).sum(axis=1)) > 1e-3
+    assert chi_square_p(low, probabilities.reshape(64, -1).sum(axis=0)) > 1e-3
 
 
 def test_move_sandwich_acts_like_cz_between_the_qubits() -> None:
@@ -472,6 +554,49 @@ def test_trajectories_agree_with_density_matrix_with_feedback_and_noise() -> Non
     table = np.vstack([dm, sv])
     table = table[:, table.sum(axis=0) > 0]
     assert stats.chi2_contingency(table).pvalue > 1e-3
+
+
+def test_trajectories_agree_with_density_matrix_on_nine_qubits() -> None:
+    qubits = [f"QB{i}" for i in range(1, 10)]
+    rng = np.random.default_rng(17)
+    ops = random_native(rng, qubits, 2)
+    ops += [cz("QB1", "QB2"), cz("QB4", "QB9"), cz("QB7", "QB8")]  # Z errors here are invisible
+    ops.append(measure("m", *qubits))
+    noise = NoiseModel(
+        t1=dict.fromkeys(qubits, 4e-6),
+        t2=dict.fromkeys(qubits, 3e-6),
+        durations={"prx": 40e-9, "cz": 80e-9},
+        prx_depolarizing=dict.fromkeys(qubits, 0.01),
+        cz_depolarizing={(a, b): 0.03 for a in qubits for b in qubits},
+        readout_p1_given_0=dict.fromkeys(qubits, 0.02),
+        readout_p0_given_1=dict.fromkeys(qubits, 0.04),
+    )
+    expected = exact_distribution(ops, noise)
+    result = simulate(ops, 4000, noise=noise, rng=np.random.default_rng(5), method="statevector")
+    assert chi_square_p(counts_of(result.measurements["m"]), expected) > 1e-3
+
+
+def test_auto_method_choice() -> None:
+    deep = random_native(np.random.default_rng(2), ["QB1", "QB2", "QB3"], 30)
+    deep.append(measure("m", "QB1", "QB2", "QB3"))
+    rng = np.random.default_rng(0)
+    assert simulate(deep, 10, noise=None, rng=rng).method == "statevector"
+    assert simulate(deep, 10, noise=STRONG_NOISE, rng=rng).method == "density_matrix"
+    readout = NoiseModel.readout_only(GARNET)
+    assert simulate(deep, 10, noise=readout, rng=rng).method == "statevector"
+
+
+def test_memory_limit_refuses_instead_of_exhausting_memory() -> None:
+    ops = noisy_circuit()
+    with pytest.raises(TooLargeError, match=r"needs 4 copies of a 0 MiB state at once"):
+        simulate(
+            ops,
+            1000,
+            noise=STRONG_NOISE,
+            rng=np.random.default_rng(0),
+            method="statevector",
+            max_memory_bytes=3 * 16 * 16,
+        )
 
 
 def test_readout_confusion_rates() -> None:

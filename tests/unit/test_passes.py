@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,8 @@ from pytket.qasm.qasm import circuit_from_qasm
 from pytket.unit_id import Node, UnitID
 
 from pytket.extensions.iqm.backends.passes import (
+    _absorb_final_swaps,
+    _finish_circuit,
     default_compilation_pass,
     estimated_success_probability,
     pass_from_info,
@@ -483,3 +485,56 @@ def test_estimated_success_probability_multiplies_the_figures() -> None:
     # Without data, nominal figures: PRX 1e-3, CZ 1e-2, readout 2e-2.
     nominal = (1 - 1e-3) * (1 - 1e-2) * (1 - 2e-2) ** 2
     assert estimated_success_probability(circuit, GARNET_NO_DATA) == pytest.approx(nominal)
+
+
+# -- tests: the rewriting helpers on circuits with implicit wire permutations -------------------
+
+
+def _with_wire_swaps(circuit: Circuit, pairs: Iterable[tuple[int, int]]) -> Circuit:
+    """``circuit`` followed by SWAPs on ``pairs`` turned into implicit wire swaps."""
+    crossing = Circuit(circuit.n_qubits)
+    for a, b in pairs:
+        crossing.SWAP(a, b)
+    crossing.replace_SWAPs()
+    result = circuit.copy()
+    result.append(crossing)
+    return result
+
+
+def test_finish_keeps_unitary_and_implicit_permutation() -> None:
+    """The Z-pushing finish rebuilds the circuit: global phase, real SWAP-free gates and the
+    implicit permutation must all survive (exact unitary, phase included)."""
+    body = random_circuit(3, 4, seed=11, measure=False)
+    circuit = _with_wire_swaps(body, [(0, 2), (1, 2)])
+    assert circuit.implicit_qubit_permutation() != {q: q for q in circuit.qubits}
+    finished = _finish_circuit(circuit.copy())
+    assert {c.op.type for c in finished.get_commands()} <= {OpType.PhasedX, OpType.CZ}
+    assert finished.implicit_qubit_permutation() == circuit.implicit_qubit_permutation()
+    assert np.allclose(finished.get_unitary(), circuit.get_unitary(), atol=1e-9)
+
+
+def test_absorbing_final_swaps_keeps_other_swaps_and_the_permutation() -> None:
+    circuit = Circuit(4, 4).H(0).CX(0, 1).SWAP(1, 2).CX(2, 3).Ry(0.4, 3)
+    circuit = _with_wire_swaps(circuit, [(0, 3)])
+    circuit.SWAP(2, 3)  # followed only by measurements: absorbed
+    circuit.measure_all()
+    absorbed = _absorb_final_swaps(circuit)
+    swaps = [c.qubits for c in absorbed.get_commands() if c.op.type == OpType.SWAP]
+    assert swaps == [[Qubit(1), Qubit(2)]]
+    assert absorbed.implicit_qubit_permutation() == circuit.implicit_qubit_permutation()
+    assert_same_distribution(circuit, absorbed)
+
+
+def test_final_bridge_becomes_swap_and_cx() -> None:
+    circuit = Circuit(3, 3).H(0).Ry(0.3, 1).CX(0, 1)
+    circuit.add_gate(OpType.BRIDGE, [0, 1, 2])
+    circuit.measure_all()
+    absorbed = _absorb_final_swaps(circuit)
+    kinds = [c.op.type for c in absorbed.get_commands() if len(c.qubits) > 1]
+    assert kinds == [OpType.CX, OpType.SWAP, OpType.CX]
+    assert_same_distribution(circuit, absorbed)
+
+
+def test_swaps_before_unmeasured_qubits_are_kept() -> None:
+    circuit = Circuit(2, 1).H(0).SWAP(0, 1).Measure(1, 0)
+    assert _absorb_final_swaps(circuit) == circuit

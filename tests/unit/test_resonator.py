@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -254,8 +255,11 @@ def test_measured_circuit_closes_sandwiches_before_measurement() -> None:
 
 
 def _compile_without_moves(circuit: Circuit) -> Circuit:
+    """Placed and routed on the simplified (qubit-qubit) architecture, MOVEs not yet inserted:
+    the default pass inserts them itself on a Star device, so hide the MOVE loci from it."""
     compiled = circuit.copy()
-    default_compilation_pass(DENEB, 2).apply(compiled)
+    without_moves = dataclasses.replace(DENEB, misc={**DENEB.misc, "move_loci": []})
+    default_compilation_pass(without_moves, 2).apply(compiled)
     return compiled
 
 

@@ -9,8 +9,11 @@ with a timeout of its own. The backend never builds HTTP requests itself.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import os
 import random
+import sys
 import threading
 import time
 import warnings
@@ -139,12 +142,18 @@ class IQMServerConnection:
     ) -> _T:
         """Run ``call`` with retries; turn the final failure into pytket-iqm's errors.
 
+        With a ``deadline``, transient failures are retried until it, whatever the policy's
+        attempt and time limits (the pauses still follow the policy).
+
         :raises _DeadlineReachedError: retryable failures lasted until ``deadline``.
         """
+        policy = self.retry
+        if deadline is not None:
+            policy = dataclasses.replace(policy, max_attempts=sys.maxsize, max_total=math.inf)
         try:
             return retry_call(
                 call,
-                policy=self.retry,
+                policy=policy,
                 retryable=retryable,
                 action=action,
                 deadline=deadline,
@@ -269,8 +278,10 @@ class IQMServerConnection:
     def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
         """The job's current status (and failure message).
 
-        :param deadline: a ``time.monotonic()`` time after which no retry starts.
+        :param deadline: a ``time.monotonic()`` time until which transient failures are retried
+            (``None``: within the retry policy).
         :raises IQMServerError: the server kept failing, or does not know the job.
+        :raises _DeadlineReachedError: the server kept failing until ``deadline``.
         """
         run_status = self._call(
             lambda: self._client.get_run_status(

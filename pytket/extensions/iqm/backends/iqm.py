@@ -19,7 +19,7 @@ from pytket.backends.backendinfo import BackendInfo
 from pytket.backends.backendresult import BackendResult
 from pytket.backends.resulthandle import ResultHandle
 from pytket.backends.status import CircuitStatus, StatusEnum
-from pytket.circuit import Circuit, OpType
+from pytket.circuit import Circuit, OpType, Qubit
 from pytket.passes import BasePass, SimplifyInitial
 from pytket.predicates import Predicate
 from pytket.utils.prepare import prepare_circuit
@@ -40,11 +40,17 @@ from pytket.extensions.iqm.backends.client import IQMServerConnection, JobState
 from pytket.extensions.iqm.backends.credentials import resolve_credentials
 from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
 from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
+from pytket.extensions.iqm.backends.resonator import resonator_qubit
 from pytket.extensions.iqm.backends.results import measurements_to_result
 from pytket.extensions.iqm.backends.retry import RetryPolicy
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
 from pytket.extensions.iqm.config import IQMConfig
-from pytket.extensions.iqm.errors import IQMJobCancelledError, IQMJobFailedError, IQMServerError
+from pytket.extensions.iqm.errors import (
+    IQMDeviceError,
+    IQMJobCancelledError,
+    IQMJobFailedError,
+    IQMServerError,
+)
 
 DEFAULT_MAX_BATCH_SIZE = 1000
 """Circuits with the same shot count go into one job, split into jobs of at most this many."""
@@ -319,6 +325,7 @@ class IQMBackend(Backend):
         """
         _reject_unknown_kwargs(kwargs, _PROCESS_KWARGS | _RESULT_KWARGS)
         circuits = list(circuits)
+        _reject_non_positive_shots(n_shots)
         shots_per_circuit = Backend._get_n_shots_as_list(n_shots, len(circuits), optional=False)
         for shots in shots_per_circuit:
             if shots < 1:
@@ -333,6 +340,10 @@ class IQMBackend(Backend):
             for index, circuit in enumerate(circuits):
                 check_dynamic_features(circuit, self._backend_info, index)
             self._check_all_circuits(circuits)
+        else:
+            # pytket's connectivity check is skipped; a qubit outside the device must still
+            # fail here, before anything is sent.
+            self._reject_unknown_qubits(circuits)
 
         options = _compilation_options(kwargs)
         calibration_set_id = _optional_uuid(kwargs.get("calibration_set_id")) or (
@@ -369,12 +380,40 @@ class IQMBackend(Backend):
                     self._cache[handle] = {}
         return [handle for handle in handles if handle is not None]
 
+    def _reject_unknown_qubits(self, circuits: Sequence[Circuit]) -> None:
+        """Refuse circuits on qubits the device does not have (also with ``valid_check=False``).
+
+        :raises IQMDeviceError: a circuit acts on a qubit outside the device.
+        """
+        architecture = self._backend_info.architecture
+        known: set[Qubit] = set(architecture.nodes) if architecture is not None else set()
+        # A Star device's resonators are qubits of compiled circuits too (MOVE and CZ act on them).
+        known.update(
+            resonator_qubit(index) for index in range(len(self._device.computational_resonators))
+        )
+        for index, circuit in enumerate(circuits):
+            unknown = [str(qubit) for qubit in circuit.qubits if qubit not in known]
+            if unknown and known:
+                raise IQMDeviceError(
+                    f"Circuit {index} acts on {', '.join(unknown)}, which device "
+                    f"{self._device.device_name!r} does not have (it has node[0] to "
+                    f"node[{len(architecture.nodes) - 1 if architecture else 0}]). Compile the "
+                    "circuit with "
+                    "backend.get_compiled_circuit first."
+                )
+
     def _prepare(
         self, circuit: Circuit, index: int, *, postprocess: bool, simplify_initial: bool
     ) -> tuple[Any, Any, Circuit | None]:
         """Translate one circuit, after the optional optimisations, on a copy."""
         to_run = circuit.copy()
         ppcirc: Circuit | None = None
+        if (postprocess or simplify_initial) and self._device.computational_resonators:
+            # Both rewrite gates with pytket passes that do not know the MOVE gate.
+            raise ValueError(
+                "postprocess and simplify_initial are not available on devices with a "
+                "computational resonator; compile with optimisation, then submit without them."
+            )
         if postprocess:
             to_run, ppcirc = prepare_circuit(to_run, allow_classical=False, xcirc=_NATIVE_X)
             # prepare_circuit may introduce gates outside the native set.
@@ -384,7 +423,9 @@ class IQMBackend(Backend):
                 to_run
             )
         name = circuit.name or f"circuit_{index}"
-        iqm_circuit, layout = circuit_to_iqm(to_run, name)
+        iqm_circuit, layout = circuit_to_iqm(
+            to_run, name, resonators=self._device.computational_resonators
+        )
         return iqm_circuit, layout, ppcirc
 
     def circuit_status(self, handle: ResultHandle) -> CircuitStatus:
@@ -524,6 +565,14 @@ def _optional_uuid(value: object) -> UUID | None:
         return UUID(str(value))
     except ValueError:
         raise ValueError(f"calibration_set_id must be a UUID, got {value!r}.") from None
+
+
+def _reject_non_positive_shots(n_shots: object) -> None:
+    """pytket reads a shot count of 0 as "not given"; say what is actually wrong."""
+    counts = n_shots if isinstance(n_shots, Sequence) else [n_shots]
+    for shots in counts:
+        if isinstance(shots, int) and shots < 1:
+            raise ValueError(f"n_shots must be at least 1, not {shots}.")
 
 
 def _reject_unknown_kwargs(kwargs: dict[str, KwargTypes], known: frozenset[str]) -> None:

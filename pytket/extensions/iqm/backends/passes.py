@@ -31,7 +31,7 @@ import itertools
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,10 +54,13 @@ from pytket.passes import (
     CustomRoutingPass,
     DecomposeBoxes,
     DecomposeSwapsToCXs,
+    DecomposeTK2,
     DelayMeasures,
     FullPeepholeOptimise,
     GreedyPauliSimp,
     KAKDecomposition,
+    NormaliseTK2,
+    PeepholeOptimise2Q,
     PlacementPass,
     RemoveRedundancies,
     RenameQubitsPass,
@@ -66,7 +69,7 @@ from pytket.passes import (
     SequencePass,
     SynthesiseTket,
 )
-from pytket.placement import GraphPlacement, NoiseAwarePlacement, Placement
+from pytket.placement import GraphPlacement, LinePlacement, NoiseAwarePlacement, Placement
 from pytket.predicates import (
     CompilationUnit,
     ConnectivityPredicate,
@@ -77,6 +80,12 @@ from pytket.predicates import (
     Predicate,
 )
 from pytket.unit_id import Node, UnitID
+
+from pytket.extensions.iqm.backends.resonator import (
+    is_star_device,
+    resonator_compilation_pass,
+    resonator_predicates,
+)
 
 __all__ = [
     "OPTIMISATION_LEVELS",
@@ -194,13 +203,18 @@ def required_predicates(backend_info: BackendInfo) -> list[Predicate]:
     :param backend_info: the device's description.
     :return: the predicates, in a fixed order.
     """
-    predicates: list[Predicate] = [
-        # GateSetPredicate checks the operation inside a Conditional, so a conditional PhasedX
-        # passes it; whether conditions are allowed at all is NoClassicalControlPredicate's job.
-        GateSetPredicate(_native_gate_set(backend_info)),
-        ConnectivityPredicate(_device_architecture(backend_info)),
-        NoSymbolsPredicate(),
-    ]
+    if is_star_device(backend_info):
+        # MOVE and resonator loci replace the plain gate-set and connectivity checks.
+        predicates: list[Predicate] = [*resonator_predicates(backend_info), NoSymbolsPredicate()]
+    else:
+        predicates = [
+            # GateSetPredicate checks the operation inside a Conditional, so a conditional
+            # PhasedX passes it; whether conditions are allowed at all is
+            # NoClassicalControlPredicate's job.
+            GateSetPredicate(_native_gate_set(backend_info)),
+            ConnectivityPredicate(_device_architecture(backend_info)),
+            NoSymbolsPredicate(),
+        ]
     if not backend_info.supports_midcircuit_measurement:
         predicates.append(NoMidMeasurePredicate())
     if not backend_info.supports_fast_feedforward:
@@ -287,9 +301,10 @@ def _noise_figures(backend_info: BackendInfo) -> _NoiseFigures:
     )
 
 
-def _log_success(circuit: Circuit, noise: _NoiseFigures) -> float:
+def _log_success(circuit: Circuit, noise: _NoiseFigures, single_qubit: bool = True) -> float:
     """Natural log of the estimated success probability (see
-    :func:`estimated_success_probability`)."""
+    :func:`estimated_success_probability`); without single-qubit gates if not
+    ``single_qubit``."""
     total = 0.0
     for command in circuit.get_commands():
         op = command.op
@@ -309,7 +324,8 @@ def _log_success(circuit: Circuit, noise: _NoiseFigures) -> float:
             total += 2 * math.log1p(-noise.cz_error(qubits[0], qubits[1]))
             total += 2 * math.log1p(-noise.cz_error(qubits[1], qubits[2]))
         elif len(qubits) == 1:
-            total += math.log1p(-noise.prx_error(qubits[0]))
+            if single_qubit:
+                total += math.log1p(-noise.prx_error(qubits[0]))
         elif len(qubits) == 2:
             total += math.log1p(-noise.cz_error(qubits[0], qubits[1]))
         else:
@@ -583,8 +599,13 @@ def _normalise(angle: float, period: float) -> float:
 def _append_wire_permutation(circuit: Circuit, permutation: Mapping[Qubit, Qubit]) -> None:
     """Give ``circuit`` the implicit output permutation ``permutation`` (input → output wire).
 
-    pytket has no setter for it, so realise it as SWAP gates and turn those into wire swaps.
+    pytket has no setter for it: build it as SWAP gates turned into wire swaps in a circuit
+    of its own (``replace_SWAPs`` would also turn ``circuit``'s real SWAPs into wire swaps),
+    then append that.
     """
+    crossing = Circuit()
+    for qubit in circuit.qubits:
+        crossing.add_qubit(qubit)
     # Current position of each logical wire; apply transpositions until every wire is placed.
     where = {qubit: qubit for qubit in permutation}
     holder = {qubit: qubit for qubit in permutation}
@@ -593,10 +614,11 @@ def _append_wire_permutation(circuit: Circuit, permutation: Mapping[Qubit, Qubit
         if current == target:
             continue
         other = holder[target]
-        circuit.SWAP(current, target)
+        crossing.SWAP(current, target)
         where[source], where[other] = target, current
         holder[target], holder[current] = source, other
-    circuit.replace_SWAPs()
+    crossing.replace_SWAPs()
+    circuit.append(crossing)
 
 
 def _finish_circuit(circuit: Circuit) -> Circuit:
@@ -620,26 +642,104 @@ def _finish_pass() -> BasePass:
     )
 
 
+def _absorb_final_swaps(circuit: Circuit) -> Circuit:
+    """Drop routing SWAPs followed only by measurements on both their qubits (both measured
+    somewhere in the circuit), measuring each qubit into the other's bit instead; a BRIDGE in
+    that position becomes SWAP·CX, whose SWAP can merge with an earlier gate on the same
+    coupler.
+
+    Measurement statistics are unchanged; the quantum state after the measurements is not
+    observable.
+    """
+    commands = circuit.get_commands()
+    # Only qubits that the circuit measures somewhere count: their final state is not an
+    # output (a qubit never measured keeps its exact final state).
+    measured = {c.qubits[0] for c in commands if c.op.type == OpType.Measure}
+    # Walking backwards: which qubits have seen nothing but measurements so far.
+    only_measured: dict[Qubit, bool] = {}
+    absorbable: set[int] = set()
+    for position in range(len(commands) - 1, -1, -1):
+        command = commands[position]
+        optype = command.op.type
+        qubits = command.qubits
+        if optype == OpType.Measure:
+            continue
+        if optype in (OpType.SWAP, OpType.BRIDGE) and all(
+            q in measured and only_measured.get(q, True) for q in qubits[:2]
+        ):
+            absorbable.add(position)
+            if optype == OpType.SWAP:
+                continue
+        for qubit in qubits:
+            only_measured[qubit] = False
+    if not absorbable:
+        return circuit
+    result = _empty_like(circuit)
+    # holder[q]: the qubit now holding the state that the original circuit has on q.
+    holder: dict[Qubit, Qubit] = {q: q for q in circuit.qubits}
+    for position, command in enumerate(commands):
+        qubits = command.qubits
+        if position in absorbable:
+            a, b = qubits[0], qubits[1]
+            if command.op.type == OpType.BRIDGE:
+                result.SWAP(a, b)
+                result.CX(b, qubits[2])
+                # The BRIDGE's closing SWAP(a, b) is the one absorbed.
+            holder[a], holder[b] = holder[b], holder[a]
+        elif command.op.type == OpType.Measure:
+            result.Measure(holder[qubits[0]], command.bits[0])
+        else:
+            _add_command(result, command)
+    _copy_wire_permutation(circuit, result)
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # Placement and routing
 
 
+# Subgraph-matching placements: the match limit (scaled by effort) normally ends the search;
+# the timeout only bounds pathological cases. The pattern graph holds the first 100 gates,
+# except for circuits with dense interaction graphs, whose search would time out on large
+# devices: they get the first 50.
+_PLACEMENT_TIMEOUT_MS = 2000
+_PATTERN_GATES = 100
+_DENSE_PATTERN_GATES = 50
+
+
+def _placement_matches(effort: float) -> int:
+    return max(10, int(1000 * effort))
+
+
+def _pattern_gates(circuit: Circuit) -> int:
+    pairs = _two_qubit_pairs(circuit)
+    return _DENSE_PATTERN_GATES if len(pairs) > 2 * circuit.n_qubits else _PATTERN_GATES
+
+
 def _primary_placement(
-    architecture: Architecture, noise: _NoiseFigures, effort: float
+    architecture: Architecture, noise: _NoiseFigures, effort: float, pattern_gates: int
 ) -> Placement:
     """Noise-aware placement when the device publishes errors, else graph placement."""
-    matches = max(1, int(1000 * effort))
-    timeout_ms = max(10, int(1000 * effort))
     if noise.has_data:
         return NoiseAwarePlacement(
             architecture,
             node_errors=dict(noise.prx),
             link_errors=dict(noise.cz),
             readout_errors=dict(noise.readout),
-            maximum_matches=matches,
-            timeout=timeout_ms,
+            maximum_matches=_placement_matches(effort),
+            timeout=_PLACEMENT_TIMEOUT_MS,
+            maximum_pattern_gates=pattern_gates,
         )
-    return GraphPlacement(architecture, maximum_matches=matches, timeout=timeout_ms)
+    return _graph_placement(architecture, effort, pattern_gates)
+
+
+def _graph_placement(architecture: Architecture, effort: float, pattern_gates: int) -> Placement:
+    return GraphPlacement(
+        architecture,
+        maximum_matches=_placement_matches(effort),
+        timeout=_PLACEMENT_TIMEOUT_MS,
+        maximum_pattern_gates=pattern_gates,
+    )
 
 
 def _routing_pass(architecture: Architecture, reorder: bool) -> BasePass:
@@ -717,12 +817,7 @@ def _long_paths(edges: tuple[tuple[Node, Node], ...]) -> tuple[tuple[Node, ...],
 def _interaction_order(circuit: Circuit) -> list[Qubit]:
     """Circuit qubits in an order where strongly interacting qubits are neighbours: a greedy
     maximum-weight cover of the interaction graph by paths, paths concatenated."""
-    weights: dict[tuple[Qubit, Qubit], int] = {}
-    for command in circuit.get_commands():
-        qubits = command.qubits
-        if len(qubits) == 2 and command.op.type != OpType.Barrier:
-            a, b = sorted(qubits)
-            weights[(a, b)] = weights.get((a, b), 0) + 1
+    weights = _two_qubit_pairs(circuit)
     parent = {q: q for q in circuit.qubits}
 
     def root(q: Qubit) -> Qubit:
@@ -758,57 +853,172 @@ def _interaction_order(circuit: Circuit) -> list[Qubit]:
     return order
 
 
-def _path_maps(
-    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, n_maps: int
-) -> list[dict[Qubit, Node]]:
-    """Placements laying the circuit's interaction order along long paths of the device, on
-    the stretch with the best error figures; qubits beyond a path's length go to the free
-    nodes nearest their placed partners."""
-    edges = tuple(sorted((min(a, b), max(a, b)) for a, b in architecture.coupling))
-    order = _interaction_order(circuit)
-    n = len(order)
-    maps: list[tuple[float, dict[Qubit, Node]]] = []
-    for path in _long_paths(edges):
-        for nodes in (path, path[::-1]):
-            if n <= len(nodes):
-                best_start, best_score = 0, -math.inf
-                for start in range(len(nodes) - n + 1):
-                    window = nodes[start : start + n]
-                    score = sum(
-                        math.log1p(-noise.cz_error(a, b)) for a, b in itertools.pairwise(window)
-                    ) + sum(math.log1p(-noise.readout_error(x)) for x in window)
-                    if score > best_score:
-                        best_start, best_score = start, score
-                mapping = dict(zip(order, nodes[best_start : best_start + n], strict=True))
-            else:
-                mapping = dict(zip(order, nodes, strict=False))
-                best_score = 0.0
-                _place_rest(circuit, architecture, mapping)
-            maps.append((best_score, mapping))
-    maps.sort(key=lambda item: -item[0])
-    unique: list[dict[Qubit, Node]] = []
-    for _, mapping in maps:
-        if mapping not in unique:
-            unique.append(mapping)
-    return unique[:n_maps]
-
-
-def _place_rest(circuit: Circuit, architecture: Architecture, mapping: dict[Qubit, Node]) -> None:
-    """Put each unplaced qubit on the free node closest to the nodes of its partners."""
-    partners: dict[Qubit, list[Qubit]] = {q: [] for q in circuit.qubits}
+def _two_qubit_pairs(circuit: Circuit) -> dict[tuple[Qubit, Qubit], int]:
+    """How many two-qubit gates act on each pair of circuit qubits."""
+    pairs: dict[tuple[Qubit, Qubit], int] = {}
     for command in circuit.get_commands():
         qubits = command.qubits
         if len(qubits) == 2 and command.op.type != OpType.Barrier:
-            partners[qubits[0]].append(qubits[1])
-            partners[qubits[1]].append(qubits[0])
-    free = [node for node in architecture.nodes if node not in set(mapping.values())]
+            a, b = sorted(qubits)
+            pairs[(a, b)] = pairs.get((a, b), 0) + 1
+    return pairs
+
+
+def _first_two_qubit_use(circuit: Circuit) -> dict[Qubit, int]:
+    """Position of each qubit's first two-qubit gate (qubits without one: after the end)."""
+    first: dict[Qubit, int] = {}
+    commands = circuit.get_commands()
+    for position, command in enumerate(commands):
+        if len(command.qubits) == 2 and command.op.type != OpType.Barrier:
+            for qubit in command.qubits:
+                first.setdefault(qubit, position)
+    return {q: first.get(q, len(commands)) for q in circuit.qubits}
+
+
+@functools.lru_cache(maxsize=16)
+def _distances(edges: tuple[tuple[Node, Node], ...]) -> dict[Node, dict[Node, int]]:
+    """All-pairs shortest path lengths of the coupling graph (breadth-first searches)."""
+    adjacency: dict[Node, list[Node]] = {}
+    for a, b in edges:
+        adjacency.setdefault(a, []).append(b)
+        adjacency.setdefault(b, []).append(a)
+    table: dict[Node, dict[Node, int]] = {}
+    for source in adjacency:
+        seen = {source: 0}
+        frontier = [source]
+        while frontier:
+            following = []
+            for node in frontier:
+                for other in adjacency[node]:
+                    if other not in seen:
+                        seen[other] = seen[node] + 1
+                        following.append(other)
+            frontier = following
+        table[source] = seen
+    return table
+
+
+def _edges_of(architecture: Architecture) -> tuple[tuple[Node, Node], ...]:
+    return tuple(sorted({(min(a, b), max(a, b)) for a, b in architecture.coupling}))
+
+
+def _map_estimate(
+    mapping: Mapping[Qubit, Node],
+    pairs: Mapping[tuple[Qubit, Qubit], int],
+    distances: Mapping[Node, Mapping[Node, int]],
+    noise: _NoiseFigures,
+) -> float:
+    """Rough log success of a placement: each gate on a coupler costs its CZ error, a gate
+    between nodes d apart costs about 3(d−1)+1 average CZ; every placed qubit one readout."""
+    total = sum(math.log1p(-noise.readout_error(node)) for node in mapping.values())
+    for (a, b), count in pairs.items():
+        node_a, node_b = mapping[a], mapping[b]
+        distance = distances[node_a].get(node_b, len(distances))
+        if distance == 1:
+            total += count * math.log1p(-noise.cz_error(node_a, node_b))
+        else:
+            total += count * (3 * (distance - 1) + 1) * math.log1p(-noise.default_cz)
+    return total
+
+
+def _path_maps(
+    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, n_maps: int
+) -> list[dict[Qubit, Node]]:
+    """Placements laying the circuit's interaction order along long paths of the device (on
+    the stretch with the best error figures); when the circuit is longer than a path, the
+    remaining qubits go to the free nodes nearest their partners. Best estimates first."""
+    edges = _edges_of(architecture)
+    distances = _distances(edges)
+    pairs = _two_qubit_pairs(circuit)
+    order = _interaction_order(circuit)
+    n = len(order)
+    first_use = _first_two_qubit_use(circuit)
+    scored: list[tuple[float, dict[Qubit, Node]]] = []
+    for path in _long_paths(edges):
+        # Qubits that do not fit on the path are best those needed last: routing them late
+        # costs SWAPs that the end of the circuit can absorb.
+        sequences = [order, order[::-1]]
+        if n > len(path):
+            latest = max(min(first_use[q] for q in seq[len(path) :]) for seq in sequences)
+            sequences = [
+                seq for seq in sequences if min(first_use[q] for q in seq[len(path) :]) == latest
+            ]
+        for nodes in (path, path[::-1]):
+            for sequence in sequences:
+                if n <= len(nodes):
+                    for start in range(len(nodes) - n + 1):
+                        mapping = dict(zip(sequence, nodes[start : start + n], strict=True))
+                        scored.append((_map_estimate(mapping, pairs, distances, noise), mapping))
+                else:
+                    mapping = dict(zip(sequence, nodes, strict=False))
+                    _place_rest(circuit, architecture, mapping, distances)
+                    scored.append((_map_estimate(mapping, pairs, distances, noise), mapping))
+    scored.sort(key=lambda item: -item[0])
+    unique: list[dict[Qubit, Node]] = []
+    for _, mapping in scored:
+        if mapping not in unique:
+            unique.append(mapping)
+        if len(unique) == n_maps:
+            break
+    return unique
+
+
+_EXHAUSTIVE_LIMIT = 2000
+"""Largest number of injective qubit-to-node maps that is enumerated outright."""
+
+
+def _injective_map_count(n_qubits: int, n_nodes: int) -> int:
+    count = 1
+    for k in range(n_qubits):
+        count *= n_nodes - k
+        if count > _EXHAUSTIVE_LIMIT:
+            break
+    return count
+
+
+def _exhaustive_maps(
+    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, n_maps: int
+) -> list[dict[Qubit, Node]]:
+    """On small devices: every placement of the circuit's interacting qubits, ranked by
+    :func:`_map_estimate`; the best ``n_maps`` (qubits without two-qubit gates are left to
+    the router)."""
+    pairs = _two_qubit_pairs(circuit)
+    qubits = sorted({q for pair in pairs for q in pair})
+    nodes = sorted(architecture.nodes)
+    if not qubits or _injective_map_count(len(qubits), len(nodes)) > _EXHAUSTIVE_LIMIT:
+        return []
+    distances = _distances(_edges_of(architecture))
+    scored = [
+        (_map_estimate(mapping, pairs, distances, noise), index, mapping)
+        for index, mapping in enumerate(
+            dict(zip(qubits, chosen, strict=True))
+            for chosen in itertools.permutations(nodes, len(qubits))
+        )
+    ]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [mapping for _, _, mapping in scored[:n_maps]]
+
+
+def _place_rest(
+    circuit: Circuit,
+    architecture: Architecture,
+    mapping: dict[Qubit, Node],
+    distances: Mapping[Node, Mapping[Node, int]],
+) -> None:
+    """Put each unplaced qubit on the free node closest to the nodes of its partners."""
+    partners: dict[Qubit, list[Qubit]] = {q: [] for q in circuit.qubits}
+    for a, b in _two_qubit_pairs(circuit):
+        partners[a].append(b)
+        partners[b].append(a)
+    used = set(mapping.values())
+    free = [node for node in architecture.nodes if node not in used]
     for qubit in circuit.qubits:
         if qubit in mapping:
             continue
         placed = [mapping[p] for p in partners[qubit] if p in mapping]
         chosen = min(
             free,
-            key=lambda node: (sum(architecture.get_distance(node, p) for p in placed), node),
+            key=lambda node: (sum(distances[node].get(p, len(distances)) for p in placed), node),
         )
         mapping[qubit] = chosen
         free.remove(chosen)
@@ -821,59 +1031,134 @@ def _candidate_placement_passes(
     circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, effort: float
 ) -> list[BasePass]:
     """Placements worth trying for ``circuit``: noise-aware (or graph) placement, a quick
-    graph placement, and for wide or chain-like circuits, long-path placements."""
-    found: list[BasePass] = [PlacementPass(_primary_placement(architecture, noise, effort))]
+    graph placement, and for wide circuits, long-path placements. Each is computed once and
+    returned as a renaming, so trying it with several routings costs no new search."""
+    pattern_gates = _pattern_gates(circuit)
+    placements: list[Placement] = [_primary_placement(architecture, noise, effort, pattern_gates)]
     if noise.has_data:
-        graph = GraphPlacement(
-            architecture, maximum_matches=200, timeout=max(10, int(200 * effort))
-        )
-        found.append(PlacementPass(graph))
+        placements.append(_graph_placement(architecture, effort, pattern_gates))
+    if _uses_node_names(circuit):
+        # Renaming to nodes would clash with qubits that already carry node names.
+        return [PlacementPass(placement) for placement in placements]
+    maps: list[dict[Qubit, Node]] = []
+    for placement in placements:
+        try:
+            maps.append(dict(placement.get_placement_map(circuit)))
+        except RuntimeError:
+            # The subgraph search ran out of time (dense interaction graphs on large devices):
+            # the other candidates, or the line placement below, take over.
+            continue
+    if not maps:
+        maps.append(dict(LinePlacement(architecture).get_placement_map(circuit)))
     n_nodes = len(architecture.nodes)
-    if circuit.n_qubits >= max(3, n_nodes // 2) and not _uses_node_names(circuit):
-        n_maps = 2 if effort < 1 else _PATHS_KEPT
-        found.extend(
-            RenameQubitsPass(dict(mapping))
-            for mapping in _path_maps(circuit, architecture, noise, n_maps)
-        )
-    return found
+    n_maps = 2 if effort < 1 else _PATHS_KEPT
+    maps.extend(_exhaustive_maps(circuit, architecture, noise, n_maps))
+    if circuit.n_qubits >= max(6, n_nodes // 2):
+        maps.extend(_path_maps(circuit, architecture, noise, n_maps))
+    unique: list[dict[Qubit, Node]] = []
+    for mapping in maps:
+        if mapping not in unique:
+            unique.append(mapping)
+    return [RenameQubitsPass(dict(mapping)) for mapping in unique]
 
 
 def _uses_node_names(circuit: Circuit) -> bool:
-    # Renaming to nodes would clash with qubits that already carry node names.
     return any(qubit.reg_name == "node" for qubit in circuit.qubits)
+
+
+@dataclass(frozen=True)
+class _Routing:
+    """One way of routing: with commuting gates reordered first or not, and on the CX circuit
+    or on its two-qubit blocks (TK2), where a SWAP next to a block merges into it."""
+
+    reorder: bool
+    blocks: bool
+
+    def passes(self, architecture: Architecture) -> list[BasePass]:
+        """The routing, then the passes that make its two-qubit cost visible."""
+        routing = _routing_pass(architecture, self.reorder)
+        if not self.blocks:
+            return [routing, *_routed_preparation(architecture)]
+        return [
+            KAKDecomposition(target_2qb_gate=OpType.TK2, allow_swaps=False),
+            routing,
+            DelayMeasures(),
+            CustomPass(_absorb_final_swaps, label="IQMAbsorbFinalSwaps"),
+            KAKDecomposition(target_2qb_gate=OpType.TK2, allow_swaps=False),
+            DecomposeSwapsToCXs(architecture),
+            NormaliseTK2(),
+            DecomposeTK2(allow_swaps=False),
+            KAKDecomposition(allow_swaps=False),
+        ]
+
+
+_L2_FINALISTS = 2
+_L2_EFFORT = 0.2
+_ROUTINGS_FAST = (_Routing(reorder=True, blocks=False), _Routing(reorder=True, blocks=True))
+_ROUTINGS_ALL = (*_ROUTINGS_FAST, _Routing(reorder=False, blocks=False))
+
+
+def _routed_preparation(architecture: Architecture) -> list[BasePass]:
+    """Make a routed circuit's two-qubit cost visible: measurements last, SWAPs before them
+    absorbed, the other SWAPs (and BRIDGEs) as CX, and gates on the same coupler merged."""
+    return [
+        DelayMeasures(),
+        CustomPass(_absorb_final_swaps, label="IQMAbsorbFinalSwaps"),
+        # SWAPs left undecomposed would count as one gate and hide their real cost.
+        DecomposeSwapsToCXs(architecture),
+        KAKDecomposition(allow_swaps=False),
+    ]
 
 
 def _best_mapping_pass(
     architecture: Architecture,
     noise: _NoiseFigures,
     effort: float,
-    post: Callable[[], list[BasePass]],
+    routings: tuple[_Routing, ...],
+    finalists: int,
 ) -> BasePass:
-    """Place, route and run ``post`` for each candidate placement; keep the circuit most
-    likely to succeed."""
+    """Place and route with each candidate placement and routing; rank the routed circuits by
+    how likely their two-qubit gates and readouts are to succeed, clean up the best
+    ``finalists`` (:func:`_routed_cleanup`) and keep the one most likely to succeed."""
     n_nodes = len(architecture.nodes)
 
     def transform(circuit: Circuit) -> tuple[Circuit, _MapPair]:
         if circuit.n_qubits > n_nodes:
             # Let pytket's own pass raise its usual error for oversized circuits.
             return _run_unit(circuit, RoutingPass(architecture))
-        best: tuple[float, Circuit, _MapPair] | None = None
-        routing = _routing_pass(architecture, reorder=True)
+        routed: list[tuple[float, int, Circuit, _MapPair]] = []
         for placement in _candidate_placement_passes(circuit, architecture, noise, effort):
-            try:
-                compiled, maps = _run_unit(
-                    circuit, SequencePass([placement, routing, *post()], strict=False)
-                )
-            except RuntimeError:
-                continue
-            score = _log_success(compiled, noise)
-            if best is None or score > best[0]:
-                best = (score, compiled, maps)
-        if best is None:
+            for routing in routings:
+                try:
+                    result, maps = _run_unit(
+                        circuit,
+                        SequencePass([placement, *routing.passes(architecture)], strict=False),
+                    )
+                except RuntimeError:
+                    # A variant can fail on unusual circuits; the others (or the fallback
+                    # below) still compile it.
+                    continue
+                score = _log_success(result, noise, single_qubit=False)
+                routed.append((score, len(routed), result, maps))
+        if not routed:
             fallback = SequencePass(
-                [_mapping_pass(GraphPlacement(architecture), architecture), *post()], strict=False
+                [
+                    _mapping_pass(GraphPlacement(architecture), architecture),
+                    *_routed_preparation(architecture),
+                ],
+                strict=False,
             )
-            return _run_unit(circuit, fallback)
+            result, maps = _run_unit(circuit, fallback)
+            routed.append((0.0, 0, result, maps))
+        routed.sort(key=lambda item: (-item[0], item[1]))
+        best: tuple[float, Circuit, _MapPair] | None = None
+        for _, _, result, maps in routed[:finalists]:
+            for cleanup in _routed_cleanup():
+                cleanup.apply(result)
+            score = _log_success(result, noise)
+            if best is None or score > best[0]:
+                best = (score, result, maps)
+        assert best is not None
         return best[1], best[2]
 
     return CustomPassMap(transform, label="IQMBestPlacement")
@@ -887,13 +1172,10 @@ def _cx_count(circuit: Circuit) -> int:
     return int(circuit.n_gates_of_type(OpType.CX) + circuit.n_gates_of_type(OpType.CZ))
 
 
-def _post_routing(architecture: Architecture) -> list[BasePass]:
+def _routed_cleanup() -> list[BasePass]:
     """Resynthesise the routed circuit in place (no wire swaps, so connectivity is kept), then
     the single-qubit economy finish."""
     return [
-        DelayMeasures(),
-        # SWAPs left undecomposed would count as one gate and hide their real cost.
-        DecomposeSwapsToCXs(architecture),
         RepeatWithMetricPass(
             SequencePass(
                 [
@@ -915,7 +1197,9 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
         return [
             DecomposeBoxes(),
             AutoRebase({OpType.CZ, OpType.PhasedX}),
-            _mapping_pass(_primary_placement(architecture, noise, 0.2), architecture),
+            _mapping_pass(
+                _primary_placement(architecture, noise, 0.2, _PATTERN_GATES), architecture
+            ),
             DelayMeasures(),
             rebase_pass(),
         ]
@@ -923,7 +1207,9 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
         return [
             DecomposeBoxes(),
             SynthesiseTket(),
-            _mapping_pass(_primary_placement(architecture, noise, 0.2), architecture),
+            _mapping_pass(
+                _primary_placement(architecture, noise, 0.2, _PATTERN_GATES), architecture
+            ),
             DelayMeasures(),
             DecomposeSwapsToCXs(architecture),
             SynthesiseTket(),
@@ -931,8 +1217,15 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
         ]
     return [
         DecomposeBoxes(),
-        FullPeepholeOptimise(),
-        _best_mapping_pass(architecture, noise, 0.2, lambda: _post_routing(architecture)),
+        # Diagonal gates right before measurements go first, while they are still CZ / Rz.
+        RemoveRedundancies(),
+        # As good as FullPeepholeOptimise on typical circuits at a fifth of the time (its
+        # three-qubit squash rarely pays); the time goes to trying placements and routings.
+        PeepholeOptimise2Q(),
+        RemoveRedundancies(),
+        _best_mapping_pass(
+            architecture, noise, _L2_EFFORT, _ROUTINGS_FAST, finalists=_L2_FINALISTS
+        ),
     ]
 
 
@@ -940,7 +1233,7 @@ def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
     """Level 3: run several pipelines and keep the result most likely to succeed."""
     architecture = _device_architecture(backend_info)
     noise = _noise_figures(backend_info)
-    mapping = _best_mapping_pass(architecture, noise, 1.0, lambda: _post_routing(architecture))
+    mapping = _best_mapping_pass(architecture, noise, 1.0, _ROUTINGS_ALL, finalists=3)
 
     def pipelines(circuit: Circuit) -> list[BasePass]:
         found: list[BasePass] = [
@@ -1028,8 +1321,15 @@ def default_compilation_pass(
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout}")
     _device_architecture(backend_info)
     if optimisation_level == 3:
-        return _portfolio_pass(backend_info, timeout)
-    return SequencePass(_level_passes(backend_info, optimisation_level))
+        compilation: BasePass = _portfolio_pass(backend_info, timeout)
+    else:
+        compilation = SequencePass(_level_passes(backend_info, optimisation_level))
+    if is_star_device(backend_info):
+        # Realise qubit-qubit CZs through the resonator last: nothing may rebase MOVE after this.
+        return SequencePass(
+            [compilation, resonator_compilation_pass(backend_info, optimisation_level)]
+        )
+    return compilation
 
 
 pass_from_info = default_compilation_pass

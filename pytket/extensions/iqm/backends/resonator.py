@@ -109,6 +109,10 @@ _NOMINAL_READOUT_ERROR = 2e-2
 # which bounds compile time on long circuits.
 _LOOKAHEAD_LIMIT = 400
 
+# Up to this many resonator CZs, each new sandwich is chosen by completing the whole schedule
+# for every candidate (quadratic time: about 0.5 s at this size); beyond, by the look-ahead alone.
+_ROLLOUT_LIMIT = 250
+
 
 def resonator_qubit(index: int) -> Qubit:
     """The pytket qubit standing for the DQA's ``index``-th computational resonator.
@@ -602,7 +606,8 @@ def insert_moves(circuit: Circuit, backend_info: BackendInfo, *, reorder: bool =
         return circuit.copy()
     _check_placed(circuit)
     scheduler = _Scheduler(circuit, layout, reorder=reorder, keep_resident=True)
-    scheduler.run(rollout=reorder)
+    resonator_czs = sum(pair is not None for pair in scheduler.graph.resonator_cz)
+    scheduler.run(rollout=reorder and resonator_czs <= _ROLLOUT_LIMIT)
     return _rebuild(circuit, scheduler)
 
 

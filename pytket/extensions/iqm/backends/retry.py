@@ -189,7 +189,8 @@ def retry_call(
                     else "reached the deadline"
                 )
                 raise RetriesExhaustedError(error, attempt, reason) from error
-            logger.warning(
+            # INFO: a retry is expected behaviour; the final failure is raised, not logged.
+            logger.info(
                 "Could not %s (attempt %d of %d: %s); retrying in %.2f s.",
                 action,
                 attempt,

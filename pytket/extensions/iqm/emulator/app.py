@@ -24,8 +24,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.auth import BearerAuth, TokenIssuer
 from pytket.extensions.iqm.emulator.config import EmulatorConfig, load_devices
+from pytket.extensions.iqm.emulator.faults import (
+    FaultInjector,
+    ReliabilityMiddleware,
+    parse_fault_script,
+)
 from pytket.extensions.iqm.emulator.models import RunRequest, Status
-from pytket.extensions.iqm.emulator.routers import architecture, auth, info, jobs
+from pytket.extensions.iqm.emulator.routers import architecture, auth, faults, info, jobs
 from pytket.extensions.iqm.emulator.state import EmulatorState, PayloadCache
 from pytket.extensions.iqm.emulator.store import JobStore
 from pytket.extensions.iqm.emulator.worker import JobRunner, WorkerPool
@@ -122,8 +127,25 @@ def resume_unfinished(state: EmulatorState) -> int:
     return len(unfinished)
 
 
+def build_injector(config: EmulatorConfig) -> FaultInjector:
+    """The fault injector ``config`` asks for (inactive unless fault options are set)."""
+    return FaultInjector(
+        fail_rate=config.fail_rate,
+        fail_status=config.fail_status,
+        max_random_faults=config.max_random_faults,
+        slow_ms=config.slow_ms,
+        script=parse_fault_script(config.fault_script),
+        fault_kinds=config.fault_kinds,
+        seed=config.seed,
+    )
+
+
 def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     """The emulator application for ``config`` (default: Garnet, open, noisy, in memory).
+
+    ``app.state.emulator`` holds the job store and workers, ``app.state.faults`` the
+    :class:`~.faults.FaultInjector` (which also counts requests by kind). Request bodies larger
+    than ``config.max_body_bytes`` are answered 413.
 
     Workers start and unfinished jobs of a ``db`` file resume when the application starts
     (ASGI lifespan); they stop and the store closes when it shuts down.
@@ -157,6 +179,11 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.emulator = state
+    injector = build_injector(config)
+    app.state.faults = injector
+    app.add_middleware(
+        ReliabilityMiddleware, injector=injector, max_body_bytes=config.max_body_bytes
+    )
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -164,5 +191,7 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(architecture.router)
     app.include_router(jobs.router)
+    if config.fault_endpoint:
+        app.include_router(faults.router)
     app.openapi = lambda: _openapi_with_run_request(app)  # type: ignore[method-assign]
     return app

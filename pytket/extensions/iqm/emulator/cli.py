@@ -5,6 +5,7 @@ Examples::
     pytket-iqm-emulator --device garnet --port 8000
     pytket-iqm-emulator --device all --seed 1 --db jobs.sqlite
     pytket-iqm-emulator --token s3cret        # clients pass token="s3cret"
+    pytket-iqm-emulator --fail-rate 0.1 --slow-ms 50 --script "status:502:3,submit:reset:1"
     pytket-iqm-emulator devices
 """
 
@@ -23,11 +24,13 @@ from typing import TextIO
 
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.config import (
+    DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_DURATION_OVER_T2,
     EmulatorConfig,
     load_devices,
 )
 from pytket.extensions.iqm.emulator.devices import Device, catalogue
+from pytket.extensions.iqm.emulator.faults import FAULT_KINDS, JOB_KINDS, MAX_DELAY_MS
 
 PROG = "pytket-iqm-emulator"
 
@@ -106,6 +109,66 @@ def build_parser() -> argparse.ArgumentParser:
             f"does not say (default {DEFAULT_MAX_DURATION_OVER_T2:g}; 0 disables)"
         ),
     )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help=f"largest request body accepted; larger: HTTP 413 (default {DEFAULT_MAX_BODY_BYTES})",
+    )
+    faults = parser.add_argument_group(
+        "fault injection", "make the server misbehave, boundedly, to test clients' retries"
+    )
+    faults.add_argument(
+        "--fail-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="answer this fraction (0-1) of job-API requests with --fail-status, unhandled",
+    )
+    faults.add_argument(
+        "--fail-status",
+        type=int,
+        default=503,
+        metavar="CODE",
+        help="HTTP status of --fail-rate faults (default 503)",
+    )
+    faults.add_argument(
+        "--max-faults",
+        type=int,
+        default=100,
+        metavar="N",
+        help="most --fail-rate faults in the server's lifetime (default 100)",
+    )
+    faults.add_argument(
+        "--fault-kinds",
+        default=",".join(JOB_KINDS),
+        metavar="KINDS",
+        help=f"request kinds --fail-rate hits, from {','.join(FAULT_KINDS)} (default: job API)",
+    )
+    faults.add_argument(
+        "--slow-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help=f"delay every device request by MS milliseconds (at most {MAX_DELAY_MS})",
+    )
+    faults.add_argument(
+        "--script",
+        "--fault-script",
+        dest="fault_script",
+        default="",
+        metavar="RULES",
+        help=(
+            "scripted faults kind:action:count,... where action is an HTTP status, reset, drop "
+            "or delay<ms>, e.g. 'status:502:3,result:503:2'"
+        ),
+    )
+    faults.add_argument(
+        "--fault-endpoint",
+        action="store_true",
+        help="serve /_faults to inspect counters and add rules while running",
+    )
     return parser
 
 
@@ -147,6 +210,14 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         workers=args.workers,
         stage_delay=args.stage_delay,
         default_max_duration_over_t2=args.max_duration_over_t2,
+        max_body_bytes=args.max_body_bytes,
+        fail_rate=args.fail_rate,
+        fail_status=args.fail_status,
+        max_random_faults=args.max_faults,
+        fault_kinds=tuple(kind.strip() for kind in args.fault_kinds.split(",") if kind.strip()),
+        slow_ms=args.slow_ms,
+        fault_script=args.fault_script,
+        fault_endpoint=args.fault_endpoint,
     )
 
 
@@ -250,6 +321,8 @@ def _serve(
             print(f"  auth server: {root} ({len(config.auth_users)} user(s))", file=out)
         elif config.token is not None:
             print("  auth: fixed bearer token", file=out)
+        if config.faults_enabled:
+            print(f"  fault injection: {_fault_summary(config)}", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)
         await task
         return True
@@ -263,6 +336,22 @@ def _serve(
         print(f"{PROG}: the server did not start", file=err)
         return 1
     return 0
+
+
+def _fault_summary(config: EmulatorConfig) -> str:
+    parts = []
+    if config.fail_rate:
+        parts.append(
+            f"{config.fail_rate:g} of {','.join(config.fault_kinds)} requests answered "
+            f"{config.fail_status} (at most {config.max_random_faults})"
+        )
+    if config.slow_ms:
+        parts.append(f"+{config.slow_ms} ms per request")
+    if config.fault_script:
+        parts.append(f"script {config.fault_script}")
+    if config.fault_endpoint:
+        parts.append("/_faults")
+    return "; ".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

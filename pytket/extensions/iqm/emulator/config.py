@@ -14,9 +14,18 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from pytket.extensions.iqm.emulator.devices import Device, catalogue, get_device, load_device_file
+from pytket.extensions.iqm.emulator.faults import (
+    JOB_KINDS,
+    FaultScriptError,
+    check_fault_options,
+    parse_fault_script,
+)
 
 DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
 """iqm-client versions the emulator declares compatible: ``min <= version < max``."""
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+"""Largest request body the emulator accepts (larger → HTTP 413)."""
 
 DEFAULT_MAX_DURATION_OVER_T2 = 1.0
 """Ratio of circuit duration to the shortest T2 of its components above which a job fails,
@@ -68,6 +77,23 @@ class EmulatorConfig:
     """Largest number of qubits a circuit may touch (the simulator's memory bound)."""
     cocos_version: str = "emulated-22"
     """Value of ``metadata.cocos_version`` in job results."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """Largest request body accepted; larger bodies are answered 413 unread."""
+    fail_rate: float = 0.0
+    """Fault injection: probability that a job-API request (of ``fault_kinds``) is answered
+    ``fail_status`` without being handled, at most ``max_random_faults`` times."""
+    fail_status: int = 503
+    """HTTP status of the random faults of ``fail_rate``."""
+    max_random_faults: int = 100
+    """Most random faults one server injects, so that retrying clients always get through."""
+    fault_kinds: tuple[str, ...] = JOB_KINDS
+    """Request kinds random faults hit (see :mod:`~pytket.extensions.iqm.emulator.faults`)."""
+    slow_ms: int = 0
+    """Fault injection: milliseconds added to every device request before it is handled."""
+    fault_script: str = ""
+    """Fault injection: scripted rules ``kind:action:count,...`` (e.g. ``status:502:3``)."""
+    fault_endpoint: bool = False
+    """Serve ``/_faults`` (GET counters, POST more rules, DELETE pending rules)."""
 
     def __post_init__(self) -> None:
         for name in ("max_shots", "max_circuits", "workers", "max_active_qubits"):
@@ -80,6 +106,19 @@ class EmulatorConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"EmulatorConfig.{name} must be a positive number of seconds.")
+        if not isinstance(self.max_body_bytes, int) or self.max_body_bytes < 1:
+            raise ValueError("EmulatorConfig.max_body_bytes must be a positive integer.")
+        try:
+            check_fault_options(
+                fail_rate=self.fail_rate,
+                fail_status=self.fail_status,
+                max_random_faults=self.max_random_faults,
+                slow_ms=self.slow_ms,
+                fault_kinds=tuple(self.fault_kinds),
+            )
+            parse_fault_script(self.fault_script)
+        except FaultScriptError as error:
+            raise ValueError(f"EmulatorConfig: {error}") from None
         if self.stage_delay < 0:
             raise ValueError("EmulatorConfig.stage_delay must not be negative.")
         if self.default_max_duration_over_t2 < 0:
@@ -107,6 +146,13 @@ class EmulatorConfig:
                 "EmulatorConfig.client_library_range must be two version numbers (min, max) with "
                 f"min < max, got {self.client_library_range!r}."
             )
+
+    @property
+    def faults_enabled(self) -> bool:
+        """Whether any fault injection is configured (or may be, through ``/_faults``)."""
+        return bool(
+            self.fail_rate > 0 or self.slow_ms > 0 or self.fault_script or self.fault_endpoint
+        )
 
     @property
     def auth_required(self) -> bool:

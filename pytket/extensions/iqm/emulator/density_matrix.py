@@ -1,8 +1,10 @@
 """A mixed state of the simulated components, with the exact noise channels.
 
-ρ is stored like a state vector of 2n axes: axes ``0..n-1`` are the row (ket) indices and axes
-``n..2n-1`` the column (bra) indices, so a gate U is U on the row axis and conj(U) on the column
-axis, and every channel is a few elementwise passes over views. Cost does not depend on shots.
+ρ is stored like a state vector of 2n axes, interleaved: axis ``2q`` is the row (ket) index of
+component ``q`` and axis ``2q+1`` its column (bra) index. A single-component channel (a gate
+U ↦ U⊗conj(U), damping, dephasing, depolarizing, reset, projection) is then a 4×4 matrix on two
+*adjacent* axes, so the state-vector machinery (pending windows on consecutive axes, batched
+matmul kernels) applies it and fuses neighbouring channels. Cost does not depend on shots.
 """
 
 from __future__ import annotations
@@ -15,13 +17,38 @@ from pytket.extensions.iqm.emulator.statevector import (
     MOVE_PHASE,
     ComplexArray,
     FloatArray,
+    StateVector,
     Workspace,
-    apply_matrix_1q,
-    axes_view,
-    flip_sign_11,
     marginal,
-    swap_with_phase,
 )
+
+
+def _unitary_superoperator(matrix: ComplexArray) -> ComplexArray:
+    """U·ρ·U† on one component's (row, column) axis pair, index 2·row + column."""
+    superoperator: ComplexArray = np.kron(matrix, np.conj(matrix)).astype(np.complex128)
+    return superoperator
+
+
+def _damping_superoperator(damping: float) -> ComplexArray:
+    root = np.sqrt(1.0 - damping)
+    return np.array(
+        [[1, 0, 0, damping], [0, root, 0, 0], [0, 0, root, 0], [0, 0, 0, 1 - damping]],
+        dtype=np.complex128,
+    )
+
+
+def _dephasing_superoperator(probability: float) -> ComplexArray:
+    return np.diag([1.0, 1.0 - 2.0 * probability, 1.0 - 2.0 * probability, 1.0]).astype(
+        np.complex128
+    )
+
+
+# ρ ↦ Tr(ρ)·I on one component (the "trace and replace" map), index 2·row + column.
+_TRACE_TO_IDENTITY = np.array(
+    [[1, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 1]], dtype=np.complex128
+)
+# ρ ↦ Tr(ρ)·|0><0|: an unrecorded measurement followed by a flip to 0.
+_RESET = np.array([[1, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=np.complex128)
 
 
 class DensityMatrix:
@@ -30,102 +57,99 @@ class DensityMatrix:
     def __init__(
         self, n: int, workspace: Workspace | None = None, data: ComplexArray | None = None
     ) -> None:
-        """Create |0…0><0…0| on ``n`` components, or wrap ``data`` (taken over, not copied)."""
+        """Create |0…0><0…0| on ``n`` components, or wrap ``data`` (interleaved layout, taken
+        over, not copied)."""
         self.n = n
-        if data is None:
-            data = np.zeros(1 << (2 * n), dtype=np.complex128)
-            data[0] = 1.0
-        self.data: ComplexArray = data
-        self.workspace = workspace if workspace is not None else Workspace()
+        self.vector = StateVector(2 * n, workspace, data)
+
+    @property
+    def data(self) -> ComplexArray:
+        """The amplitudes of ρ in the interleaved layout (pending operations applied)."""
+        self.vector.flush()
+        return self.vector.data
 
     def copy(self) -> DensityMatrix:
         """An independent copy (sharing the workspace)."""
-        return DensityMatrix(self.n, self.workspace, self.data.copy())
+        twin = DensityMatrix.__new__(DensityMatrix)
+        twin.n = self.n
+        twin.vector = self.vector.copy()
+        return twin
 
     @property
     def nbytes(self) -> int:
         """Memory held by ρ."""
-        return int(self.data.nbytes)
+        return self.vector.nbytes
 
-    def _pair(self, axis: int) -> ComplexArray:
-        """View with the row and column index of ``axis`` first."""
-        return axes_view(self.data, 2 * self.n, (axis, self.n + axis))
+    def _local(self, axis: int, superoperator: ComplexArray) -> None:
+        self.vector.apply_local(2 * axis, 2 * axis + 1, superoperator)
 
     def apply_1q(self, axis: int, matrix: ComplexArray) -> None:
         """U ρ U† for a 2×2 unitary on ``axis``."""
-        for target_axis, factor in ((axis, matrix), (self.n + axis, np.conj(matrix))):
-            target = self.workspace.exchange(self.data)
-            apply_matrix_1q(self.data, target, 2 * self.n, target_axis, factor)
-            self.data = target
+        self._local(axis, _unitary_superoperator(matrix))
 
     def apply_cz(self, a: int, b: int) -> None:
         """CZ between two axes."""
-        flip_sign_11(self.data, 2 * self.n, a, b)
-        flip_sign_11(self.data, 2 * self.n, self.n + a, self.n + b)
+        self.vector.apply_cz(2 * a, 2 * b)
+        self.vector.apply_cz(2 * a + 1, 2 * b + 1)
 
     def apply_move(self, qubit: int, resonator: int) -> None:
         """MOVE (same phases as :meth:`StateVector.apply_move`)."""
-        swap_with_phase(self.data, 2 * self.n, qubit, resonator, MOVE_PHASE)
-        swap_with_phase(
-            self.data, 2 * self.n, self.n + qubit, self.n + resonator, np.conj(MOVE_PHASE)
-        )
+        self.vector.apply_swap(2 * qubit, 2 * resonator, MOVE_PHASE)
+        self.vector.apply_swap(2 * qubit + 1, 2 * resonator + 1, np.conj(MOVE_PHASE))
 
     def amplitude_damp(self, axis: int, damping: float) -> None:
         """Amplitude damping with parameter γ."""
-        view = self._pair(axis)
-        view[0, 0] += damping * view[1, 1]
-        view[1, 1] *= 1.0 - damping
-        coherence = float(np.sqrt(1.0 - damping))
-        view[0, 1] *= coherence
-        view[1, 0] *= coherence
+        self._local(axis, _damping_superoperator(damping))
 
     def dephase(self, axis: int, flip_probability: float) -> None:
         """Z with probability q."""
-        view = self._pair(axis)
-        view[0, 1] *= 1.0 - 2.0 * flip_probability
-        view[1, 0] *= 1.0 - 2.0 * flip_probability
+        self._local(axis, _dephasing_superoperator(flip_probability))
 
     def depolarize(self, axes: Sequence[int], p: float) -> None:
         """E(ρ) = (1−p)ρ + p·I/2ᵏ ⊗ Tr_axes ρ on one or two axes."""
-        k = len(axes)
-        view = axes_view(self.data, 2 * self.n, tuple(axes) + tuple(self.n + a for a in axes))
-        diagonal = [tuple(int(bit) for bit in np.binary_repr(i, k)) * 2 for i in range(1 << k)]
-        traced = sum((view[index] for index in diagonal[1:]), view[diagonal[0]].copy())
-        view *= 1.0 - p
-        share = p / (1 << k)
-        for index in diagonal:
-            view[index] += share * traced
+        if len(axes) == 1:
+            self._local(axes[0], (1.0 - p) * np.eye(4) + (p / 2.0) * _TRACE_TO_IDENTITY)
+            return
+        a, b = sorted(axes)
+        if b == a + 1:  # neighbours: one 16×16 matrix on four consecutive axes
+            both = np.kron(_TRACE_TO_IDENTITY, _TRACE_TO_IDENTITY)
+            self.vector.apply_local(2 * a, 2 * b + 1, (1.0 - p) * np.eye(16) + (p / 4.0) * both)
+            return
+        # (1−p)·ρ + p/4·(T_a ⊗ T_b)(ρ), with T the trace-and-replace map: a sum of two products,
+        # so the second term is computed on a copy.
+        replaced = self.vector.copy()
+        for axis in axes:
+            replaced.apply_local(2 * axis, 2 * axis + 1, _TRACE_TO_IDENTITY)
+        replaced.flush()
+        self.vector.flush()
+        self.vector.data *= 1.0 - p
+        self.vector.data += (p / (1 << len(axes))) * replaced.data
 
     def reset_to_zero(self, axis: int) -> None:
         """ρ → |0><0| ⊗ Tr_axis ρ (an unrecorded measurement followed by a flip to 0)."""
-        view = self._pair(axis)
-        view[0, 0] += view[1, 1]
-        view[0, 1] = 0.0
-        view[1, 0] = 0.0
-        view[1, 1] = 0.0
-
-    def _diagonal(self) -> FloatArray:
-        dim = 1 << self.n
-        return np.ascontiguousarray(self.data.reshape(dim, dim).diagonal().real)
+        self._local(axis, _RESET)
 
     def weights(self) -> FloatArray:
         """Diagonal of ρ (the outcome weights of all components), flat."""
-        return np.clip(self._diagonal(), 0.0, None)
+        pairs = self.data.reshape((4,) * self.n)
+        diagonal = pairs[(slice(0, 4, 3),) * self.n].real  # row bit = column bit: 00 and 11
+        weights: FloatArray = np.clip(diagonal, 0.0, None).reshape(-1)
+        return weights
 
     def probabilities(self, axes: Sequence[int]) -> FloatArray:
         """Outcome distribution of measuring ``axes`` (flat, first axis most significant)."""
-        return marginal(np.clip(self._diagonal(), 0.0, None), self.n, axes)
+        return marginal(self.weights(), self.n, axes)
 
     def project(self, axes: Sequence[int], bits: Sequence[int]) -> None:
         """Project onto ``axes`` = ``bits`` and renormalise."""
         for axis, bit in zip(axes, bits, strict=True):
-            view = self._pair(axis)
-            view[1 - bit, :] = 0.0
-            view[:, 1 - bit] = 0.0
-        trace = float(self._diagonal().sum())
+            keep = np.zeros((4, 4), dtype=np.complex128)
+            keep[3 * bit, 3 * bit] = 1.0  # only the (bit, bit) block survives
+            self._local(axis, keep)
+        trace = float(self.weights().sum())
         if not trace > 0.0:
             raise FloatingPointError("projected onto an outcome of probability 0")
-        self.data /= trace
+        self.vector.data /= trace
 
 
 __all__ = ["DensityMatrix"]

@@ -147,7 +147,9 @@ def parse_fault_script(text: str) -> tuple[FaultRule, ...]:
         try:
             number = int(count)
         except ValueError:
-            raise FaultScriptError(f"Fault rule {item!r}: count {count!r} is not a number.") from None
+            raise FaultScriptError(
+                f"Fault rule {item!r}: count {count!r} is not a number."
+            ) from None
         rules.append(FaultRule(kind, action.lower(), number))
     return tuple(rules)
 
@@ -300,11 +302,12 @@ def check_fault_options(
     if not 0 <= fail_rate <= 1:
         raise FaultScriptError(f"fail_rate must be between 0 and 1, got {fail_rate}.")
     if not 400 <= fail_status <= 599:
-        raise FaultScriptError(f"fail_status must be an HTTP error status 400-599, got {fail_status}.")
+        raise FaultScriptError(
+            f"fail_status must be an HTTP error status 400-599, got {fail_status}."
+        )
     if not 0 <= max_random_faults <= MAX_RANDOM_FAULTS:
         raise FaultScriptError(
-            f"max_random_faults must be between 0 and {MAX_RANDOM_FAULTS}, got "
-            f"{max_random_faults}."
+            f"max_random_faults must be between 0 and {MAX_RANDOM_FAULTS}, got {max_random_faults}."
         )
     if not 0 <= slow_ms <= MAX_DELAY_MS:
         raise FaultScriptError(f"slow_ms must be between 0 and {MAX_DELAY_MS}, got {slow_ms}.")

@@ -8,11 +8,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pytket.extensions.iqm.emulator.cli import is_loopback
 from pytket.extensions.iqm.emulator.config import (
     DEFAULT_CLIENT_LIBRARY_RANGE,
     EmulatorConfig,
@@ -21,6 +23,8 @@ from pytket.extensions.iqm.emulator.config import (
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from pytket.extensions.iqm.emulator.faults import FaultInjector
 
 _STARTUP_TIMEOUT = 30.0
 
@@ -49,7 +53,9 @@ class IQMEmulator:
     :param workers: job-executing threads.
     :param client_library_range: ``(min, max)`` iqm-client versions reported as compatible.
     :param device_files: extra device files (the catalogue's JSON schema) to serve.
-    :param options: further :class:`EmulatorConfig` fields (e.g. ``stage_delay``).
+    :param options: further :class:`EmulatorConfig` fields, e.g. ``stage_delay``, or the
+        fault injection ``fail_rate``, ``slow_ms``, ``fault_script`` (see
+        :mod:`~pytket.extensions.iqm.emulator.faults`) and ``max_body_bytes``.
     :raises UnknownDeviceError: if a device name is not in the catalogue.
     :raises InvalidDeviceFileError: if a device file is invalid.
     :raises ValueError: if an option is invalid.
@@ -165,8 +171,20 @@ class IQMEmulator:
         """Whether the server thread is serving."""
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def faults(self) -> FaultInjector:
+        """The running server's fault injector: add rules, read request and fault counters.
+
+        :raises RuntimeError: if the emulator has not been started.
+        """
+        injector: FaultInjector = self.app.state.faults
+        return injector
+
     def start(self) -> IQMEmulator:
         """Start serving in a background thread; returns once the server answers.
+
+        Warns (``UserWarning``) when ``host`` is not a loopback address and no authentication
+        is configured.
 
         :raises OSError: if the address cannot be bound.
         :raises RuntimeError: if it is already running or does not come up.
@@ -187,6 +205,13 @@ class IQMEmulator:
             sock.close()
             raise
         self._port = sock.getsockname()[1]
+        if not is_loopback(self.host) and not self.config.auth_required:
+            warnings.warn(
+                f"The emulator serves {self.host} without authentication; anyone who can reach "
+                "this machine can run jobs. Pass token= or auth_users= to require one.",
+                UserWarning,
+                stacklevel=2,
+            )
         app = create_app(self.config)
         server = uvicorn.Server(
             uvicorn.Config(

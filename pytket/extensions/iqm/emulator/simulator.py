@@ -16,8 +16,10 @@ Methods:
   mid-circuit measurements this is a single state-vector run whose final distribution is sampled
   for all shots at once. With gate noise it is an exact quantum-trajectory unravelling (Pauli
   events and amplitude-damping jumps sampled per shot, shots with equal histories simulated once).
-* ``density_matrix``: exact, cost independent of shots; used for noisy circuits on at most
-  :data:`DENSITY_MATRIX_MAX_COMPONENTS` components.
+* ``density_matrix``: exact, cost independent of shots. ``auto`` picks it for noisy circuits on
+  at most :data:`DENSITY_MATRIX_MAX_COMPONENTS` components when a simple cost model
+  (:func:`_density_matrix_is_cheaper`) expects it to be faster than trajectories, e.g. for deep
+  circuits on few qubits or many shots.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from pytket.extensions.iqm.emulator.statevector import (
 
 Method = Literal["auto", "statevector", "density_matrix"]
 
-#: ``auto`` uses the density matrix for noisy circuits on at most this many components.
-DENSITY_MATRIX_MAX_COMPONENTS = 10
+#: ``auto`` considers the density matrix for noisy circuits on at most this many components.
+DENSITY_MATRIX_MAX_COMPONENTS = 12
 #: The density matrix refuses more components than this (4**13 amplitudes = 1 GiB).
 DENSITY_MATRIX_HARD_LIMIT = 13
 
@@ -407,18 +409,23 @@ def _sample_indices(weights: FloatArray, count: int, rng: np.random.Generator) -
         # weight, then the index inside it, instead of a cumulative sum over everything.
         blocks = weights.reshape(-1, _TWO_LEVEL_BLOCK)
         chosen = _sample_indices(blocks.sum(axis=1), count, rng)
-        drawn = np.empty(count, dtype=np.int64)
-        for block in np.unique(chosen):
-            where = chosen == block
-            inside = _sample_indices(blocks[block], int(where.sum()), rng)
-            drawn[where] = block * _TWO_LEVEL_BLOCK + inside
-        return drawn
+        unique, row = np.unique(chosen, return_inverse=True)
+        cdf = np.cumsum(blocks[unique], axis=1)
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1.0
+        # One search over all chosen blocks: row r's normalised cdf is shifted into (r, r + 1].
+        shifted = (cdf + np.arange(len(unique))[:, None]).reshape(-1)
+        found = np.searchsorted(shifted, row + rng.random(count), side="right")
+        inside = np.clip(found - row * _TWO_LEVEL_BLOCK, 0, _TWO_LEVEL_BLOCK - 1)
+        two_level: IntArray = (unique[row] * _TWO_LEVEL_BLOCK + inside).astype(np.int64)
+        return two_level
     cdf = np.cumsum(weights)
     total = cdf[-1]
     if not total > 0.0:
         raise FloatingPointError("the simulated state has zero norm")
     found = np.searchsorted(cdf, rng.random(count) * total, side="right")
-    return np.minimum(found, size - 1).astype(np.int64)
+    drawn_flat: IntArray = np.minimum(found, size - 1).astype(np.int64)
+    return drawn_flat
 
 
 _TWO_LEVEL_MIN_SIZE = 1 << 14
@@ -472,8 +479,10 @@ class _Executor:
         shots: int,
         rng: np.random.Generator,
         use_density_matrix: bool,
+        memory_limit: int = 2 << 30,
     ) -> None:
         self.program = program
+        self.memory_limit = memory_limit
         self.rng = rng
         self.use_density_matrix = use_density_matrix
         self.records: dict[str, BitArray] = {
@@ -500,6 +509,8 @@ class _Executor:
         steps = self.program.steps
         while stack:
             pending = stack.pop()
+            if pending.snapshot.users > 1:
+                self._check_memory(stack)
             state = pending.snapshot.take()
             if pending.transform is not None:
                 pending.transform(state)
@@ -520,11 +531,26 @@ class _Executor:
                 snapshot = _Snapshot(state, len(branches))
                 for branch_shots, transform in branches[:-1]:
                     stack.append(_Pending(snapshot, branch_shots, pc, transform))
+                self._check_memory(stack)
                 state = snapshot.take()
                 shots, transform = branches[-1]
                 if transform is not None:
                     transform(state)
             self._finish(state, shots)
+
+    def _check_memory(self, stack: list[_Pending]) -> None:
+        """Refuse to copy a state when the states alive would exceed the memory limit."""
+        state_bytes = 16 << (len(self.program.components) * (2 if self.use_density_matrix else 1))
+        # the waiting snapshots, the running state, its new copy and the spare buffer
+        alive = len({id(pending.snapshot) for pending in stack}) + 3
+        if alive * state_bytes > self.memory_limit:
+            raise TooLargeError(
+                f"Simulating this circuit needs {alive} copies of a "
+                f"{state_bytes / 2**20:.0f} MiB state at once (noise or mid-circuit measurements "
+                f"split the shots into many histories), more than the "
+                f"{self.memory_limit / 2**30:.1f} GiB the emulator allows. Use fewer qubits, "
+                "fewer shots or fewer mid-circuit measurements."
+            )
 
     # One step for one group; returns None when applied in place, else the branches.
     def _step(
@@ -721,6 +747,43 @@ class _Executor:
             )
 
 
+# Cost model of the two methods (seconds, measured on a 2-core VM): Python work per step per
+# shot group, state-vector work per amplitude per gate (after fusion), density-matrix work per
+# matrix element per gate.
+_SECONDS_PER_STEP = 5e-6
+_SECONDS_PER_AMPLITUDE = 1.5e-9
+_SECONDS_PER_ELEMENT = 3e-9
+
+
+def _density_matrix_is_cheaper(program: _Program, shots: int) -> bool:
+    """Whether the density matrix is expected to beat trajectories for this noisy circuit.
+
+    Trajectories simulate one state per distinct noise history: about
+    shots·(1 − e^(−E)) histories for E expected noise events per shot, each running half the
+    circuit on average. The density matrix runs the circuit once on 4ⁿ elements.
+    """
+    n = len(program.components)
+    if not program.has_gate_noise or n > DENSITY_MATRIX_MAX_COMPONENTS:
+        return False
+    events = 0.0
+    gates = 0
+    for step in program.steps:
+        if isinstance(step, _Damp):
+            events += step.damping / 2.0  # a jump needs the excited state; assume half
+        elif isinstance(step, _Dephase):
+            events += 0.0 if step.axis in step.z_hidden else step.probability
+        elif isinstance(step, _Depolarize):
+            paulis = 4 ** len(step.axes)
+            events += step.p * (paulis - 1) / paulis
+        else:
+            gates += 1
+    histories = 1.0 + shots * -math.expm1(-events)
+    run = len(program.steps) * _SECONDS_PER_STEP + gates * (1 << n) * _SECONDS_PER_AMPLITUDE
+    trajectories = (1.0 + histories / 2.0) * run
+    density_matrix = gates * (1 << (2 * n)) * _SECONDS_PER_ELEMENT
+    return density_matrix < trajectories
+
+
 def _heralded_shots(
     components: tuple[str, ...], shots: int, noise: NoiseModel | None, rng: np.random.Generator
 ) -> int:
@@ -743,6 +806,7 @@ def simulate(
     heralding_zeros: bool = False,
     max_active_qubits: int = 24,
     method: Method = "auto",
+    max_memory_bytes: int = 2 << 30,
 ) -> SimulationResult:
     """Run a native circuit for ``shots`` shots.
 
@@ -753,11 +817,15 @@ def simulate(
     :param heralding_zeros: drop the shots whose heralding readout (before the circuit, of every
         component the circuit uses) reads any 1; with readout noise fewer shots come back.
     :param max_active_qubits: refuse circuits acting on more components than this.
-    :param method: ``auto`` (state vector unless the circuit is noisy and small, then density
-        matrix), or force ``statevector`` or ``density_matrix``.
+    :param method: ``auto`` (state vector, or the density matrix for a noisy circuit on few
+        components where that is expected to be faster), or force ``statevector`` or
+        ``density_matrix``.
+    :param max_memory_bytes: refuse (with :class:`TooLargeError`) to hold more quantum states
+        at once than fit in this many bytes.
     :return: the recorded bits per measurement key.
     :raises TooLargeError: if the circuit acts on more than ``max_active_qubits`` components
-        (or, forced to the density matrix, more than :data:`DENSITY_MATRIX_HARD_LIMIT`).
+        (or, forced to the density matrix, more than :data:`DENSITY_MATRIX_HARD_LIMIT`), or the
+        states alive at once would exceed ``max_memory_bytes``.
     :raises SimulationError: if the circuit is malformed (unknown operation, wrong arity,
         repeated measurement key, ``cc_prx`` without an earlier measurement storing its
         feedback) or ``shots`` is negative.
@@ -772,8 +840,7 @@ def simulate(
             f"most {max_active_qubits} at once. Use fewer qubits."
         )
     if method == "auto":
-        small = active <= DENSITY_MATRIX_MAX_COMPONENTS
-        use_density_matrix = program.has_gate_noise and small
+        use_density_matrix = _density_matrix_is_cheaper(program, shots)
     elif method in ("statevector", "density_matrix"):
         use_density_matrix = method == "density_matrix"
     else:
@@ -786,11 +853,36 @@ def simulate(
             f"resonators, but the circuit acts on {active}. Use the state-vector method."
         )
     kept = _heralded_shots(program.components, shots, noise, rng) if heralding_zeros else shots
-    executor = _Executor(program, kept, rng, use_density_matrix)
+    executor = _Executor(program, kept, rng, use_density_matrix, max_memory_bytes)
     executor.run()
     return SimulationResult(
         executor.records, kept, "density_matrix" if use_density_matrix else "statevector"
     )
+
+
+def final_state(circuit: Sequence[Operation]) -> tuple[tuple[str, ...], ComplexArray]:
+    """The state vector after a noiseless circuit without measurements, feedback or reset.
+
+    :param circuit: gates on physical component names.
+    :return: the components in axis order (order of first use; the first is the most
+        significant bit of the index) and the 2**n amplitudes.
+    :raises SimulationError: if the circuit measures, resets, uses feedback or is malformed.
+    :raises TooLargeError: if it acts on more than 24 components.
+    """
+    if any(op.name in ("measure", "reset", "cc_prx") for op in circuit):
+        raise SimulationError("final_state needs a circuit without measure, reset and cc_prx.")
+    program = _compile(circuit, None)
+    if len(program.components) > 24:
+        raise TooLargeError(
+            f"final_state handles at most 24 components, the circuit acts on "
+            f"{len(program.components)}."
+        )
+    state = StateVector(len(program.components))
+    executor = _Executor(program, 1, np.random.default_rng(0), False)
+    for step in program.steps:
+        executor._step(step, state, np.zeros(1, dtype=np.int64))
+    state.flush()
+    return program.components, state.data
 
 
 def exact_distribution(circuit: Sequence[Operation], noise: NoiseModel | None = None) -> FloatArray:
@@ -846,6 +938,7 @@ __all__ = [
     "SimulationResult",
     "TooLargeError",
     "exact_distribution",
+    "final_state",
     "prx_matrix",
     "simulate",
 ]

@@ -8,6 +8,7 @@ computed relative to the current norm.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -73,14 +74,14 @@ def apply_matrix_1q(
     if inner <= _KRON_MAX_INNER:
         rows = min(outer, max(1, _KRON_WORK // (4 * inner * inner)))
         lifted = np.kron(matrix, np.eye(inner, dtype=np.complex128)).T
-        shape = (outer // rows, rows, 2 * inner)
-        np.matmul(source.reshape(shape), lifted, out=target.reshape(shape))
+        rows_shape = (outer // rows, rows, 2 * inner)
+        np.matmul(source.reshape(rows_shape), lifted, out=target.reshape(rows_shape))
     elif inner > _MATMUL_CHUNK:
-        shape = (outer, 2, inner // _MATMUL_CHUNK, _MATMUL_CHUNK)
+        chunked = (outer, 2, inner // _MATMUL_CHUNK, _MATMUL_CHUNK)
         np.matmul(
             matrix,
-            source.reshape(shape).transpose(0, 2, 1, 3),
-            out=target.reshape(shape).transpose(0, 2, 1, 3),
+            source.reshape(chunked).transpose(0, 2, 1, 3),
+            out=target.reshape(chunked).transpose(0, 2, 1, 3),
         )
     else:
         shape = (outer, 2, inner)
@@ -150,18 +151,36 @@ class Workspace:
 # From this many pending diagonal matrices on, flushing them builds their tensor product (about
 # two passes) instead of scaling half of the state once per axis.
 _DIAGONAL_PRODUCT_MIN = 4
-# Gates on up to this many consecutive axes are multiplied into one pending matrix and applied
-# in one batched matmul, which costs about as much as a single-axis gate (measured at 20 qubits:
-# 1.5 ms for one axis, 1.7 ms for two, 2.4-3.9 ms for four).
+# Gates on a few consecutive axes are multiplied into one pending matrix and applied in one
+# batched matmul, which costs about as much as a single-axis gate (measured at 20 qubits: 1.5 ms
+# for one axis, 1.7 ms for two, 2.3-3.9 ms for four). Windows of up to _WINDOW_MAX axes are
+# allowed where at least _WINDOW_MIN_INNER amplitudes sit below them or at the very bottom of the
+# index; in between, the matmul blocks get short and only pairs pay off.
 _WINDOW_MAX = 4
-# ... but only where at least this many amplitudes sit below the window, so each matmul column
-# block is long enough.
 _WINDOW_MIN_INNER = 64
+_WINDOW_MAX_SHORT = 2
 # Each BLAS call of a window stays below OpenBLAS's multithreading threshold (see _MATMUL_CHUNK).
 _WINDOW_WORK = 16384
 
 _PAULI_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
 _PAULI_Z = np.array([[1, 0], [0, -1]], dtype=np.complex128)
+
+
+@functools.lru_cache(maxsize=4096)
+def _no_jump_kraus(damping: float) -> ComplexArray:
+    root = float(np.sqrt(1.0 - damping))
+    return np.array([[1.0, 0.0], [0.0, root]], dtype=np.complex128)
+
+
+_JUMP = np.array([[0.0, 1.0], [0.0, 0.0]], dtype=np.complex128)
+
+
+def _kron(a: ComplexArray, b: ComplexArray) -> ComplexArray:
+    """Kronecker product of two small square matrices (np.kron has a large fixed cost)."""
+    product: ComplexArray = (a[:, None, :, None] * b[None, :, None, :]).reshape(
+        a.shape[0] * b.shape[0], -1
+    )
+    return product
 
 
 def _is_diagonal(matrix: ComplexArray) -> bool:
@@ -183,19 +202,19 @@ class _Window:
         return self.hi - self.lo + 1
 
     def multiply(self, matrix: ComplexArray, axis: int) -> None:
-        """Left-multiply the window's operator by a 2×2 matrix on ``axis``."""
-        if self.size == 1:
+        """Left-multiply the window's operator by ``matrix`` on the axes starting at ``axis``."""
+        if matrix.shape[0] == 1 << self.size:
             self.matrix = matrix @ self.matrix
             return
         dim = 1 << self.size
-        blocks = self.matrix.reshape(1 << (axis - self.lo), 2, -1)
+        blocks = self.matrix.reshape(1 << (axis - self.lo), matrix.shape[0], -1)
         self.matrix = np.matmul(matrix, blocks).reshape(dim, dim)
 
     def cz_signs(self, a: int, b: int) -> npt.NDArray[np.float64]:
         """Diagonal of CZ(a, b) on the window."""
         index = np.arange(1 << self.size)
         both = ((index >> (self.hi - a)) & 1) & ((index >> (self.hi - b)) & 1)
-        signs: npt.NDArray[np.float64] = 1.0 - 2.0 * both
+        signs: npt.NDArray[np.float64] = (1 - 2 * both).astype(np.float64)
         return signs
 
 
@@ -206,6 +225,12 @@ def apply_window(
     dim = matrix.shape[0]
     outer = 1 << lo
     inner = source.size // (outer * dim)
+    if inner == 1:
+        # Rows of ``dim`` contiguous amplitudes times matrixᵀ, in batches of small GEMMs.
+        rows = min(outer, max(1, 2 * _WINDOW_WORK // (dim * dim)))
+        rows_shape = (outer // rows, rows, dim)
+        np.matmul(source.reshape(rows_shape), matrix.T, out=target.reshape(rows_shape))
+        return
     chunk = min(inner, max(1, _WINDOW_WORK // (dim * dim)))
     shape = (outer, dim, inner // chunk, chunk)
     np.matmul(
@@ -254,44 +279,80 @@ class StateVector:
 
     # -- pending windows ------------------------------------------------------------------------
 
+    def _span(self, lo: int, hi: int) -> tuple[int, int] | None:
+        """The window span to use for gates on ``lo..hi`` (maybe extended to the bottom)."""
+        if lo == hi:
+            return lo, hi
+        inner = 1 << (self.n - 1 - hi)
+        if inner >= _WINDOW_MIN_INNER or inner == 1:
+            return (lo, hi) if hi - lo < _WINDOW_MAX else None
+        if self.n - lo <= _WINDOW_MAX:
+            return lo, self.n - 1
+        return (lo, hi) if hi - lo < _WINDOW_MAX_SHORT else None
+
+    def _grow(self, lo: int, hi: int) -> tuple[int, int] | None:
+        """The smallest allowed span over ``lo..hi`` and every window it touches, or None."""
+        while True:
+            span = self._span(lo, hi)
+            if span is None:
+                return None
+            covered = [w for axis in range(span[0], span[1] + 1) if (w := self.windows.get(axis))]
+            new_lo = min([span[0], *(w.lo for w in covered)])
+            new_hi = max([span[1], *(w.hi for w in covered)])
+            if (new_lo, new_hi) == (lo, hi):
+                return lo, hi
+            lo, hi = new_lo, new_hi
+
     def _window_over(self, axes: Sequence[int]) -> _Window | None:
         """The pending window covering ``axes``, merging windows if that fits; None if not."""
-        lo, hi = min(axes), max(axes)
-        while True:
-            covered = [w for axis in range(lo, hi + 1) if (w := self.windows.get(axis))]
-            new_lo = min([lo, *(w.lo for w in covered)])
-            new_hi = max([hi, *(w.hi for w in covered)])
-            if (new_lo, new_hi) == (lo, hi):
-                break
-            lo, hi = new_lo, new_hi
-        if covered and covered[0].lo == lo and covered[0].hi == hi:
-            return covered[0]
-        if lo != hi and not self._window_fits(lo, hi):
+        span = self._grow(min(axes), max(axes))
+        if span is None:
             return None
-        matrix = np.ones((1, 1), dtype=np.complex128)
+        lo, hi = span
+        existing = self.windows.get(lo)
+        if existing is not None and existing.lo == lo and existing.hi == hi:
+            return existing
+        matrix: ComplexArray = np.ones((1, 1), dtype=np.complex128)
         axis = lo
         while axis <= hi:
-            existing = self.windows.get(axis)
-            if existing is None:
-                matrix = np.kron(matrix, np.eye(2, dtype=np.complex128))
-                axis += 1
+            covering = self.windows.get(axis)
+            if covering is None:
+                end = axis
+                while end < hi and (end + 1) not in self.windows:
+                    end += 1
+                matrix = _kron(matrix, np.eye(1 << (end - axis + 1), dtype=np.complex128))
+                axis = end + 1
             else:
-                matrix = np.kron(matrix, existing.matrix)
-                axis = existing.hi + 1
+                matrix = _kron(matrix, covering.matrix)
+                axis = covering.hi + 1
         window = _Window(lo, hi, matrix)
         for axis in range(lo, hi + 1):
             self.windows[axis] = window
         return window
 
-    def _window_fits(self, lo: int, hi: int) -> bool:
-        """Whether a window may span ``lo..hi``."""
-        return hi - lo < _WINDOW_MAX and (1 << (self.n - 1 - hi)) >= _WINDOW_MIN_INNER
-
     def apply_1q(self, axis: int, matrix: ComplexArray) -> None:
         """Apply a 2×2 matrix (unitary or not) to ``axis``."""
-        window = self._window_over((axis,))
-        assert window is not None  # a single axis always fits
+        window = self.windows.get(axis)
+        if window is None:
+            self.windows[axis] = _Window(axis, axis, matrix)  # matrices are never mutated
+            return
         window.multiply(matrix, axis)
+
+    def apply_local(self, lo: int, hi: int, matrix: ComplexArray) -> None:
+        """Apply a matrix (unitary or not) on the consecutive axes ``lo..hi``."""
+        window = self._window_over((lo, hi))
+        if window is None:
+            self.flush(range(lo, hi + 1))
+            target = self.workspace.exchange(self.data)
+            apply_window(self.data, target, self.n, lo, matrix)
+            self.data = target
+            return
+        window.multiply(matrix, lo)
+
+    def apply_swap(self, a: int, b: int, phase: complex) -> None:
+        """|1₍a₎0₍b₎> ← phase·|0₍a₎1₍b₎>, |0₍a₎1₍b₎> ← phase⁻¹·|1₍a₎0₍b₎>, |11> unchanged."""
+        self.flush([a, b])
+        swap_with_phase(self.data, self.n, a, b, phase)
 
     def apply_x(self, axis: int) -> None:
         """Pauli X."""
@@ -310,12 +371,11 @@ class StateVector:
 
     def damp_no_jump(self, axis: int, damping: float) -> None:
         """The no-jump Kraus operator diag(1, √(1−γ)) (unnormalised)."""
-        root = float(np.sqrt(1.0 - damping))
-        self.apply_1q(axis, np.array([[1.0, 0.0], [0.0, root]], dtype=np.complex128))
+        self.apply_1q(axis, _no_jump_kraus(damping))
 
     def damp_jump(self, axis: int) -> None:
         """The jump |1> → |0> (unnormalised)."""
-        self.apply_1q(axis, np.array([[0.0, 1.0], [0.0, 0.0]], dtype=np.complex128))
+        self.apply_1q(axis, _JUMP)
 
     def flush(self, axes: Sequence[int] | None = None) -> None:
         """Apply the pending windows covering ``axes`` (all when None)."""
@@ -355,10 +415,18 @@ class StateVector:
     def apply_cz(self, a: int, b: int) -> None:
         """CZ between two axes."""
         window = self._window_over((a, b))
-        lo, hi = min(a, b), max(a, b)
-        if window is None and self._window_fits(lo, hi):
-            # The pending windows around cannot grow to cover both: apply them and start anew.
-            self.flush(range(lo, hi + 1))
+        span = self._span(min(a, b), max(a, b))
+        if window is None and span is not None:
+            # The pending windows around cannot grow to cover both: apply those that stick out
+            # of the span and start a window on it.
+            lo, hi = span
+            self.flush(
+                [
+                    axis
+                    for axis in range(lo, hi + 1)
+                    if (w := self.windows.get(axis)) and (w.lo < lo or w.hi > hi)
+                ]
+            )
             window = self._window_over((a, b))
         if window is not None:
             window.matrix = window.cz_signs(a, b)[:, None] * window.matrix
@@ -372,8 +440,7 @@ class StateVector:
 
     def apply_move(self, qubit: int, resonator: int) -> None:
         """MOVE (qiskit-iqm phases, see :data:`MOVE_PHASE`)."""
-        self.flush([qubit, resonator])
-        swap_with_phase(self.data, self.n, qubit, resonator, MOVE_PHASE)
+        self.apply_swap(qubit, resonator, MOVE_PHASE)
 
     # -- measurement ---------------------------------------------------------------------------
 

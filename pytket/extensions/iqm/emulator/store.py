@@ -269,6 +269,20 @@ class JobStore:
         records = [self.get(UUID(job_id)) for (job_id,) in ids]
         return [r for r in records if r is not None]
 
+    def count(self) -> int:
+        """How many jobs the store holds."""
+        with self._lock:
+            (number,) = self._conn.execute("SELECT COUNT(*) FROM jobs").fetchone()
+        return int(number)
+
+    def status_counts(self) -> dict[Status, int]:
+        """How many jobs are in each status (statuses with no job left out)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT status, COUNT(*) FROM jobs GROUP BY status"
+            ).fetchall()
+        return {Status(str(status)): int(number) for status, number in rows}
+
     def requeue(self, job_id: UUID) -> bool:
         """Put an unfinished job back to ``received`` (after a restart); ``False`` if terminal."""
         return self._transition(job_id, Status.RECEIVED)
