@@ -39,7 +39,11 @@ setup(
             "ruff>=0.5",
             "types-requests",
             "httpx>=0.27",
+            "scipy",
+            "schemathesis>=4.0",
         ],
+        # Side-by-side baselines for the benchmarks (qiskit-aer for simulation).
+        "bench": ["qiskit>=1.2", "qiskit-aer>=0.15"],
         "docs": ["sphinx>=7,<9", "furo"],
     },
     entry_points={

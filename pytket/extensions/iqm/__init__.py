@@ -2,6 +2,7 @@
 
 from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
 from pytket.extensions.iqm.backends import IQMBackend
+from pytket.extensions.iqm.backends.retry import RetryPolicy
 from pytket.extensions.iqm.config import IQMConfig, set_iqm_config
 from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,
@@ -29,6 +30,7 @@ __all__ = [
     "IQMServerError",
     "IQMTimeoutError",
     "IQMTranslationError",
+    "RetryPolicy",
     "__extension_name__",
     "__extension_version__",
     "set_iqm_config",

@@ -1224,7 +1224,7 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
         PeepholeOptimise2Q(),
         RemoveRedundancies(),
         _best_mapping_pass(
-            architecture, noise, _L2_EFFORT, _ROUTINGS_FAST, finalists=_L2_FINALISTS
+            architecture, noise, _L2_EFFORT, _ROUTINGS_ALL, finalists=_L2_FINALISTS
         ),
     ]
 

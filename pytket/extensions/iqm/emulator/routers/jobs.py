@@ -103,6 +103,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> uuid.UUID:
     response_model=SubmitResponse,
     responses={
         400: {"model": ErrorMessage, "description": "malformed JSON or a limit exceeded"},
+        413: {"model": ErrorMessage, "description": "the body is larger than max_body_bytes"},
         422: {"model": ErrorMessage, "description": "the body is not a valid RunRequest"},
     },
     openapi_extra={
