@@ -15,7 +15,7 @@ setup(
     description="pytket backend for IQM quantum computers, with a local IQM server emulator",
     long_description=Path("README.md").read_text(),
     long_description_content_type="text/markdown",
-    license="Apache 2",
+    license="Apache-2.0",
     packages=find_namespace_packages(include=["pytket.*"]),
     include_package_data=True,
     package_data={
@@ -55,7 +55,6 @@ setup(
         "Programming Language :: Python :: 3.10",
         "Programming Language :: Python :: 3.11",
         "Programming Language :: Python :: 3.12",
-        "License :: OSI Approved :: Apache Software License",
         "Topic :: Scientific/Engineering",
     ],
     zip_safe=False,

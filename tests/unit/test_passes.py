@@ -282,8 +282,13 @@ def test_small_circuits_compile_valid_and_equivalent(name: str, device: str, lev
     assert set(compiled.bits) == set(circuit.bits)
 
 
-@pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("stem", SUITE_SMALL)
+# Level 3 is a portfolio of level-2-like pipelines: a few circuits suffice (and keep this fast).
+SUITE_CASES = [(stem, level) for stem in SUITE_SMALL for level in (0, 1, 2)] + [
+    (stem, 3) for stem in ("ghz_n03", "qft_n04", "vqe_real_amp_n04", "wstate_n05")
+]
+
+
+@pytest.mark.parametrize(("stem", "level"), SUITE_CASES)
 def test_suite_circuits_on_garnet(stem: str, level: int) -> None:
     circuit = suite_circuit(stem)
     compiled = compile_unit(circuit, GARNET, level).circuit
@@ -538,3 +543,27 @@ def test_final_bridge_becomes_swap_and_cx() -> None:
 def test_swaps_before_unmeasured_qubits_are_kept() -> None:
     circuit = Circuit(2, 1).H(0).SWAP(0, 1).Measure(1, 0)
     assert _absorb_final_swaps(circuit) == circuit
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_circuit_wider_than_the_device_is_refused(level: int) -> None:
+    with pytest.raises(RuntimeError, match=r"MaxNQubitsPredicate\(5\)"):
+        default_compilation_pass(ADONIS, level).apply(ghz(6))
+
+
+def test_error_figures_outside_zero_one_are_clamped() -> None:
+    """A fidelity above 1 (negative error) or an error of 1 must not break the estimate."""
+    architecture = Architecture([(node(1), node(2))])
+    info = BackendInfo(
+        "IQMBackend",
+        "odd",
+        "0",
+        architecture,
+        {OpType.PhasedX, OpType.CZ, OpType.Measure},
+        all_node_gate_errors={node(1): {OpType.PhasedX: -0.01}, node(2): {OpType.PhasedX: 1.0}},
+    )
+    circuit = bell()
+    for level in LEVELS:
+        compiled = compile_unit(circuit, info, level).circuit
+        assert_same_distribution(circuit, compiled)
+        assert 0.0 <= estimated_success_probability(compiled, info) <= 1.0

@@ -6,17 +6,18 @@ circuit can be compiled offline for any device whose info is known. IQM devices 
 ``PhasedX`` conditioned on one bit, on devices with feedback). Physical qubit ``QBn`` is
 ``Node(n-1)``.
 
-The levels (see ``docs/compilation.rst`` for measurements):
+The levels (see ``docs/compilation.rst`` for what they do and measurements):
 
 * 0 – decompose boxes, rebase, place, route, rebase. Nothing is optimised.
 * 1 – light: ``SynthesiseTket``, noise-aware placement, routing, then the single-qubit
   economy finish (below).
-* 2 – default: ``FullPeepholeOptimise``, a placement chosen among several candidates by the
-  estimated success probability of the routed circuit, a repeat-until-no-gain
-  KAK/Clifford clean-up of the routed circuit, then the finish.
-* 3 – a portfolio of level-2-like pipelines (with and without ``GreedyPauliSimp``, several
-  placements), keeping the circuit with the best estimated success probability; bounded by
-  ``timeout``.
+* 2 – default: ``PeepholeOptimise2Q``, then a choice among candidate placements (noise-aware,
+  subgraph, ranked enumeration on small devices, long paths for wide circuits) and routings
+  (on CX gates or on two-qubit blocks), the fewest CZ first and the estimated success
+  probability second, a repeat-until-no-gain KAK/Clifford clean-up, then the finish.
+* 3 – a portfolio: level 2 itself and pipelines with ``FullPeepholeOptimise`` or
+  ``GreedyPauliSimp`` and a wider placement search; the best result is kept. ``timeout``
+  bounds the time spent on alternatives.
 
 The *finish* pushes every Z rotation through ``CZ`` (which commutes with it) and through
 ``PRX`` (which absorbs it as a phase shift) to the end of the circuit, where it is dropped
@@ -254,6 +255,12 @@ def _as_node(qubit: Qubit) -> Node:
     return Node(qubit.reg_name, qubit.index)
 
 
+def _probability(value: float) -> float:
+    """An error figure as a probability in [0, 1): published figures can stray outside it
+    (a fidelity above 1 gives a negative error), and an error of 1 would zero every estimate."""
+    return min(max(float(value), 0.0), 1 - 1e-9)
+
+
 def _median_or(values: Iterable[float], fallback: float) -> float:
     found = list(values)
     return statistics.median(found) if found else fallback
@@ -263,19 +270,19 @@ def _noise_figures(backend_info: BackendInfo) -> _NoiseFigures:
     prx: dict[Node, float] = {}
     for node, errors in (backend_info.all_node_gate_errors or {}).items():
         if OpType.PhasedX in errors:
-            prx[_as_node(node)] = float(errors[OpType.PhasedX])
+            prx[_as_node(node)] = _probability(errors[OpType.PhasedX])
     if not prx:
         prx = {
-            _as_node(node): float(error)
+            _as_node(node): _probability(error)
             for node, error in (backend_info.averaged_node_gate_errors or {}).items()
         }
     cz: dict[tuple[Node, Node], float] = {}
     for (a, b), errors in (backend_info.all_edge_gate_errors or {}).items():
         if OpType.CZ in errors:
-            cz[(_as_node(a), _as_node(b))] = float(errors[OpType.CZ])
+            cz[(_as_node(a), _as_node(b))] = _probability(errors[OpType.CZ])
     if not cz:
         cz = {
-            (_as_node(a), _as_node(b)): float(error)
+            (_as_node(a), _as_node(b)): _probability(error)
             for (a, b), error in (backend_info.averaged_edge_gate_errors or {}).items()
         }
     # CZ is symmetric: fill in the orientation the info may have left out.
@@ -284,10 +291,10 @@ def _noise_figures(backend_info: BackendInfo) -> _NoiseFigures:
     readout: dict[Node, float] = {}
     for node, matrix in (backend_info.all_readout_errors or {}).items():
         # [[1 - p(1|0), p(1|0)], [p(0|1), 1 - p(0|1)]]: the mean flip probability.
-        readout[_as_node(node)] = (float(matrix[0][1]) + float(matrix[1][0])) / 2
+        readout[_as_node(node)] = _probability((float(matrix[0][1]) + float(matrix[1][0])) / 2)
     if not readout:
         readout = {
-            _as_node(node): float(error)
+            _as_node(node): _probability(error)
             for node, error in (backend_info.averaged_readout_errors or {}).items()
         }
     return _NoiseFigures(
@@ -309,8 +316,7 @@ def _log_success(circuit: Circuit, noise: _NoiseFigures, single_qubit: bool = Tr
     for command in circuit.get_commands():
         op = command.op
         optype = op.type
-        if optype == OpType.Conditional:
-            assert isinstance(op, Conditional)
+        if isinstance(op, Conditional):
             optype = op.op.type
         qubits = command.qubits
         if optype == OpType.Measure:
@@ -499,8 +505,8 @@ class _ZPusher:
         op = command.op
         optype = op.type
         qubits = command.qubits
-        if optype == OpType.Conditional:
-            self._visit_conditional(command)
+        if isinstance(op, Conditional):
+            self._visit_conditional(command, op)
             return
         if optype == OpType.Phase:
             self.out.add_phase(float(op.params[0]))
@@ -548,9 +554,7 @@ class _ZPusher:
             self.measured.discard(qubit)
         self._pass_through(command)
 
-    def _visit_conditional(self, command: Command) -> None:
-        op = command.op
-        assert isinstance(op, Conditional)
+    def _visit_conditional(self, command: Command, op: Conditional) -> None:
         inner = op.op
         condition_bits = command.args[: op.width]
         condition = ([Bit(b.reg_name, b.index) for b in condition_bits], op.value)
@@ -1041,9 +1045,15 @@ def _candidate_placement_passes(
         # Renaming to nodes would clash with qubits that already carry node names.
         return [PlacementPass(placement) for placement in placements]
     maps: list[dict[Qubit, Node]] = []
+    small = _injective_map_count(circuit.n_qubits, len(architecture.nodes)) <= _EXHAUSTIVE_LIMIT
+    # On small devices the ranked enumeration below supplies the variety.
+    per_placement = (1 if small else 2) if effort < 1 else 6
     for placement in placements:
         try:
-            maps.append(dict(placement.get_placement_map(circuit)))
+            # Several of the best matches: their routing costs differ more than their
+            # estimates do.
+            found = placement.get_placement_maps(circuit, matches=per_placement)
+            maps.extend(dict(mapping) for mapping in found[:per_placement])
         except RuntimeError:
             # The subgraph search ran out of time (dense interaction graphs on large devices):
             # the other candidates, or the line placement below, take over.
@@ -1092,7 +1102,8 @@ class _Routing:
         ]
 
 
-_L2_FINALISTS = 2
+_L2_FINALISTS = 1
+_COUNT_BAND = 1.05
 _L2_EFFORT = 0.2
 _ROUTINGS_FAST = (_Routing(reorder=True, blocks=False), _Routing(reorder=True, blocks=True))
 _ROUTINGS_ALL = (*_ROUTINGS_FAST, _Routing(reorder=False, blocks=False))
@@ -1150,16 +1161,19 @@ def _best_mapping_pass(
             )
             result, maps = _run_unit(circuit, fallback)
             routed.append((0.0, 0, result, maps))
+        # Fewer two-qubit gates first, error figures second: calibrations drift, gate counts do
+        # not. Among circuits within a few percent of the fewest gates, the most likely to
+        # succeed wins.
+        fewest = min(_cx_count(item[2]) for item in routed)
+        routed = [item for item in routed if _cx_count(item[2]) <= _COUNT_BAND * fewest + 1]
         routed.sort(key=lambda item: (-item[0], item[1]))
-        best: tuple[float, Circuit, _MapPair] | None = None
+        finished: list[tuple[float, Circuit, _MapPair]] = []
         for _, _, result, maps in routed[:finalists]:
             for cleanup in _routed_cleanup():
                 cleanup.apply(result)
-            score = _log_success(result, noise)
-            if best is None or score > best[0]:
-                best = (score, result, maps)
-        assert best is not None
-        return best[1], best[2]
+            finished.append((_log_success(result, noise), result, maps))
+        _, result, maps = max(finished, key=lambda item: item[0])
+        return result, maps
 
     return CustomPassMap(transform, label="IQMBestPlacement")
 
@@ -1206,6 +1220,8 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
     if optimisation_level == 1:
         return [
             DecomposeBoxes(),
+            # Diagonal gates right before measurements (a graph state's CZs) cost nothing.
+            RemoveRedundancies(),
             SynthesiseTket(),
             _mapping_pass(
                 _primary_placement(architecture, noise, 0.2, _PATTERN_GATES), architecture
@@ -1224,19 +1240,36 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
         PeepholeOptimise2Q(),
         RemoveRedundancies(),
         _best_mapping_pass(
-            architecture, noise, _L2_EFFORT, _ROUTINGS_ALL, finalists=_L2_FINALISTS
+            architecture, noise, _L2_EFFORT, _ROUTINGS_FAST, finalists=_L2_FINALISTS
         ),
     ]
 
 
+_GPS_THREAD_TIMEOUT_S = 10.0
+"""Longest a single GreedyPauliSimp search may run at level 3 (seconds)."""
+
+
 def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
-    """Level 3: run several pipelines and keep the result most likely to succeed."""
+    """Level 3: run several pipelines (the level-2 one first) and keep the best result: among
+    those within a few percent of the fewest CZ, the most likely to succeed."""
     architecture = _device_architecture(backend_info)
     noise = _noise_figures(backend_info)
     mapping = _best_mapping_pass(architecture, noise, 1.0, _ROUTINGS_ALL, finalists=3)
+    gps_timeout_ms = max(1, int(1000 * min(timeout / 4, _GPS_THREAD_TIMEOUT_S)))
 
     def pipelines(circuit: Circuit) -> list[BasePass]:
         found: list[BasePass] = [
+            # Level 2 itself, so that level 3 is never worse than level 2.
+            SequencePass(_level_passes(backend_info, 2)),
+            SequencePass(
+                [
+                    DecomposeBoxes(),
+                    RemoveRedundancies(),
+                    PeepholeOptimise2Q(),
+                    RemoveRedundancies(),
+                    mapping,
+                ]
+            ),
             SequencePass([DecomposeBoxes(), FullPeepholeOptimise(), mapping]),
             SequencePass([DecomposeBoxes(), FullPeepholeOptimise(allow_swaps=False), mapping]),
         ]
@@ -1246,7 +1279,7 @@ def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
                     [
                         DecomposeBoxes(),
                         AutoRebase({OpType.CX, OpType.TK1}),
-                        GreedyPauliSimp(thread_timeout=max(1, int(timeout * 1000 / 4)), trials=5),
+                        GreedyPauliSimp(thread_timeout=gps_timeout_ms, trials=5),
                         FullPeepholeOptimise(),
                         mapping,
                     ],
@@ -1258,22 +1291,21 @@ def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
 
     def transform(circuit: Circuit) -> tuple[Circuit, _MapPair]:
         deadline = time.monotonic() + timeout
-        best: tuple[float, Circuit, _MapPair] | None = None
+        results: list[tuple[Circuit, _MapPair]] = []
         for pipeline in pipelines(circuit):
-            if best is not None and time.monotonic() > deadline:
+            if results and time.monotonic() > deadline:
                 break
             try:
-                compiled, maps = _run_unit(circuit, pipeline)
+                results.append(_run_unit(circuit, pipeline))
             except RuntimeError:
                 # An alternative failed (e.g. a synthesis that rejects some operation); the
                 # level-2 pipeline below decides whether the circuit can be compiled at all.
                 continue
-            score = _log_success(compiled, noise)
-            if best is None or score > best[0]:
-                best = (score, compiled, maps)
-        if best is None:
+        if not results:
             return _run_unit(circuit, SequencePass(_level_passes(backend_info, 2)))
-        return best[1], best[2]
+        fewest = min(_cx_count(compiled) for compiled, _ in results)
+        in_band = [r for r in results if _cx_count(r[0]) <= _COUNT_BAND * fewest + 1]
+        return max(in_band, key=lambda r: _log_success(r[0], noise))
 
     return CustomPassMap(transform, label="IQMPortfolio")
 
