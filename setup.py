@@ -44,7 +44,7 @@ setup(
         ],
         # Side-by-side baselines for the benchmarks (qiskit-aer for simulation).
         "bench": ["qiskit>=1.2", "qiskit-aer>=0.15"],
-        "docs": ["sphinx>=7,<9", "furo"],
+        "docs": ["sphinx>=7,<9", "furo", "myst-parser>=2"],
     },
     entry_points={
         "console_scripts": [
