@@ -192,7 +192,12 @@ def run_device(name: str, levels: list[int], circuits_dir: Path, quick: bool, re
 def main() -> None:
     """Parse arguments and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--device", default="garnet", choices=[*DEVICES, "all"])
+    parser.add_argument(
+        "--device",
+        default="garnet",
+        choices=[*DEVICES, "deneb", "all"],
+        help="deneb (Star device): MOVE and CZ counts and ESP against a naive MOVE baseline",
+    )
     parser.add_argument("--levels", default="0,1,2,3")
     parser.add_argument("--quick", action="store_true", help="a 12-circuit subset, 1 repeat")
     parser.add_argument("--repeats", type=int, default=None, help="compiles per circuit (3)")
@@ -201,6 +206,12 @@ def main() -> None:
     args = parser.parse_args()
     levels = sorted({int(x) for x in args.levels.split(",")})
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
+    if args.device == "deneb":
+        # The script's own directory is on sys.path when run as `python benchmarks/compile.py`.
+        from compile_deneb import run_deneb
+
+        run_deneb(args.circuits, levels)
+        return
     devices = DEVICES if args.device == "all" else (args.device,)
     for device in devices:
         run_device(device, levels, args.circuits, args.quick, repeats)

@@ -703,25 +703,18 @@ def _absorb_final_swaps(circuit: Circuit) -> Circuit:
 
 
 # Subgraph-matching placements: the match limit (scaled by effort) normally ends the search;
-# the timeout only bounds pathological cases. The pattern graph holds the first 100 gates,
-# except for circuits with dense interaction graphs, whose search would time out on large
-# devices: they get the first 50.
+# the timeout only bounds pathological cases (dense interaction graphs on large devices, where
+# the search fails and the other candidates take over).
 _PLACEMENT_TIMEOUT_MS = 2000
 _PATTERN_GATES = 100
-_DENSE_PATTERN_GATES = 50
 
 
 def _placement_matches(effort: float) -> int:
     return max(10, int(1000 * effort))
 
 
-def _pattern_gates(circuit: Circuit) -> int:
-    pairs = _two_qubit_pairs(circuit)
-    return _DENSE_PATTERN_GATES if len(pairs) > 2 * circuit.n_qubits else _PATTERN_GATES
-
-
 def _primary_placement(
-    architecture: Architecture, noise: _NoiseFigures, effort: float, pattern_gates: int
+    architecture: Architecture, noise: _NoiseFigures, effort: float
 ) -> Placement:
     """Noise-aware placement when the device publishes errors, else graph placement."""
     if noise.has_data:
@@ -732,17 +725,17 @@ def _primary_placement(
             readout_errors=dict(noise.readout),
             maximum_matches=_placement_matches(effort),
             timeout=_PLACEMENT_TIMEOUT_MS,
-            maximum_pattern_gates=pattern_gates,
+            maximum_pattern_gates=_PATTERN_GATES,
         )
-    return _graph_placement(architecture, effort, pattern_gates)
+    return _graph_placement(architecture, effort)
 
 
-def _graph_placement(architecture: Architecture, effort: float, pattern_gates: int) -> Placement:
+def _graph_placement(architecture: Architecture, effort: float) -> Placement:
     return GraphPlacement(
         architecture,
         maximum_matches=_placement_matches(effort),
         timeout=_PLACEMENT_TIMEOUT_MS,
-        maximum_pattern_gates=pattern_gates,
+        maximum_pattern_gates=_PATTERN_GATES,
     )
 
 
@@ -1037,10 +1030,9 @@ def _candidate_placement_passes(
     """Placements worth trying for ``circuit``: noise-aware (or graph) placement, a quick
     graph placement, and for wide circuits, long-path placements. Each is computed once and
     returned as a renaming, so trying it with several routings costs no new search."""
-    pattern_gates = _pattern_gates(circuit)
-    placements: list[Placement] = [_primary_placement(architecture, noise, effort, pattern_gates)]
+    placements: list[Placement] = [_primary_placement(architecture, noise, effort)]
     if noise.has_data:
-        placements.append(_graph_placement(architecture, effort, pattern_gates))
+        placements.append(_graph_placement(architecture, effort))
     if _uses_node_names(circuit):
         # Renaming to nodes would clash with qubits that already carry node names.
         return [PlacementPass(placement) for placement in placements]
@@ -1211,9 +1203,7 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
         return [
             DecomposeBoxes(),
             AutoRebase({OpType.CZ, OpType.PhasedX}),
-            _mapping_pass(
-                _primary_placement(architecture, noise, 0.2, _PATTERN_GATES), architecture
-            ),
+            _mapping_pass(_primary_placement(architecture, noise, 0.2), architecture),
             DelayMeasures(),
             rebase_pass(),
         ]
@@ -1223,9 +1213,7 @@ def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[Ba
             # Diagonal gates right before measurements (a graph state's CZs) cost nothing.
             RemoveRedundancies(),
             SynthesiseTket(),
-            _mapping_pass(
-                _primary_placement(architecture, noise, 0.2, _PATTERN_GATES), architecture
-            ),
+            _mapping_pass(_primary_placement(architecture, noise, 0.2), architecture),
             DelayMeasures(),
             DecomposeSwapsToCXs(architecture),
             SynthesiseTket(),
