@@ -26,7 +26,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from iqm.iqm_client import DynamicQuantumArchitecture, QualityMetricSet
 from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Circuit, OpType
@@ -37,14 +36,12 @@ from pytket.qasm.qasm import circuit_from_qasm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._baseline import baseline_pass
-from pytket.extensions.iqm.backends.architecture import device_from_dqa
+from benchmarks._devices import device_info
 from pytket.extensions.iqm.backends.passes import (
     default_compilation_pass,
     estimated_success_probability,
     required_predicates,
 )
-from pytket.extensions.iqm.emulator import payloads
-from pytket.extensions.iqm.emulator.devices import get_device
 
 DEVICES = ("garnet", "adonis", "emerald")
 # A spread of families and sizes that compiles in a few seconds per level.
@@ -62,16 +59,6 @@ QUICK_SET = (
     "wstate_n10",
     "grover_n04",
 )
-
-
-def device_info(name: str) -> BackendInfo:
-    """The ``BackendInfo`` the backend would build for the emulator's device ``name``."""
-    device = get_device(name)
-    calibration = device.default_calibration
-    dqa = DynamicQuantumArchitecture.model_validate(payloads.dynamic_architecture(calibration))
-    metrics = QualityMetricSet.model_validate(payloads.quality_metrics(device, calibration))
-    model = device_from_dqa(dqa, device_name=name, quality_metrics=metrics)
-    return model.backend_info(name="IQMBackend", version="benchmark")
 
 
 def load_circuits(directory: Path, max_qubits: int, quick: bool) -> dict[str, Circuit]:

@@ -30,14 +30,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from iqm.iqm_client import DynamicQuantumArchitecture, QualityMetricSet
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Circuit, OpType
 from pytket.qasm.qasm import circuit_from_qasm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytket.extensions.iqm.backends.architecture import device_from_dqa
+from benchmarks._devices import device_info
 from pytket.extensions.iqm.backends.passes import default_compilation_pass
 from pytket.extensions.iqm.backends.resonator import (
     count_moves,
@@ -46,8 +45,6 @@ from pytket.extensions.iqm.backends.resonator import (
     resonator_predicates,
     star_success_probability,
 )
-from pytket.extensions.iqm.emulator import payloads
-from pytket.extensions.iqm.emulator.devices import get_device
 
 DEVICE = "deneb"
 MAX_QUBITS = 6
@@ -57,12 +54,7 @@ ESP_TARGET = 1.2
 
 def deneb_info() -> BackendInfo:
     """The ``BackendInfo`` the backend builds for the emulator's Deneb (default calibration)."""
-    device = get_device(DEVICE)
-    calibration = device.default_calibration
-    dqa = DynamicQuantumArchitecture.model_validate(payloads.dynamic_architecture(calibration))
-    metrics = QualityMetricSet.model_validate(payloads.quality_metrics(device, calibration))
-    model = device_from_dqa(dqa, device_name=DEVICE, quality_metrics=metrics)
-    return model.backend_info(name="IQMBackend", version="benchmark")
+    return device_info(DEVICE)
 
 
 def load_circuits(directory: Path) -> dict[str, Circuit]:

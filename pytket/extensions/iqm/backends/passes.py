@@ -87,6 +87,7 @@ from pytket.extensions.iqm.backends.resonator import (
     resonator_compilation_pass,
     resonator_predicates,
 )
+from pytket.extensions.iqm.backends.wires import append_wire_permutation
 
 __all__ = [
     "OPTIMISATION_LEVELS",
@@ -158,7 +159,7 @@ def _copy_wire_permutation(source: Circuit, target: Circuit) -> None:
     """Give ``target`` the implicit output permutation of ``source``."""
     permutation = source.implicit_qubit_permutation()
     if any(a != b for a, b in permutation.items()):
-        _append_wire_permutation(target, permutation)
+        append_wire_permutation(target, permutation)
 
 
 def rebase_pass() -> BasePass:
@@ -598,31 +599,6 @@ def _normalise(angle: float, period: float) -> float:
     if abs(value) < _ANGLE_TOLERANCE or abs(value - period) < _ANGLE_TOLERANCE:
         return 0.0
     return value
-
-
-def _append_wire_permutation(circuit: Circuit, permutation: Mapping[Qubit, Qubit]) -> None:
-    """Give ``circuit`` the implicit output permutation ``permutation`` (input → output wire).
-
-    pytket has no setter for it: build it as SWAP gates turned into wire swaps in a circuit
-    of its own (``replace_SWAPs`` would also turn ``circuit``'s real SWAPs into wire swaps),
-    then append that.
-    """
-    crossing = Circuit()
-    for qubit in circuit.qubits:
-        crossing.add_qubit(qubit)
-    # Current position of each logical wire; apply transpositions until every wire is placed.
-    where = {qubit: qubit for qubit in permutation}
-    holder = {qubit: qubit for qubit in permutation}
-    for source, target in permutation.items():
-        current = where[source]
-        if current == target:
-            continue
-        other = holder[target]
-        crossing.SWAP(current, target)
-        where[source], where[other] = target, current
-        holder[target], holder[current] = source, other
-    crossing.replace_SWAPs()
-    circuit.append(crossing)
 
 
 def _finish_circuit(circuit: Circuit) -> Circuit:

@@ -61,6 +61,7 @@ from pytket.predicates import GateSetPredicate, Predicate, UserDefinedPredicate
 from pytket.unit_id import Node, UnitID
 
 from pytket.extensions.iqm.backends.architecture import node_for_qubit, qubit_for_node
+from pytket.extensions.iqm.backends.wires import append_wire_permutation
 from pytket.extensions.iqm.errors import IQMTranslationError
 
 __all__ = [
@@ -544,27 +545,8 @@ def _rebuild(circuit: Circuit, scheduler: _Scheduler) -> Circuit:
         if a != b
     }
     if permutation:
-        _append_wire_permutation(out, permutation)
+        append_wire_permutation(out, permutation)
     return out
-
-
-def _append_wire_permutation(circuit: Circuit, permutation: Mapping[Qubit, Qubit]) -> None:
-    """Give ``circuit`` the implicit output permutation ``permutation`` (input → output wire).
-
-    pytket has no setter for it, so it is written as SWAPs that ``replace_SWAPs`` turns into
-    wire swaps (MOVE is a custom gate, so no MOVE is affected).
-    """
-    where = {q: q for q in permutation}
-    holder = {q: q for q in permutation}
-    for source, target in permutation.items():
-        current = where[source]
-        if current == target:
-            continue
-        other = holder[target]
-        circuit.SWAP(current, target)
-        where[source], where[other] = target, current
-        holder[target], holder[current] = source, other
-    circuit.replace_SWAPs()
 
 
 def _needs_moves(circuit: Circuit, layout: StarLayout) -> bool:
