@@ -73,7 +73,8 @@ def resolve_credentials(
     :raises IQMCredentialsError: arguments name two different kinds of credentials, or an auth
         server login is half-given (the message names what is missing).
     """
-    _check_arguments_agree(token, tokens_file, auth_server_url, username, password)
+    # An auth server URL alone is harmless: it is used only with a login.
+    _check_arguments_agree(token, tokens_file, username, password)
 
     if tokens_file:
         return Credentials("tokens_file", "the tokens_file argument", tokens_file=tokens_file)
@@ -142,7 +143,6 @@ def _first_given(*candidates: tuple[str, str | None]) -> tuple[str, str] | None:
 def _check_arguments_agree(
     token: str | None,
     tokens_file: str | None,
-    auth_server_url: str | None,
     username: str | None,
     password: str | None,
 ) -> None:
@@ -158,4 +158,3 @@ def _check_arguments_agree(
             f"Conflicting credentials given as arguments: {' and '.join(kinds)}. "
             "Give one kind only."
         )
-    del auth_server_url  # an auth server URL alone is harmless: it is used only with a login

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from numbers import Integral
 from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -328,8 +329,6 @@ class IQMBackend(Backend):
         _reject_non_positive_shots(n_shots)
         shots_per_circuit = Backend._get_n_shots_as_list(n_shots, len(circuits), optional=False)
         for shots in shots_per_circuit:
-            if shots < 1:
-                raise ValueError(f"n_shots must be at least 1, not {shots}.")
             if shots > self._max_shots:
                 raise ValueError(
                     f"n_shots {shots} is more than the server accepts ({self._max_shots}); "
@@ -571,7 +570,8 @@ def _reject_non_positive_shots(n_shots: object) -> None:
     """pytket reads a shot count of 0 as "not given"; say what is actually wrong."""
     counts = n_shots if isinstance(n_shots, Sequence) else [n_shots]
     for shots in counts:
-        if isinstance(shots, int) and shots < 1:
+        # Integral, not int: numpy integers are shot counts too.
+        if isinstance(shots, Integral) and shots < 1:
             raise ValueError(f"n_shots must be at least 1, not {shots}.")
 
 
