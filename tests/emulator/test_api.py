@@ -12,10 +12,14 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import requests
-from iqm.iqm_client import APIVariant, IQMClient
+from iqm_client_line import require_iqm_client_22
 
-from pytket.extensions.iqm.emulator import IQMEmulator
-from pytket.extensions.iqm.emulator.devices import get_device
+require_iqm_client_22()
+
+from iqm.iqm_client import APIVariant, IQMClient  # noqa: E402
+
+from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
+from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 GARNET = get_device("garnet")

@@ -12,18 +12,22 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from iqm.iqm_client import ClientAuthenticationError, IQMClient, Status
-from iqm.iqm_client.authentication import TokenManager
+from iqm_client_line import require_iqm_client_22
 
-from pytket.extensions.iqm.emulator import IQMEmulator
-from pytket.extensions.iqm.emulator.auth import (
+require_iqm_client_22()
+
+from iqm.iqm_client import ClientAuthenticationError, IQMClient, Status  # noqa: E402
+from iqm.iqm_client.authentication import TokenManager  # noqa: E402
+
+from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
+from pytket.extensions.iqm.emulator.auth import (  # noqa: E402
     AuthenticationError,
     BearerAuth,
     InvalidGrantError,
     TokenIssuer,
     encode_payload,
 )
-from pytket.extensions.iqm.emulator.config import EmulatorConfig
+from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 SECRET = "s3cret-token"

@@ -12,11 +12,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from iqm.iqm_client import IQMClient, Status
+from iqm_client_line import require_iqm_client_22
 
-from pytket.extensions.iqm.emulator import cli
-from pytket.extensions.iqm.emulator.config import EmulatorConfig
-from pytket.extensions.iqm.emulator.devices import catalogue
+require_iqm_client_22()
+
+from iqm.iqm_client import IQMClient, Status  # noqa: E402
+
+from pytket.extensions.iqm.emulator import cli  # noqa: E402
+from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
+from pytket.extensions.iqm.emulator.devices import catalogue  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 REPO = Path(__file__).resolve().parents[2]

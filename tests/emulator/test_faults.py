@@ -10,11 +10,15 @@ from uuid import UUID
 import httpx
 import pytest
 import requests
-from iqm.iqm_client import IQMClient, Status
+from iqm_client_line import require_iqm_client_22
 
-from pytket.extensions.iqm.emulator import IQMEmulator, cli
-from pytket.extensions.iqm.emulator.config import EmulatorConfig
-from pytket.extensions.iqm.emulator.faults import (
+require_iqm_client_22()
+
+from iqm.iqm_client import IQMClient, Status  # noqa: E402
+
+from pytket.extensions.iqm.emulator import IQMEmulator, cli  # noqa: E402
+from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
+from pytket.extensions.iqm.emulator.faults import (  # noqa: E402
     FaultInjector,
     FaultRule,
     FaultScriptError,

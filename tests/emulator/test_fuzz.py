@@ -27,8 +27,9 @@ from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
 from pytket.extensions.iqm.emulator.app import create_app  # noqa: E402
 from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
 
-EXAMPLES_PER_OPERATION = 75
-"""Generated requests per operation (16 operations); keeps the whole file around 20 s."""
+EXAMPLES_PER_OPERATION = 45
+"""Generated requests per operation (29 operations, both route sets); keeps the whole file
+around 20 s."""
 
 USERS = {"fuzzer": "fuzz-password"}
 CONFIG: dict[str, Any] = {
@@ -93,6 +94,29 @@ def real_job(server: IQMEmulator, token: str) -> str:
     return str(answer.json()["id"])
 
 
+@pytest.fixture(scope="module")
+def real_server_job(server: IQMEmulator, token: str) -> str:
+    body = {
+        "circuits": [
+            {
+                "name": "x",
+                "instructions": [
+                    {"name": "prx", "locus": ["QB1"], "args": {"angle": 3.14159, "phase": 0}},
+                    {"name": "measure", "locus": ["QB1"], "args": {"key": "m"}},
+                ],
+            }
+        ],
+        "shots": 3,
+    }
+    answer = httpx.post(
+        f"{server.base_url}/api/v1/jobs/garnet/circuit",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
 def _cases(operation: Any) -> Any:
     """Requests that fit the schema and requests that do not (bad types, missing fields)."""
     positive = operation.as_strategy(GenerationMode.POSITIVE)
@@ -103,11 +127,16 @@ def _cases(operation: Any) -> Any:
 
 
 def _aim(case: Any, aimed: bool, job_id: str) -> None:
-    """Point a generated case at the real device, calibration set and job."""
+    """Point a generated case at the real device, calibration set and job (of its route set)."""
     parameters = case.path_parameters
     if not aimed or not parameters:
         return
-    replacements = {"device": "garnet", "calibration_set_id": "default", "job_id": job_id}
+    replacements = {
+        "device": "garnet",
+        "qc": "garnet",
+        "calibration_set_id": "default",
+        "job_id": job_id,
+    }
     for name, value in replacements.items():
         if name in parameters:
             parameters[name] = value
@@ -130,7 +159,7 @@ def _check(response: Any, where: str) -> None:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
 def test_operation_never_fails_with_5xx(
-    operation: Any, server: IQMEmulator, token: str, real_job: str
+    operation: Any, server: IQMEmulator, token: str, real_job: str, real_server_job: str
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -143,7 +172,7 @@ def test_operation_never_fails_with_5xx(
     )
     @given(case=_cases(operation), aimed=st.booleans())
     def run(case: Any, aimed: bool) -> None:
-        _aim(case, aimed, real_job)
+        _aim(case, aimed, real_server_job if operation.path.startswith("/api/v1/") else real_job)
         response = case.call(base_url=server.base_url, headers=headers, timeout=15)
         _check(response, f"{case.method} {case.formatted_path}")
 

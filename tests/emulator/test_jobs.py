@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 import requests
-from iqm.iqm_client import (
+from iqm_client_line import require_iqm_client_22
+
+require_iqm_client_22()
+
+from iqm.iqm_client import (  # noqa: E402
     CircuitCompilationOptions,
     CircuitExecutionError,
     ClientConfigurationError,
@@ -23,9 +27,9 @@ from iqm.iqm_client import (
     Status,
 )
 
-import pytket.extensions.iqm.emulator.worker as worker_module
-from pytket.extensions.iqm.emulator import IQMEmulator, simulator
-from pytket.extensions.iqm.emulator.devices import get_device
+import pytket.extensions.iqm.emulator.worker as worker_module  # noqa: E402
+from pytket.extensions.iqm.emulator import IQMEmulator, simulator  # noqa: E402
+from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 

@@ -6,7 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from iqm.iqm_client.models import (
+from iqm_client_line import require_iqm_client_22
+
+require_iqm_client_22()
+
+from iqm.iqm_client.models import (  # noqa: E402
     CalibrationSet,
     ClientLibraryDict,
     DynamicQuantumArchitecture,
@@ -15,8 +19,8 @@ from iqm.iqm_client.models import (
     StaticQuantumArchitecture,
 )
 
-from pytket.extensions.iqm.emulator.devices import get_device
-from pytket.extensions.iqm.emulator.payloads import (
+from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.payloads import (  # noqa: E402
     calibration_set,
     client_libraries,
     dynamic_architecture,

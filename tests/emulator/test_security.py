@@ -10,9 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from iqm_client_line import require_iqm_client_22
 
-from pytket.extensions.iqm import IQMAuthenticationError, IQMBackend
-from pytket.extensions.iqm.emulator import IQMEmulator, auth, cli
+require_iqm_client_22()
+
+from pytket.extensions.iqm import IQMAuthenticationError, IQMBackend  # noqa: E402
+from pytket.extensions.iqm.emulator import IQMEmulator, auth, cli  # noqa: E402
 
 TOKEN = "fixed-TOKEN-7f3a9c"
 PASSWORD = "alice-PASSWORD-c41d"

@@ -7,9 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from iqm.iqm_client import Status
 
-from pytket.extensions.iqm.emulator.store import JobStore
+from pytket.extensions.iqm.emulator.models import Status
+from pytket.extensions.iqm.emulator.store import API_COCOS_V1, API_SERVER_V1, JobStore
 
 CAL = uuid.UUID("66ee0a15-843b-549b-b70e-153278ff0eca")
 
@@ -136,3 +136,53 @@ def test_concurrent_writers_lose_nothing() -> None:
     assert sorted(r.seq for r in records if r is not None) == list(range(1, 321))
     assert all(r is not None and r.status == Status.READY for r in records)
     assert store.unfinished() == []
+
+
+def test_api_line_is_stored_and_checked() -> None:
+    store = JobStore()
+    legacy = _new(store)
+    server = uuid.uuid4()
+    store.create(server, "garnet", CAL, "{}", api=API_SERVER_V1)
+    records = [store.get(j) for j in (legacy, server)]
+    assert [r.api if r else None for r in records] == [API_COCOS_V1, API_SERVER_V1]
+    with pytest.raises(ValueError, match="Unknown API line 'v3'; use one of cocos-v1, server-v1"):
+        store.create(uuid.uuid4(), "garnet", CAL, "{}", api="v3")
+
+
+def test_delete_removes_the_job_and_refuses_later_changes() -> None:
+    store = JobStore()
+    first, second, third = _new(store), _new(store), _new(store)
+    assert store.jobs_ahead(store.get(third)) == 2  # type: ignore[arg-type]
+    assert store.delete(second)
+    assert not store.delete(second)
+    assert store.get(second) is None
+    assert store.history(second) == []
+    assert not store.advance(second, Status.PENDING_COMPILATION)
+    store.stamp(second, "compile_start")  # a worker that did not notice: nothing is recorded
+    assert store.count() == 2
+    assert store.jobs_ahead(store.get(third)) == 1  # type: ignore[arg-type]
+    assert store.abort(first)
+    assert store.jobs_ahead(store.get(third)) == 0  # type: ignore[arg-type]
+
+
+def test_a_database_from_before_the_api_column_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+            " device TEXT NOT NULL, calibration_set_id TEXT NOT NULL, status TEXT NOT NULL,"
+            " message TEXT, warnings TEXT, request TEXT NOT NULL)"
+        )
+        old = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO jobs (id, device, calibration_set_id, status, request)"
+            " VALUES (?, 'garnet', ?, 'ready', '{}')",
+            (str(old), str(CAL)),
+        )
+    store = JobStore(path)
+    record = store.get(old)
+    assert record is not None
+    assert (record.api, record.status) == (API_COCOS_V1, Status.READY)
+    store.close()

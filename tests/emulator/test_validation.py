@@ -9,7 +9,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from iqm.iqm_client import (
+from iqm_client_line import require_iqm_client_22
+
+require_iqm_client_22()
+
+from iqm.iqm_client import (  # noqa: E402
     Circuit,
     CircuitExecutionError,
     Instruction,
@@ -19,15 +23,15 @@ from iqm.iqm_client import (
     Status,
 )
 
-from pytket.extensions.iqm.emulator import IQMEmulator
-from pytket.extensions.iqm.emulator.devices import get_device
-from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation
-from pytket.extensions.iqm.emulator.validation import (
+from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
+from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation  # noqa: E402
+from pytket.extensions.iqm.emulator.validation import (  # noqa: E402
     JobValidationError,
     circuit_duration,
     validate_circuits,
 )
-from pytket.extensions.iqm.emulator.wire_v1 import circuits_from_request
+from pytket.extensions.iqm.emulator.wire_v1 import circuits_from_request  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 GARNET = get_device("garnet").default_calibration

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from numbers import Integral
 from types import TracebackType
 from typing import Any, cast
@@ -41,6 +41,7 @@ from pytket.extensions.iqm.backends.client import IQMServerConnection, JobState
 from pytket.extensions.iqm.backends.credentials import resolve_credentials
 from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
 from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
+from pytket.extensions.iqm.backends.progress import collect_with_progress, progress_enabled
 from pytket.extensions.iqm.backends.resonator import resonator_qubit
 from pytket.extensions.iqm.backends.results import measurements_to_result
 from pytket.extensions.iqm.backends.retry import RetryPolicy
@@ -470,6 +471,32 @@ class IQMBackend(Backend):
         )
         self._cache.setdefault(handle, {})["result"] = result
         return result
+
+    def get_results(
+        self, handles: Iterable[ResultHandle], **kwargs: KwargTypes
+    ) -> list[BackendResult]:
+        """The results of several circuits, in the order of ``handles``; each job is fetched
+        once for all of its circuits.
+
+        :param timeout: seconds to wait for each job (default 900; ``None`` waits indefinitely).
+        :param progress: ``True`` shows a progress bar (on stderr) counting the results, with the
+            status of the job being waited for; off by default. Needs the ``progress`` extra
+            (``pip install "pytket-iqm[progress]"``).
+        :raises ImportError: ``progress=True`` but tqdm is not installed.
+        :raises ValueError: ``progress`` is not ``True``, ``False`` or ``None``.
+        :raises IQMTimeoutError: a job did not finish in time (the handles stay valid).
+        :raises IQMJobFailedError: a job failed; the message is the server's.
+        :raises IQMJobCancelledError: a job was aborted.
+        """
+        show_progress = progress_enabled(kwargs.pop("progress", None))
+        if not show_progress or isinstance(handles, ResultHandle):
+            return super().get_results(handles, **kwargs)
+        return collect_with_progress(
+            list(handles),
+            lambda handle: self.get_result(handle, **kwargs),
+            job_of=lambda handle: parse_handle(handle).job_id[:8],
+            status_of=lambda handle: self.circuit_status(handle).message,
+        )
 
     def _finished_record(self, job_id: UUID, timeout: float | None) -> RunResult:
         """The job's record once it is terminal; raises for failed or aborted jobs."""

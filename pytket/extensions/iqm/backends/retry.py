@@ -67,10 +67,17 @@ class RetryPolicy:
                 f"RetryPolicy.max_attempts must be a positive integer, got {self.max_attempts!r}."
             )
         for name in ("initial_backoff", "max_backoff", "max_total"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"RetryPolicy.{name} must not be negative.")
+            value = getattr(self, name)
+            if value < 0:
+                raise ValueError(
+                    f"RetryPolicy.{name} must not be negative, got {value!r}; give 0 or more "
+                    "seconds."
+                )
         if self.request_timeout <= 0:
-            raise ValueError("RetryPolicy.request_timeout must be positive.")
+            raise ValueError(
+                f"RetryPolicy.request_timeout must be positive, got {self.request_timeout!r}; "
+                "give the most seconds one HTTP request may take (default 60)."
+            )
         if not 0 <= self.jitter <= 1:
             raise ValueError(f"RetryPolicy.jitter must be between 0 and 1, got {self.jitter}.")
 

@@ -1,10 +1,15 @@
 """The emulator's FastAPI application: :func:`create_app`.
 
-Every device is served under ``/{device}`` and ``/{device}:timeslot`` with the REST API that
-iqm-client 22.x speaks (see ``docs/emulator.rst``); ``/``, ``/health``, ``/about`` and
-``/openapi.json`` sit at the root, and in users mode the emulated auth server under
-``/realms/cortex``. Every error answer is JSON ``{"message": ...}`` (the auth server answers in
-Keycloak's ``{"error", "error_description"}`` shape instead).
+Two route sets share one job store, worker pool and simulator (see ``docs/emulator.rst``):
+
+* every device under ``/{device}`` and ``/{device}:timeslot`` with the REST API that
+  iqm-client 22.x speaks; error answers are JSON ``{"message": ...}``;
+* the IQM Server API that iqm-client 33+ speaks, under ``/api/v1`` at the server root (devices
+  are its quantum computers); error answers are ``{"message", "error_code", "source"}``.
+
+``/``, ``/health``, ``/about`` and ``/openapi.json`` sit at the root, and in users mode the
+emulated auth server under ``/realms/cortex`` (it answers in Keycloak's ``{"error",
+"error_description"}`` shape).
 """
 
 from __future__ import annotations
@@ -30,18 +35,60 @@ from pytket.extensions.iqm.emulator.faults import (
     parse_fault_script,
 )
 from pytket.extensions.iqm.emulator.models import RunRequest, Status
-from pytket.extensions.iqm.emulator.routers import architecture, auth, faults, info, jobs
-from pytket.extensions.iqm.emulator.state import EmulatorState, PayloadCache
+from pytket.extensions.iqm.emulator.models_server_api import SOURCE, CircuitJobDefinition
+from pytket.extensions.iqm.emulator.routers import (
+    architecture,
+    auth,
+    faults,
+    info,
+    jobs,
+    server_api_catalogue,
+    server_api_jobs,
+)
+from pytket.extensions.iqm.emulator.state import (
+    SERVER_API_PREFIX,
+    EmulatorState,
+    PayloadCache,
+    ServerAPIError,
+)
 from pytket.extensions.iqm.emulator.store import JobStore
 from pytket.extensions.iqm.emulator.worker import JobRunner, WorkerPool
 
 logger = logging.getLogger(__name__)
 
 
+_SERVER_API_ERROR_CODES = {
+    400: "invalid_request",
+    401: "authentication_failed",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    500: "internal_error",
+}
+"""Default ``error_code`` of an IQM Server API error answer, by HTTP status."""
+
+
+def _is_server_api(request: Request) -> bool:
+    path = request.url.path
+    return path == SERVER_API_PREFIX or path.startswith(SERVER_API_PREFIX + "/")
+
+
 def _error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    error_code: str | None = None,
 ) -> JSONResponse:
-    return JSONResponse({"message": message}, status_code=status, headers=headers)
+    """An error answer in the shape of the route set ``request`` is on."""
+    body: dict[str, Any] = {"message": message}
+    if _is_server_api(request):
+        body["error_code"] = error_code or _SERVER_API_ERROR_CODES.get(status, "error")
+        body["source"] = SOURCE
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -51,7 +98,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"{request.url.path} not found on this emulator; see / for the served devices."
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
-    return _error_response(exc.status_code, detail, dict(exc.headers or {}) or None)
+    error_code = exc.error_code if isinstance(exc, ServerAPIError) else None
+    return _error_response(
+        request, exc.status_code, detail, dict(exc.headers or {}) or None, error_code
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -60,24 +110,32 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     for item in exc.errors():
         location = ".".join(str(x) for x in item.get("loc", ())) or "request"
         parts.append(f"{location}: {item.get('msg', 'invalid')}")
-    return _error_response(422, "Invalid request: " + "; ".join(parts))
+    return _error_response(request, 422, "Invalid request: " + "; ".join(parts))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("Unexpected error serving %s %s", request.method, request.url.path)
-    return _error_response(500, f"Internal emulator error ({type(exc).__name__}).")
+    return _error_response(request, 500, f"Internal emulator error ({type(exc).__name__}).")
 
 
-def _openapi_with_run_request(app: FastAPI) -> dict[str, Any]:
-    """OpenAPI schema with iqm-client's ``RunRequest`` as the body of ``POST jobs``."""
+def _openapi_with_request_bodies(app: FastAPI) -> dict[str, Any]:
+    """OpenAPI schema with the request bodies the routers read themselves.
+
+    ``RunRequest`` is the body of ``POST {device}/jobs``, ``CircuitJobDefinition`` that of
+    ``POST api/v1/jobs/{qc}/circuit``.
+    """
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        request_schema = RunRequest.model_json_schema(ref_template="#/components/schemas/{model}")
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(request_schema.pop("$defs", {}))
-        components["RunRequest"] = request_schema
+        for name, model in (
+            ("RunRequest", RunRequest),
+            ("CircuitJobDefinition", CircuitJobDefinition),
+        ):
+            request_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(request_schema.pop("$defs", {}))
+            components[name] = request_schema
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -173,8 +231,10 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
         title="pytket-iqm IQM server emulator",
         version=__version__,
         description=(
-            "A local emulator of an IQM quantum computer server, speaking the REST API of "
-            "iqm-client 22.x. Give iqm-client the URL <root>/<device>."
+            "A local emulator of an IQM quantum computer server. It speaks the REST API of "
+            "iqm-client 22.x (give iqm-client the URL <root>/<device>) and the IQM Server API "
+            "of iqm-client 33+ under /api/v1 (give iqm-client the server root <root> and the "
+            "device name as quantum_computer)."
         ),
         lifespan=lifespan,
     )
@@ -187,11 +247,14 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    # The IQM Server API first: its fixed /api/v1 paths must win over /{device}/... patterns.
+    app.include_router(server_api_catalogue.router)
+    app.include_router(server_api_jobs.router)
     app.include_router(info.router)
     app.include_router(auth.router)
     app.include_router(architecture.router)
     app.include_router(jobs.router)
     if config.fault_endpoint:
         app.include_router(faults.router)
-    app.openapi = lambda: _openapi_with_run_request(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi_with_request_bodies(app)  # type: ignore[method-assign]
     return app

@@ -105,9 +105,15 @@ class EmulatorConfig:
         for name in ("access_token_lifetime", "refresh_token_lifetime"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"EmulatorConfig.{name} must be a positive number of seconds.")
+                raise ValueError(
+                    f"EmulatorConfig.{name} must be a positive whole number of seconds, got "
+                    f"{value!r}."
+                )
         if not isinstance(self.max_body_bytes, int) or self.max_body_bytes < 1:
-            raise ValueError("EmulatorConfig.max_body_bytes must be a positive integer.")
+            raise ValueError(
+                "EmulatorConfig.max_body_bytes must be a positive integer (bytes), got "
+                f"{self.max_body_bytes!r}."
+            )
         try:
             check_fault_options(
                 fail_rate=self.fail_rate,
@@ -120,11 +126,20 @@ class EmulatorConfig:
         except FaultScriptError as error:
             raise ValueError(f"EmulatorConfig: {error}") from None
         if self.stage_delay < 0:
-            raise ValueError("EmulatorConfig.stage_delay must not be negative.")
+            raise ValueError(
+                f"EmulatorConfig.stage_delay must not be negative, got {self.stage_delay!r}; give "
+                "the seconds a job rests in each queue stage (0: none)."
+            )
         if self.default_max_duration_over_t2 < 0:
-            raise ValueError("EmulatorConfig.default_max_duration_over_t2 must not be negative.")
+            raise ValueError(
+                "EmulatorConfig.default_max_duration_over_t2 must not be negative, got "
+                f"{self.default_max_duration_over_t2!r}; 0 turns the duration check off."
+            )
         if not self.devices and not self.device_files:
-            raise ValueError("EmulatorConfig needs at least one device or device file.")
+            raise ValueError(
+                "EmulatorConfig needs at least one device or device file: pass a catalogue name "
+                "such as device='garnet', or device_files=['my_device.json']."
+            )
         if self.token is not None and not self.token:
             raise ValueError("EmulatorConfig.token must not be empty; use None for no token.")
         if self.auth_users is not None:

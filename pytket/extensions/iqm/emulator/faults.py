@@ -51,7 +51,27 @@ MAX_RANDOM_FAULTS = 1_000_000
 
 _JOB_ID = r"[^/]+"
 _DEVICE = r"/[^/]+"
+_SERVER_API = r"/api/v1"
 _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    # The IQM Server API (iqm-client 36): a job's status is its JobData, its result an artifact.
+    ("POST", re.compile(rf"^{_SERVER_API}/jobs/[^/]+/circuit/?$"), "submit"),
+    ("GET", re.compile(rf"^{_SERVER_API}/jobs/{_JOB_ID}/artifacts/measurements/?$"), "result"),
+    (
+        "GET",
+        re.compile(rf"^{_SERVER_API}/jobs/{_JOB_ID}/artifacts/measurement_counts/?$"),
+        "counts",
+    ),
+    ("POST", re.compile(rf"^{_SERVER_API}/jobs/{_JOB_ID}/cancel/?$"), "abort"),
+    ("GET", re.compile(rf"^{_SERVER_API}/jobs/{_JOB_ID}/?$"), "status"),
+    ("GET", re.compile(rf"^{_SERVER_API}/calibration-sets/"), "calibration"),
+    (
+        "GET",
+        re.compile(
+            rf"^{_SERVER_API}/quantum-computers/[^/]+/artifacts/static-quantum-architectures"
+        ),
+        "calibration",
+    ),
+    # IQM's REST API of iqm-client 22.x, under each device.
     ("POST", re.compile(rf"^{_DEVICE}/jobs/?$"), "submit"),
     ("GET", re.compile(rf"^{_DEVICE}/jobs/{_JOB_ID}/status/?$"), "status"),
     ("GET", re.compile(rf"^{_DEVICE}/jobs/{_JOB_ID}/counts/?$"), "counts"),

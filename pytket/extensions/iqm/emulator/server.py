@@ -32,11 +32,15 @@ _STARTUP_TIMEOUT = 30.0
 class IQMEmulator:
     """A local IQM server emulator on ``http://host:port``, serving one or more devices.
 
-    Give ``emulator.url`` (or ``emulator.url_for(name)``) to ``IQMClient`` or to the pytket
-    backend. Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+    It speaks both REST APIs of IQM servers. With iqm-client 22.x, give ``emulator.url`` (or
+    ``emulator.url_for(name)``, the device URL) to ``IQMClient`` or to the pytket backend; with
+    iqm-client 33+ (the IQM Server API), give the server root ``emulator.root_url`` and the
+    device name as the quantum computer. Use it as a context manager, or call :meth:`start` and
+    :meth:`stop`::
 
         with IQMEmulator("garnet", seed=1) as emulator:
-            client = IQMClient(emulator.url)
+            client = IQMClient(emulator.url)  # iqm-client 22.x
+            client = IQMClient.from_url(emulator.root_url, quantum_computer="garnet")  # 36.x
 
     :param device: a catalogue device name, a list of them, or ``"all"``.
     :param host: interface to bind; the default serves this machine only.
@@ -128,8 +132,23 @@ class IQMEmulator:
         return f"http://{host}:{self.port}"
 
     @property
+    def root_url(self) -> str:
+        """Server root for the IQM Server API (iqm-client 33+), e.g. ``http://127.0.0.1:8000``.
+
+        Pass it with the device name: ``IQMClient.from_url(root_url, quantum_computer="garnet")``
+        or ``IQMBackend(root_url, device="garnet")``; the routes are under ``/api/v1``. The same
+        as :attr:`base_url`, except that a wildcard bind address (``0.0.0.0``, ``::``) gives
+        ``127.0.0.1``: iqm-client 36 allows plain http only to ``localhost`` and ``127.0.0.1``.
+
+        :raises RuntimeError: if the emulator has not been started.
+        """
+        if self.host in ("0.0.0.0", "::", ""):  # noqa: S104 - compared, not bound
+            return f"http://127.0.0.1:{self.port}"
+        return self.base_url
+
+    @property
     def url(self) -> str:
-        """URL of the first device, for ``IQMClient(url)``.
+        """URL of the first device for iqm-client 22.x: ``IQMClient(url)``.
 
         :raises RuntimeError: if the emulator has not been started.
         """

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import Depends, HTTPException, Path, Request
 
-from pytket.extensions.iqm.emulator import payloads
+from pytket.extensions.iqm.emulator import payloads, payloads_server_api
 from pytket.extensions.iqm.emulator.auth import AuthenticationError, BearerAuth, TokenIssuer
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
 from pytket.extensions.iqm.emulator.devices import (
@@ -18,7 +18,7 @@ from pytket.extensions.iqm.emulator.devices import (
     Device,
     UnknownCalibrationError,
 )
-from pytket.extensions.iqm.emulator.store import JobRecord, JobStore
+from pytket.extensions.iqm.emulator.store import API_COCOS_V1, API_SERVER_V1, JobRecord, JobStore
 from pytket.extensions.iqm.emulator.worker import WorkerPool
 
 TIMESLOT_SUFFIX = ":timeslot"
@@ -70,6 +70,22 @@ class PayloadCache:
         """``GET api/v1/calibration/{cal}``."""
         key = ("calset", device.name, cal.calibration_set_id)
         result: dict[str, Any] = self._get(key, lambda: payloads.calibration_set(device, cal))
+        return result
+
+    def server_calibration_set(self, device: Device, cal: Calibration) -> dict[str, Any]:
+        """``GET api/v1/calibration-sets/{qc}/{cal}`` (IQM Server API)."""
+        key = ("server-calset", device.name, cal.calibration_set_id)
+        result: dict[str, Any] = self._get(
+            key, lambda: payloads_server_api.calibration_set(device, cal)
+        )
+        return result
+
+    def server_quality_metrics(self, device: Device, cal: Calibration) -> dict[str, Any]:
+        """``GET api/v1/calibration-sets/{qc}/{cal}/metrics`` (IQM Server API)."""
+        key = ("server-metrics", device.name, cal.calibration_set_id)
+        result: dict[str, Any] = self._get(
+            key, lambda: payloads_server_api.quality_metric_set(device, cal)
+        )
         return result
 
     def implementations(self, device: Device, cal: Calibration) -> Mapping[str, set[str]]:
@@ -153,12 +169,86 @@ def calibration_of(device: Device, calibration_set_id: str) -> Calibration:
 
 
 def job_of(state: EmulatorState, device: Device, job_id: str) -> JobRecord:
-    """The device's job with this id, or HTTP 404."""
+    """The device's job with this id submitted on the 22.x route set, or HTTP 404."""
     try:
         uuid = UUID(job_id)
     except ValueError:
         raise HTTPException(404, f"No job with id {job_id!r}: job ids are UUIDs.") from None
     job = state.store.get(uuid)
-    if job is None or job.device != device.name:
+    if job is None or job.device != device.name or job.api != API_COCOS_V1:
         raise HTTPException(404, f"No job with id {job_id} on device {device.name!r}.")
+    return job
+
+
+class ServerAPIError(HTTPException):
+    """An error answer of the IQM Server API: ``{"message", "error_code", "source"}``.
+
+    :param status_code: the HTTP status (iqm-client maps it to its error type: 400
+        ``InvalidOperationError``, 401 ``AuthenticationError``, 404 ``NotFoundError``, 422
+        ``ValidationError``, ...).
+    :param message: what is wrong and what to change.
+    :param error_code: machine-readable code; ``None`` takes the status's default.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        error_code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, message, dict(headers) if headers else None)
+        self.error_code = error_code
+
+
+SERVER_API_PREFIX = "/api/v1"
+"""Path prefix of the IQM Server API route set (at the server root)."""
+
+
+def served_quantum_computer(
+    state: State,
+    qc: Annotated[str, Path(description="Quantum computer alias (device name) or id")],
+) -> Device:
+    """The device named (or identified) by the path's quantum computer, or HTTP 404."""
+    found = state.devices.get(qc)
+    if found is None:
+        found = next(
+            (
+                d
+                for d in state.devices.values()
+                if str(payloads_server_api.quantum_computer_id(d)) == qc
+            ),
+            None,
+        )
+    if found is None:
+        raise ServerAPIError(
+            404,
+            f"Quantum computer {qc!r} not found; this emulator serves: {', '.join(state.devices)}.",
+            "quantum_computer_not_found",
+        )
+    return found
+
+
+ServedQuantumComputer = Annotated[Device, Depends(served_quantum_computer)]
+
+
+def server_calibration_of(device: Device, calibration_set_id: str) -> Calibration:
+    """The device's calibration ``default`` or by UUID, or HTTP 404 (IQM Server API shape)."""
+    try:
+        return device.calibration(calibration_set_id)
+    except UnknownCalibrationError as error:
+        raise ServerAPIError(404, str(error), "calibration_set_not_found") from None
+
+
+def server_job_of(state: EmulatorState, job_id: str) -> JobRecord:
+    """The job with this id submitted on the IQM Server API, or HTTP 404."""
+    try:
+        uuid = UUID(job_id)
+    except ValueError:
+        raise ServerAPIError(
+            404, f"No job with id {job_id!r}: job ids are UUIDs.", "job_not_found"
+        ) from None
+    job = state.store.get(uuid)
+    if job is None or job.api != API_SERVER_V1 or job.device not in state.devices:
+        raise ServerAPIError(404, f"No job with id {job_id}.", "job_not_found")
     return job

@@ -17,7 +17,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
 
-from iqm.iqm_client import Status
+from pytket.extensions.iqm.emulator.models import Status
+
+API_COCOS_V1 = "cocos-v1"
+"""A job submitted on the iqm-client 22.x route set (``/{device}/jobs``); request:
+``RunRequest``."""
+API_SERVER_V1 = "server-v1"
+"""A job submitted on the IQM Server API (``/api/v1/jobs/{qc}/circuit``); request:
+``CircuitJobDefinition``."""
+API_LINES = (API_COCOS_V1, API_SERVER_V1)
 
 TERMINAL = frozenset({Status.READY, Status.FAILED, Status.ABORTED})
 """Statuses after which a job never changes."""
@@ -32,7 +40,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT NOT NULL,
     message TEXT,
     warnings TEXT,
-    request TEXT NOT NULL
+    request TEXT NOT NULL,
+    api TEXT NOT NULL DEFAULT 'cocos-v1'
 );
 CREATE TABLE IF NOT EXISTS results (
     job_id TEXT PRIMARY KEY REFERENCES jobs(id),
@@ -75,6 +84,9 @@ class JobRecord:
     """The run request as accepted, JSON."""
     timestamps: Mapping[str, str]
     """Stage (``job_start``, ``compile_start``, …) → ISO time."""
+    api: str = API_COCOS_V1
+    """The route set the job was submitted on (:data:`API_COCOS_V1` or :data:`API_SERVER_V1`),
+    which says how :attr:`request_json` reads."""
 
     @property
     def terminal(self) -> bool:
@@ -96,6 +108,11 @@ class JobStore:
             if path is not None:
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(jobs)")}
+            if "api" not in columns:  # a database written before the IQM Server API existed
+                self._conn.execute(
+                    "ALTER TABLE jobs ADD COLUMN api TEXT NOT NULL DEFAULT 'cocos-v1'"
+                )
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards."""
@@ -103,16 +120,34 @@ class JobStore:
             self._conn.close()
 
     def create(
-        self, job_id: UUID, device: str, calibration_set_id: UUID, request_json: str
+        self,
+        job_id: UUID,
+        device: str,
+        calibration_set_id: UUID,
+        request_json: str,
+        api: str = API_COCOS_V1,
     ) -> JobRecord:
-        """Store a new job in status ``received`` and return it with its sequence number."""
+        """Store a new job in status ``received`` and return it with its sequence number.
+
+        :param api: the route set it was submitted on, one of :data:`API_LINES`.
+        :raises ValueError: if ``api`` is unknown.
+        """
+        if api not in API_LINES:
+            raise ValueError(f"Unknown API line {api!r}; use one of {', '.join(API_LINES)}.")
         stamp = now_iso()
         with self._lock, self._conn:
             self._conn.execute("BEGIN")
             cursor = self._conn.execute(
-                "INSERT INTO jobs (id, device, calibration_set_id, status, request)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (str(job_id), device, str(calibration_set_id), Status.RECEIVED.value, request_json),
+                "INSERT INTO jobs (id, device, calibration_set_id, status, request, api)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    str(job_id),
+                    device,
+                    str(calibration_set_id),
+                    Status.RECEIVED.value,
+                    request_json,
+                    api,
+                ),
             )
             seq = cursor.lastrowid
             self._conn.execute(
@@ -134,14 +169,15 @@ class JobStore:
             None,
             request_json,
             {"job_start": stamp},
+            api,
         )
 
     def get(self, job_id: UUID) -> JobRecord | None:
         """The job with this id, or ``None``."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT id, seq, device, calibration_set_id, status, message, warnings, request"
-                " FROM jobs WHERE id = ?",
+                "SELECT id, seq, device, calibration_set_id, status, message, warnings, request,"
+                " api FROM jobs WHERE id = ?",
                 (str(job_id),),
             ).fetchone()
             if row is None:
@@ -213,13 +249,17 @@ class JobStore:
         return self._transition(job_id, status, stages=stages)
 
     def stamp(self, job_id: UUID, *stages: str) -> None:
-        """Record the current time for ``stages`` of the job, without changing its status."""
+        """Record the current time for ``stages`` of the job, without changing its status.
+
+        Nothing is recorded for a job that does not exist (e.g. deleted meanwhile).
+        """
         stamp = now_iso()
         with self._lock, self._conn:
             for stage in stages:
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO timestamps VALUES (?, ?, ?)",
-                    (str(job_id), stage, stamp),
+                    "INSERT OR REPLACE INTO timestamps SELECT ?, ?, ?"
+                    " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?)",
+                    (str(job_id), stage, stamp, str(job_id)),
                 )
 
     def finish(
@@ -283,13 +323,35 @@ class JobStore:
             ).fetchall()
         return {Status(str(status)): int(number) for status, number in rows}
 
+    def delete(self, job_id: UUID) -> bool:
+        """Remove the job, its results and history; ``False`` if it is unknown.
+
+        A worker running the job finds it gone and stops (its status changes are refused).
+        """
+        key = (str(job_id),)
+        with self._lock, self._conn:
+            self._conn.execute("BEGIN")
+            for table in ("results", "status_history", "timestamps"):
+                self._conn.execute(f"DELETE FROM {table} WHERE job_id = ?", key)  # noqa: S608
+            cursor = self._conn.execute("DELETE FROM jobs WHERE id = ?", key)
+        return cursor.rowcount > 0
+
+    def jobs_ahead(self, job: JobRecord) -> int:
+        """How many jobs submitted before ``job`` are still waiting (status ``received``)."""
+        with self._lock:
+            (number,) = self._conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE seq < ? AND status = ?",
+                (job.seq, Status.RECEIVED.value),
+            ).fetchone()
+        return int(number)
+
     def requeue(self, job_id: UUID) -> bool:
         """Put an unfinished job back to ``received`` (after a restart); ``False`` if terminal."""
         return self._transition(job_id, Status.RECEIVED)
 
 
 def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:
-    job_id, seq, device, cal_id, status, message, warnings, request = row
+    job_id, seq, device, cal_id, status, message, warnings, request, api = row
     return JobRecord(
         id=UUID(str(job_id)),
         seq=int(str(seq)),
@@ -300,4 +362,5 @@ def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:
         warnings=None if warnings is None else tuple(json.loads(str(warnings))),
         request_json=str(request),
         timestamps=stamps,
+        api=str(api),
     )

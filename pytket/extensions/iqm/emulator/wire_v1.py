@@ -1,4 +1,4 @@
-"""iqm-client 22.x wire format (CoCoS V1) → the emulator's :class:`CircuitSpec`.
+"""iqm-client 22.x wire format (CoCoS V1) → the emulator's :class:`JobSpec`.
 
 Applies the request's ``qubit_mapping`` and converts angles from turns (``angle_t``,
 ``phase_t``) to radians. Problems are reported as :class:`JobValidationError`, whose message
@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 
-from iqm.iqm_client import Instruction, RunRequest
+from pytket.extensions.iqm.emulator.job_spec import JobSpec
+from pytket.extensions.iqm.emulator.models import Instruction, RunRequest
 from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation
-from pytket.extensions.iqm.emulator.validation import JobValidationError
-
-_UNCALIBRATED = frozenset({"barrier", "delay", "reset"})
+from pytket.extensions.iqm.emulator.wire_common import (
+    check_implementation,
+    checked_mapping,
+    to_physical,
+)
 
 
 def physical_mapping(request: RunRequest, components: Collection[str]) -> dict[str, str] | None:
@@ -24,27 +27,7 @@ def physical_mapping(request: RunRequest, components: Collection[str]) -> dict[s
     :raises JobValidationError: if a logical name repeats, two logical names share a physical
         one, or a physical name is not a component of the device.
     """
-    if request.qubit_mapping is None:
-        return None
-    mapping: dict[str, str] = {}
-    owner: dict[str, str] = {}
-    for item in request.qubit_mapping:
-        logical, physical = item.logical_name, item.physical_name
-        if logical in mapping:
-            raise JobValidationError(f"qubit_mapping maps the logical qubit {logical!r} twice.")
-        if physical in owner:
-            raise JobValidationError(
-                f"qubit_mapping maps both {owner[physical]!r} and {logical!r} to {physical!r}; "
-                "the mapping must be injective."
-            )
-        if physical not in components:
-            raise JobValidationError(
-                f"qubit_mapping maps {logical!r} to {physical!r}, which is not a component of "
-                f"this device (components: {', '.join(components)})."
-            )
-        mapping[logical] = physical
-        owner[physical] = logical
-    return mapping
+    return checked_mapping(request.qubit_mapping, components)
 
 
 def _operation(
@@ -82,36 +65,14 @@ def circuits_from_request(
         or an instruction asks for an implementation that is not calibrated.
     """
     mapping = physical_mapping(request, components)
-
-    def physical(name: str, circuit: str, index: int) -> str:
-        if mapping is None:
-            return name
-        if name not in mapping:
-            raise JobValidationError(
-                f"Circuit {circuit!r} (index {index}) uses qubit {name!r}, which is not in the "
-                "qubit_mapping."
-            )
-        return mapping[name]
-
     specs: list[CircuitSpec] = []
     for index, circuit in enumerate(request.circuits):
         operations: list[Operation] = []
         for instruction in circuit.instructions:
-            impl = instruction.implementation
-            # Like iqm-client, ignore implementations of the uncalibrated meta-operations.
-            if (
-                impl is not None
-                and implementations is not None
-                and instruction.name not in _UNCALIBRATED
-            ):
-                offered = implementations.get(instruction.name, ())
-                if impl not in offered:
-                    raise JobValidationError(
-                        f"Circuit {circuit.name!r} (index {index}): {instruction.name} "
-                        f"implementation {impl!r} is not calibrated; available: "
-                        f"{', '.join(sorted(offered)) or 'none'}."
-                    )
-            qubits = tuple(physical(q, circuit.name, index) for q in instruction.qubits)
+            check_implementation(
+                instruction.name, instruction.implementation, implementations, circuit.name, index
+            )
+            qubits = tuple(to_physical(mapping, q, circuit.name, index) for q in instruction.qubits)
             feedback_qubit = None
             if instruction.name == "cc_prx":
                 raw = str(instruction.args["feedback_qubit"])
@@ -119,3 +80,21 @@ def circuits_from_request(
             operations.append(_operation(instruction, qubits, feedback_qubit))
         specs.append(CircuitSpec(circuit.name, tuple(operations)))
     return specs
+
+
+def job_from_request(
+    request: RunRequest,
+    components: Collection[str],
+    implementations: Mapping[str, Collection[str]] | None = None,
+) -> JobSpec:
+    """The request as the emulator runs it (circuits as in :func:`circuits_from_request`).
+
+    :raises JobValidationError: as :func:`circuits_from_request`.
+    """
+    return JobSpec(
+        circuits=tuple(circuits_from_request(request, components, implementations)),
+        shots=request.shots,
+        heralding_zeros=request.heralding_mode.value == "zeros",
+        move_validation_mode=request.move_validation_mode.value,
+        max_circuit_duration_over_t2=request.max_circuit_duration_over_t2,
+    )

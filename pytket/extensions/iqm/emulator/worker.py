@@ -18,15 +18,21 @@ from uuid import UUID
 import numpy as np
 from pydantic import ValidationError
 
-from iqm.iqm_client import RunRequest, Status
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
 from pytket.extensions.iqm.emulator.devices import Calibration, Device, UnknownCalibrationError
+from pytket.extensions.iqm.emulator.job_spec import JobSpec
+from pytket.extensions.iqm.emulator.models import RunRequest, Status
+from pytket.extensions.iqm.emulator.models_server_api import CircuitJobDefinition
 from pytket.extensions.iqm.emulator.noise import NoiseModel
 from pytket.extensions.iqm.emulator.operations import CircuitSpec
 from pytket.extensions.iqm.emulator.simulator import SimulationError, SimulationResult, simulate
-from pytket.extensions.iqm.emulator.store import JobRecord, JobStore
+from pytket.extensions.iqm.emulator.store import API_SERVER_V1, JobRecord, JobStore
 from pytket.extensions.iqm.emulator.validation import JobValidationError, validate_circuits
-from pytket.extensions.iqm.emulator.wire_v1 import circuits_from_request
+from pytket.extensions.iqm.emulator.wire_server_api import job_from_definition
+from pytket.extensions.iqm.emulator.wire_v1 import job_from_request
+
+Implementations = Callable[[Device, Calibration], Mapping[str, set[str]]]
+"""``(device, calibration)`` → gate → implementation names the calibration offers."""
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +46,51 @@ def job_rng(seed: int | None, seq: int) -> np.random.Generator:
     if seed is None:
         return np.random.default_rng()
     return np.random.default_rng(np.random.SeedSequence([seed, seq]))
+
+
+def plan_job(
+    request: RunRequest | CircuitJobDefinition,
+    device: Device,
+    cal: Calibration,
+    config: EmulatorConfig,
+    implementations: Implementations | None = None,
+) -> JobSpec:
+    """The job a request asks for, checked against the calibration it runs on.
+
+    Both API lines go through here, at submission (IQM Server API) or in the worker (both).
+
+    :raises JobValidationError: if the qubit mapping or a circuit does not fit the calibration
+        (loci, keys, MOVE sandwiches, duration limit, implementations).
+    """
+    offered = implementations(device, cal) if implementations else None
+    if isinstance(request, RunRequest):
+        spec = job_from_request(request, cal.components, offered)
+    else:
+        spec = job_from_definition(request, cal.components, offered)
+    limit = spec.max_circuit_duration_over_t2
+    if limit is None:
+        limit = config.default_max_duration_over_t2
+    validate_circuits(
+        spec.circuits,
+        cal,
+        move_validation_mode=spec.move_validation_mode,
+        max_duration_over_t2=limit,
+    )
+    return spec
+
+
+def stored_request(job: JobRecord) -> RunRequest | CircuitJobDefinition:
+    """The request of a stored job, read according to the route set it came in on.
+
+    :raises JobValidationError: if the stored text is not a valid request (a hand-edited
+        database).
+    """
+    try:
+        if job.api == API_SERVER_V1:
+            return CircuitJobDefinition.model_validate_json(job.request_json)
+        return RunRequest.model_validate_json(job.request_json)
+    except (ValidationError, TypeError) as error:
+        raise JobValidationError(f"The stored request is not valid: {error}") from None
 
 
 def bits_json(bits: np.ndarray) -> str:
@@ -121,7 +172,7 @@ class JobRunner:
         devices: Mapping[str, Device],
         config: EmulatorConfig,
         stop: threading.Event,
-        implementations: Callable[[Device, Calibration], Mapping[str, set[str]]] | None = None,
+        implementations: Implementations | None = None,
     ) -> None:
         self._store = store
         self._devices = devices
@@ -143,11 +194,8 @@ class JobRunner:
         """Pause for one stage; ``False`` if the server is stopping."""
         return not self._stop.wait(self._config.stage_delay)
 
-    def _compile(self, job: JobRecord) -> tuple[RunRequest, Calibration, list[CircuitSpec]]:
-        try:
-            request = RunRequest.model_validate_json(job.request_json)
-        except ValidationError as error:  # only possible with a hand-edited database
-            raise JobValidationError(f"The stored request is not valid: {error}") from None
+    def _compile(self, job: JobRecord) -> tuple[JobSpec, Calibration]:
+        request = stored_request(job)
         device = self._devices.get(job.device)
         if device is None:
             raise JobValidationError(
@@ -155,18 +203,7 @@ class JobRunner:
                 "job to a served device."
             )
         cal = device.calibration(job.calibration_set_id)
-        offered = self._implementations(device, cal) if self._implementations else None
-        circuits = circuits_from_request(request, cal.components, offered)
-        limit = request.max_circuit_duration_over_t2
-        if limit is None:
-            limit = self._config.default_max_duration_over_t2
-        validate_circuits(
-            circuits,
-            cal,
-            move_validation_mode=request.move_validation_mode.value,
-            max_duration_over_t2=limit,
-        )
-        return request, cal, circuits
+        return plan_job(request, device, cal, self._config, self._implementations), cal
 
     def run(self, job_id: UUID) -> None:
         """Take the job through its stages; returns early if it is aborted or the server stops."""
@@ -179,7 +216,7 @@ class JobRunner:
         if not store.advance(job_id, Status.PENDING_COMPILATION, ("compile_start",)):
             return
         try:
-            request, cal, circuits = self._compile(job)
+            spec, cal = self._compile(job)
         except (JobValidationError, UnknownCalibrationError) as error:
             store.fail(job_id, str(error))
             return
@@ -196,17 +233,16 @@ class JobRunner:
         store.stamp(job_id, "execution_start")
         rng = job_rng(self._config.seed, job.seq)
         noise = self._noise_model(cal) if self._config.noise else None
-        heralding = request.heralding_mode.value == "zeros"
         results = []
-        for index, circuit in enumerate(circuits):
+        for index, circuit in enumerate(spec.circuits):
             try:
                 results.append(
                     simulate(
                         circuit.operations,
-                        request.shots,
+                        spec.shots,
                         noise=noise,
                         rng=rng,
-                        heralding_zeros=heralding,
+                        heralding_zeros=spec.heralding_zeros,
                         max_active_qubits=self._config.max_active_qubits,
                     )
                 )
@@ -214,7 +250,7 @@ class JobRunner:
                 store.fail(job_id, f"Circuit {circuit.name!r} (index {index}): {error}")
                 return
         store.stamp(job_id, "execution_end")
-        measurements, counts = encode_results(circuits, results)
+        measurements, counts = encode_results(spec.circuits, results)
         store.finish(job_id, measurements, counts)
 
 

@@ -1,0 +1,222 @@
+"""IQM Server API: circuit jobs (submit, job data, artifacts, payload, cancel, delete).
+
+Jobs share the store, workers and simulator of the 22.x route set; a job is visible only on the
+route set it was submitted on. Unlike the 22.x line, a request that does not fit the
+calibration (unknown qubits, uncalibrated loci, MOVE sandwiches, duration limit) is refused at
+submission with HTTP 422, so iqm-client raises its ``ValidationError`` there.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from pytket.extensions.iqm.emulator import payloads_server_api
+from pytket.extensions.iqm.emulator.devices import Device
+from pytket.extensions.iqm.emulator.models import Status
+from pytket.extensions.iqm.emulator.models_server_api import (
+    CircuitJobDefinition,
+    CircuitMeasurementCounts,
+    JobData,
+    ServerError,
+)
+from pytket.extensions.iqm.emulator.state import (
+    SERVER_API_PREFIX,
+    Authorized,
+    EmulatorState,
+    ServedQuantumComputer,
+    ServerAPIError,
+    State,
+    server_calibration_of,
+    server_job_of,
+)
+from pytket.extensions.iqm.emulator.store import API_SERVER_V1, JobRecord
+from pytket.extensions.iqm.emulator.validation import JobValidationError
+from pytket.extensions.iqm.emulator.worker import plan_job
+
+router = APIRouter(
+    prefix=f"{SERVER_API_PREFIX}/jobs",
+    tags=["IQM Server API: jobs"],
+    dependencies=[Authorized],
+    responses={401: {"model": ServerError}, 404: {"model": ServerError}},
+)
+
+
+def _problems(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        location = ".".join(str(x) for x in item["loc"]) or "body"
+        parts.append(f"{location}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_definition(body: bytes) -> CircuitJobDefinition:
+    """The circuit job definition in a POST body.
+
+    :raises ServerAPIError: 400 for malformed JSON, 422 for a body that is not a valid
+        ``CircuitJobDefinition``.
+    """
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ServerAPIError(
+            400, f"The request body is not valid JSON: {error}", "invalid_json"
+        ) from None
+    if not isinstance(data, dict):
+        raise ServerAPIError(
+            422, "Invalid circuit job definition: the body must be a JSON object.", "invalid_job"
+        )
+    try:
+        return CircuitJobDefinition.model_validate(data)
+    except ValidationError as error:
+        raise ServerAPIError(
+            422, f"Invalid circuit job definition: {_problems(error)}", "invalid_job"
+        ) from None
+
+
+def _job_data(state: EmulatorState, job: JobRecord) -> JobData:
+    ahead = state.store.jobs_ahead(job) if job.status == Status.RECEIVED else None
+    return JobData.model_validate(payloads_server_api.job_data(job, ahead))
+
+
+def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
+    definition = parse_definition(body)
+    limits = state.config
+    if not definition.circuits:
+        raise ServerAPIError(
+            422, "Invalid circuit job definition: circuits must not be empty.", "invalid_job"
+        )
+    if definition.shots > limits.max_shots:
+        raise ServerAPIError(
+            422,
+            f"Cannot submit a job with {definition.shots} shots; the maximum is "
+            f"{limits.max_shots}.",
+            "too_many_shots",
+        )
+    if len(definition.circuits) > limits.max_circuits:
+        raise ServerAPIError(
+            422,
+            f"Cannot submit a job with {len(definition.circuits)} circuits; the maximum is "
+            f"{limits.max_circuits}.",
+            "too_many_circuits",
+        )
+    cal = server_calibration_of(device, str(definition.calibration_set_id or "default"))
+    try:
+        plan_job(definition, device, cal, limits, state.payloads.implementations)
+    except JobValidationError as error:
+        raise ServerAPIError(422, str(error), "circuit_validation_failed") from None
+    job = state.store.create(
+        uuid.uuid4(),
+        device.name,
+        cal.calibration_set_id,
+        definition.model_dump_json(),
+        api=API_SERVER_V1,
+    )
+    state.pool.submit(job.id)
+    return _job_data(state, job)
+
+
+@router.post(
+    "/{qc}/circuit",
+    status_code=201,
+    response_model=JobData,
+    responses={
+        400: {"model": ServerError, "description": "malformed JSON"},
+        413: {"model": ServerError, "description": "the body is larger than max_body_bytes"},
+        422: {
+            "model": ServerError,
+            "description": "not a valid CircuitJobDefinition, a limit exceeded, or a circuit "
+            "that does not fit the calibration",
+        },
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/CircuitJobDefinition"}
+                }
+            },
+        }
+    },
+)
+async def submit_circuit_job(
+    request: Request,
+    state: State,
+    device: ServedQuantumComputer,
+    use_timeslot: Annotated[
+        bool, Query(description="Accepted; the emulator serves timeslot jobs the same way.")
+    ] = False,
+) -> JSONResponse:
+    """Submit a ``CircuitJobDefinition``; answers 201 with the new job's ``JobData``."""
+    body = await request.body()
+    data = await run_in_threadpool(_accept, state, device, body)
+    return JSONResponse(data.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/{job_id}", response_model=JobData)
+def get_job(state: State, job_id: str) -> JobData:
+    """The job's status, timeline, errors, queue position and available artifacts."""
+    return _job_data(state, server_job_of(state, job_id))
+
+
+def _artifact(state: EmulatorState, job_id: str, index: int, name: str) -> Response:
+    job = server_job_of(state, job_id)
+    results = state.store.results(job.id) if job.status == Status.READY else None
+    if results is None:
+        status = payloads_server_api.JOB_STATUS[job.status].value
+        raise ServerAPIError(
+            404,
+            f"Job {job.id} has no {name} artifact: its status is {status!r} (artifacts exist "
+            "once it is 'completed').",
+            "artifact_not_found",
+        )
+    return Response(results[index], media_type="application/json")
+
+
+@router.get(
+    "/{job_id}/artifacts/measurements",
+    responses={200: {"model": list[dict[str, list[list[int]]]]}},
+)
+def measurements(state: State, job_id: str) -> Response:
+    """Per circuit, measurement key → shots × qubits outcomes (once the job is completed)."""
+    return _artifact(state, job_id, 0, "measurements")
+
+
+@router.get(
+    "/{job_id}/artifacts/measurement_counts",
+    responses={200: {"model": list[CircuitMeasurementCounts]}},
+)
+def measurement_counts(state: State, job_id: str) -> Response:
+    """Per circuit, the histogram of outcomes (once the job is completed)."""
+    return _artifact(state, job_id, 1, "measurement_counts")
+
+
+@router.get("/{job_id}/payload", responses={200: {"model": CircuitJobDefinition}})
+def payload(state: State, job_id: str) -> Response:
+    """The circuit job definition as accepted."""
+    job = server_job_of(state, job_id)
+    return Response(job.request_json, media_type="application/json")
+
+
+@router.post("/{job_id}/cancel", response_model=JobData)
+def cancel(state: State, job_id: str) -> JobData:
+    """Cancel a job that has not finished; a finished job keeps its status (no error)."""
+    job = server_job_of(state, job_id)
+    state.store.abort(job.id)
+    return _job_data(state, server_job_of(state, job_id))
+
+
+@router.delete("/{job_id}", status_code=204)
+def delete(state: State, job_id: str) -> Response:
+    """Cancel the job and remove it with its results; its id is unknown afterwards."""
+    job = server_job_of(state, job_id)
+    state.store.abort(job.id)
+    state.store.delete(job.id)
+    return Response(status_code=204)
