@@ -195,11 +195,38 @@ _GATES_OK = {
         ),
         (
             {"calibration_set_id": CAL_ID, "qubits": 5, "gates": _GATES_OK},
-            "TypeError(\"'int' object is not iterable\")",
+            "ValueError('qubits must be a list of names, not 5')",
+        ),
+        (
+            # A string is iterable: read as names it would be the qubits 'Q', 'B' and '1'.
+            {"calibration_set_id": CAL_ID, "qubits": "QB1", "gates": _GATES_OK},
+            "ValueError(\"qubits must be a list of names, not 'QB1'\")",
+        ),
+        (
+            {
+                "calibration_set_id": CAL_ID,
+                "qubits": ["QB1"],
+                "gates": {
+                    "prx": {
+                        "implementations": {"d": {"loci": ["QB1"]}},
+                        "default_implementation": "d",
+                    }
+                },
+            },
+            "ValueError(\"a locus must be a list of names, not 'QB1'\")",
         ),
         (None, "TypeError(\"'NoneType' object is not subscriptable\")"),
     ],
-    ids=["no-gates", "bad-uuid", "gates-list", "no-loci", "qubits-int", "none"],
+    ids=[
+        "no-gates",
+        "bad-uuid",
+        "gates-list",
+        "no-loci",
+        "qubits-int",
+        "qubits-string",
+        "locus-string",
+        "none",
+    ],
 )
 def test_dqa_from_malformed_json_raises_server_error(data: Any, cause: str) -> None:
     with pytest.raises(IQMServerError) as info:

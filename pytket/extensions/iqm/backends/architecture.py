@@ -58,9 +58,21 @@ class GateInfo:
         return tuple(sorted(loci, key=lambda locus: tuple(map(_component_order, locus))))
 
 
+def _require_list(value: object, name: str) -> None:
+    """A name list must be a JSON list: a string would be read as a list of characters."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{name} must be a list of names, not {value!r}")
+
+
 def _locus(locus: str | Sequence[str]) -> Locus:
     """A locus from JSON, where a locus used as a key is written ``"QB1,QB2"``."""
     return tuple(locus.split(",")) if isinstance(locus, str) else tuple(locus)
+
+
+def _loci_entry(locus: object) -> Locus:
+    """One locus of an implementation's ``loci``: a list of component names."""
+    _require_list(locus, "a locus")
+    return tuple(locus)  # type: ignore[arg-type]  # checked just above
 
 
 @dataclass(frozen=True)
@@ -79,10 +91,12 @@ class DynamicArchitecture:
         :raises IQMServerError: ``data`` is not a DQA.
         """
         try:
+            _require_list(data["qubits"], "qubits")
+            _require_list(data.get("computational_resonators") or [], "computational_resonators")
             gates = {
                 name: GateInfo(
                     implementations={
-                        impl: tuple(tuple(locus) for locus in info["loci"])
+                        impl: tuple(_loci_entry(locus) for locus in info["loci"])
                         for impl, info in gate["implementations"].items()
                     },
                     default_implementation=gate["default_implementation"],

@@ -331,7 +331,8 @@ def _device_url(url: str, device: str | None) -> str:
     """
     if device is None:
         return url
-    path = urlsplit(url).path.rstrip("/")
+    url = url.rstrip("/")
+    path = urlsplit(url).path
     if path:
         named = path.rsplit("/", 1)[-1].split(":", 1)[0]
         if named == device:
@@ -366,8 +367,11 @@ def _client_circuit(circuit: IQMCircuit) -> Circuit:
             for op in circuit.instructions
         )
     except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
         raise IQMTranslationError(
-            f"Circuit {circuit.name!r} has an instruction iqm-client refuses: {error}"
+            f"Circuit {circuit.name!r} has an instruction iqm-client refuses "
+            f"({where}: {first.get('msg', 'invalid')})."
         ) from None
     return Circuit(name=circuit.name, instructions=instructions, metadata=None)
 

@@ -383,10 +383,13 @@ def _server_root(url: str, device: str | None) -> str:
             f"device is its own argument: use IQMBackend({root!r}, device={named_device!r}) "
             f"instead of IQMBackend({url!r})."
         )
-    if parts.scheme == "http" and host not in ("localhost", "127.0.0.1", "::1"):
+    if parts.query or parts.fragment:
+        raise ValueError(f"url {url!r} has a query or fragment; give the server root, {root!r}.")
+    if parts.scheme == "http" and host not in ("localhost", "127.0.0.1"):
+        local = "" if host != "::1" else " (for this machine, use http://127.0.0.1:<port>)"
         raise ValueError(
-            f"iqm-client 36 sends requests to remote servers over https only; use "
-            f"{'https://' + parts.netloc!r} instead of {url!r}."
+            "iqm-client 36 sends plain http requests only to localhost and 127.0.0.1; use "
+            f"{'https://' + parts.netloc!r} instead of {url!r}{local}."
         )
     return root
 
