@@ -24,7 +24,6 @@ from iqm.iqm_client import IQMClient
 from pytket.circuit import Bit, Circuit
 
 from pytket.extensions.iqm import IQMBackend
-from pytket.extensions.iqm.backends.handles import parse_handle
 from pytket.extensions.iqm.backends.results import measurements_to_result
 from pytket.extensions.iqm.backends.translation import MeasurementLayout, circuit_to_iqm
 from pytket.extensions.iqm.emulator import IQMEmulator
@@ -82,7 +81,7 @@ def run_ours(backend: IQMBackend, circuits: list[Circuit], shots: int) -> tuple[
 
     with counted_requests() as http_requests:
         elapsed, handles = timed(submit_and_fetch)
-    jobs = len({parse_handle(handle).job_id for handle in handles})
+    jobs = len({str(handle[0]) for handle in handles})
     return elapsed, jobs, http_requests[0]
 
 

@@ -155,20 +155,18 @@ def plan_jobs(client: int, jobs: int, abort_every: int, seed: int = 0) -> list[J
 
 
 def _native_circuits(plan: JobPlan) -> list[Any]:
-    from iqm.iqm_client import Circuit
+    from pytket.extensions.iqm.backends.translation import IQMCircuit, IQMInstruction
 
     circuits = []
     for number, (qubits, flipped) in enumerate(plan.circuits):
-        instructions: list[dict[str, Any]] = [
-            {"name": "prx", "qubits": [qubit], "args": {"angle_t": 0.5, "phase_t": 0.0}}
+        instructions = [
+            IQMInstruction("prx", (qubit,), {"angle_t": 0.5, "phase_t": 0.0})
             for qubit, flip in zip(qubits, flipped, strict=True)
             if flip
         ]
         key = f"{plan.tag}_m{number}"
-        instructions.append({"name": "measure", "qubits": list(qubits), "args": {"key": key}})
-        circuits.append(
-            Circuit.model_validate({"name": f"{plan.tag}_{number}", "instructions": instructions})
-        )
+        instructions.append(IQMInstruction("measure", tuple(qubits), {"key": key}))
+        circuits.append(IQMCircuit(f"{plan.tag}_{number}", tuple(instructions)))
     return circuits
 
 
@@ -232,7 +230,9 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
     deadline_seconds: float = 120.0,
 ) -> None:
     """One client process: submit, abort some, poll to terminal, fetch and check results."""
-    from pytket.extensions.iqm.backends.client import IQMServerConnection
+    from pytket.backends.status import StatusEnum
+
+    from pytket.extensions.iqm.backends.client import RunOptions, connect
     from pytket.extensions.iqm.backends.credentials import Credentials
     from pytket.extensions.iqm.backends.retry import RetryPolicy
     from pytket.extensions.iqm.errors import IQMBackendError
@@ -247,11 +247,9 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
     report.latencies = latencies
     policy = RetryPolicy(max_attempts=10_000, initial_backoff=0.05, max_backoff=0.5, max_total=90.0)
     try:
-        connection = IQMServerConnection(url, Credentials("none", "no credentials"), retry=policy)
+        connection = connect(url, None, Credentials("none", "no credentials"), retry=policy)
         dqa = connection.dynamic_architecture(None)
-        from iqm.iqm_client import CircuitCompilationOptions
-
-        options = CircuitCompilationOptions()
+        options = RunOptions()
         plans = plan_jobs(client, jobs, abort_every)
         by_tag = {plan.tag: plan for plan in plans}
         report.started = time.time()
@@ -288,14 +286,13 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
                 start = time.perf_counter()
                 state = connection.state(job_id)
                 latencies["status"].append(time.perf_counter() - start)
-                status = state.status.value
-                if status not in TERMINAL:
+                if not state.terminal:
                     continue
                 del pending[tag]
-                report.final[tag] = status
-                if status == "ready":
+                report.final[tag] = state.server_status
+                if state.status == StatusEnum.COMPLETED:
                     start = time.perf_counter()
-                    record = connection.run_result(job_id)
+                    record = connection.record(job_id)
                     latencies["result"].append(time.perf_counter() - start)
                     problem = check_result(by_tag[tag], record.measurements)
                     if problem:

@@ -24,12 +24,11 @@ from pytket.extensions.iqm import (
     IQMJobFailedError,
     IQMTimeoutError,
 )
-from pytket.extensions.iqm.backends.handles import parse_handle
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 
 def _job_id(handle: ResultHandle) -> str:
-    return parse_handle(handle).job_id
+    return str(handle[0])
 
 
 def _shots_by_bit(result_counts: Counter[tuple[int, ...]]) -> tuple[int, ...]:

@@ -16,6 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from pytket.extensions.iqm.backends.client import ApiLine, installed_api_line
+
+# The driver speaks to the emulator's 22.x routes through the 22.x connection; the IQM Server
+# API routes share the job store and workers that this test loads.
+pytestmark = pytest.mark.skipif(
+    installed_api_line() is not ApiLine.IQM_CLIENT_22,
+    reason="the load driver (benchmarks/load.py) uses the iqm-client 22.x connection",
+)
+
 REPO = Path(__file__).resolve().parents[2]
 # The client processes import the driver by name, from the path they inherit.
 sys.path.insert(0, str(REPO / "benchmarks"))

@@ -18,7 +18,6 @@ import pytest
 from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import IQMBackend, IQMServerError, IQMTimeoutError
-from pytket.extensions.iqm.backends.handles import parse_handle
 from pytket.extensions.iqm.backends.retry import RetryPolicy
 from pytket.extensions.iqm.emulator import IQMEmulator
 from pytket.extensions.iqm.emulator.faults import parse_fault_script
@@ -154,7 +153,7 @@ def test_status_failures_until_the_timeout_raise_a_timeout_naming_the_job(
     faulty: IQMEmulator, backend: IQMBackend
 ) -> None:
     handle = backend.process_circuit(_x_circuit(backend), n_shots=5)
-    job_id = parse_handle(handle).job_id
+    job_id = str(handle[0])
     _inject(faulty, "status:503:10000")
     with pytest.raises(IQMTimeoutError) as raised:
         backend.get_result(handle, timeout=0.5)
@@ -182,7 +181,7 @@ def test_retries_are_bounded_by_the_policy(faulty: IQMEmulator) -> None:
 def test_a_result_is_fetched_from_the_server_once(faulty: IQMEmulator, backend: IQMBackend) -> None:
     circuits = [_x_circuit(backend, 2), _x_circuit(backend, 3)]
     handles = backend.process_circuits(circuits, n_shots=10)
-    assert parse_handle(handles[0]).job_id == parse_handle(handles[1]).job_id  # one job
+    assert str(handles[0][0]) == str(handles[1][0])  # one job
     before = _requests(faulty, "result")
     threads = [
         threading.Thread(target=backend.get_result, args=(handle,), kwargs={"timeout": 30})

@@ -7,19 +7,20 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from iqm.iqm_client import DynamicQuantumArchitecture, QualityMetricSet
 from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Circuit, Node, OpType, Qubit
 from pytket.passes import DefaultMappingPass
 
 from pytket.extensions.iqm.backends.architecture import (
+    DynamicArchitecture,
+    GateInfo,
     IQMDevice,
     device_from_dqa,
     node_for_qubit,
     qubit_for_node,
 )
-from pytket.extensions.iqm.errors import IQMDeviceError, IQMTranslationError
+from pytket.extensions.iqm.errors import IQMDeviceError, IQMServerError, IQMTranslationError
 
 CAL_ID = "26c5e70f-bea0-43af-bd37-6212ec7d04cb"
 CAL_UUID = UUID(CAL_ID)
@@ -40,7 +41,7 @@ def _dqa(
     resonators: list[str] | None = None,
     move: list[list[str]] | None = None,
     cc_prx: bool = True,
-) -> DynamicQuantumArchitecture:
+) -> DynamicArchitecture:
     single = [[q] for q in qubits]
     gates: dict[str, Any] = {
         "prx": _gate(
@@ -57,11 +58,13 @@ def _dqa(
         gates["cz"] = _gate(cz, "tgss")
     if move is not None:
         gates["move"] = _gate(move, "tgss_crf")
-    return DynamicQuantumArchitecture(
-        calibration_set_id=CAL_UUID,
-        qubits=qubits,
-        computational_resonators=resonators or [],
-        gates=gates,
+    return DynamicArchitecture.from_json(
+        {
+            "calibration_set_id": CAL_ID,
+            "qubits": qubits,
+            "computational_resonators": resonators or [],
+            "gates": gates,
+        }
     )
 
 
@@ -70,21 +73,165 @@ QUBITS6 = ["QB1", "QB2", "QB3", "QB4", "QB5", "QB6"]
 CZ6 = [["QB1", "QB2"], ["QB2", "QB3"], ["QB3", "QB4"], ["QB4", "QB5"], ["QB1", "QB4"]]
 
 
-def _metrics(values: dict[str, Any] | None) -> QualityMetricSet:
-    return QualityMetricSet(
-        calibration_set_id=CAL_UUID,
-        calibration_set_dut_label="M000",
-        calibration_set_number_of_observations=1,
-        calibration_set_created_timestamp="2025-01-01T00:00:00+00:00",
-        calibration_set_end_timestamp="2025-01-01T00:00:00+00:00",
-        calibration_set_is_invalid=False,
-        quality_metric_set_id=CAL_UUID,
-        quality_metric_set_dut_label="M000",
-        quality_metric_set_created_timestamp="2025-01-01T00:00:00+00:00",
-        quality_metric_set_end_timestamp="2025-01-01T00:00:00+00:00",
-        quality_metric_set_is_invalid=False,
-        metrics=None if values is None else {k: {"value": v} for k, v in values.items()},
+def _wrapped_metrics(values: dict[str, Any]) -> dict[str, Any]:
+    """The same metrics with each value in an entry, as iqm-client 22 serves them."""
+    return {name: {"value": value} for name, value in values.items()}
+
+
+# --- DQA from JSON -----------------------------------------------------------------------------
+
+
+def test_dqa_from_json_exact() -> None:
+    dqa = DynamicArchitecture.from_json(
+        {
+            "calibration_set_id": CAL_ID,
+            "qubits": ["QB1", "QB2"],
+            "computational_resonators": ["CR1"],
+            "gates": {
+                "prx": {
+                    "implementations": {
+                        "drag_gaussian": {"loci": [["QB1"], ["QB2"]]},
+                        "drag_crf": {"loci": [["QB2"]]},
+                    },
+                    "default_implementation": "drag_gaussian",
+                    "override_default_implementation": {"QB2": "drag_crf"},
+                },
+                "cz": {
+                    "implementations": {"tgss": {"loci": [["QB1", "CR1"], ["QB2", "CR1"]]}},
+                    "default_implementation": "tgss",
+                    # JSON writes a locus used as a key comma-separated.
+                    "override_default_implementation": {"QB2,CR1": "crf"},
+                },
+                "measure": {
+                    "implementations": {"constant": {"loci": [["QB1"], ["QB2"]]}},
+                    "default_implementation": "constant",
+                },
+            },
+        }
     )
+    assert dqa == DynamicArchitecture(
+        calibration_set_id=CAL_UUID,
+        qubits=("QB1", "QB2"),
+        computational_resonators=("CR1",),
+        gates={
+            "prx": GateInfo(
+                implementations={
+                    "drag_gaussian": (("QB1",), ("QB2",)),
+                    "drag_crf": (("QB2",),),
+                },
+                default_implementation="drag_gaussian",
+                override_default_implementation={("QB2",): "drag_crf"},
+            ),
+            "cz": GateInfo(
+                implementations={"tgss": (("QB1", "CR1"), ("QB2", "CR1"))},
+                default_implementation="tgss",
+                override_default_implementation={("QB2", "CR1"): "crf"},
+            ),
+            "measure": GateInfo(
+                implementations={"constant": (("QB1",), ("QB2",))},
+                default_implementation="constant",
+                override_default_implementation={},
+            ),
+        },
+    )
+
+
+def test_dqa_from_json_optional_fields() -> None:
+    # No computational resonators and a null override map are both valid DQAs.
+    dqa = DynamicArchitecture.from_json(
+        {
+            "calibration_set_id": CAL_UUID,
+            "qubits": ["QB1"],
+            "gates": {
+                "measure": {
+                    "implementations": {"constant": {"loci": [["QB1"]]}},
+                    "default_implementation": "constant",
+                    "override_default_implementation": None,
+                }
+            },
+        }
+    )
+    assert dqa.calibration_set_id == CAL_UUID
+    assert dqa.computational_resonators == ()
+    assert dqa.gates["measure"].override_default_implementation == {}
+
+
+def test_gate_info_loci_in_iqm_order() -> None:
+    info = GateInfo(
+        implementations={
+            "a": (("QB10", "QB9"), ("QB2", "CR1")),
+            "b": (("QB2", "CR1"), ("QB1", "QB2"), ("QB9", "QB10")),
+        },
+        default_implementation="a",
+    )
+    # Union over implementations, each locus once, QB2 before QB10 (numeric, not text order).
+    assert info.loci == (("QB1", "QB2"), ("QB2", "CR1"), ("QB9", "QB10"), ("QB10", "QB9"))
+
+
+_GATES_OK = {
+    "measure": {"implementations": {"c": {"loci": [["QB1"]]}}, "default_implementation": "c"}
+}
+
+
+@pytest.mark.parametrize(
+    ("data", "cause"),
+    [
+        ({"calibration_set_id": CAL_ID, "qubits": ["QB1"]}, "KeyError('gates')"),
+        (
+            {"calibration_set_id": "cal-1", "qubits": ["QB1"], "gates": _GATES_OK},
+            "ValueError('badly formed hexadecimal UUID string')",
+        ),
+        (
+            {"calibration_set_id": CAL_ID, "qubits": ["QB1"], "gates": []},
+            "AttributeError(\"'list' object has no attribute 'items'\")",
+        ),
+        (
+            {
+                "calibration_set_id": CAL_ID,
+                "qubits": ["QB1"],
+                "gates": {"prx": {"implementations": {"d": {}}, "default_implementation": "d"}},
+            },
+            "KeyError('loci')",
+        ),
+        (
+            {"calibration_set_id": CAL_ID, "qubits": 5, "gates": _GATES_OK},
+            "ValueError('qubits must be a list of names, not 5')",
+        ),
+        (
+            # A string is iterable: read as names it would be the qubits 'Q', 'B' and '1'.
+            {"calibration_set_id": CAL_ID, "qubits": "QB1", "gates": _GATES_OK},
+            "ValueError(\"qubits must be a list of names, not 'QB1'\")",
+        ),
+        (
+            {
+                "calibration_set_id": CAL_ID,
+                "qubits": ["QB1"],
+                "gates": {
+                    "prx": {
+                        "implementations": {"d": {"loci": ["QB1"]}},
+                        "default_implementation": "d",
+                    }
+                },
+            },
+            "ValueError(\"a locus must be a list of names, not 'QB1'\")",
+        ),
+        (None, "TypeError(\"'NoneType' object is not subscriptable\")"),
+    ],
+    ids=[
+        "no-gates",
+        "bad-uuid",
+        "gates-list",
+        "no-loci",
+        "qubits-int",
+        "qubits-string",
+        "locus-string",
+        "none",
+    ],
+)
+def test_dqa_from_malformed_json_raises_server_error(data: Any, cause: str) -> None:
+    with pytest.raises(IQMServerError) as info:
+        DynamicArchitecture.from_json(data)
+    assert str(info.value) == f"The server's dynamic quantum architecture is malformed ({cause})."
 
 
 # --- node naming --------------------------------------------------------------------------
@@ -290,11 +437,9 @@ def test_backend_info_without_metrics() -> None:
 
 
 def test_empty_metric_set_gives_no_errors() -> None:
-    values: dict[str, Any] | None
-    for values in (None, {}):
-        device = device_from_dqa(
-            _dqa(QUBITS6, CZ6), device_name="six", quality_metrics=_metrics(values)
-        )
+    metrics: dict[str, Any] | None
+    for metrics in (None, {}):
+        device = device_from_dqa(_dqa(QUBITS6, CZ6), device_name="six", quality_metrics=metrics)
         info = device.backend_info(name="IQMBackend", version="0")
         assert info.all_node_gate_errors is None
         assert info.averaged_readout_errors is None
@@ -327,9 +472,7 @@ METRICS: dict[str, Any] = {
 
 
 def _info_with_metrics() -> tuple[IQMDevice, BackendInfo]:
-    device = device_from_dqa(
-        _dqa(QUBITS6, CZ6), device_name="six", quality_metrics=_metrics(METRICS)
-    )
+    device = device_from_dqa(_dqa(QUBITS6, CZ6), device_name="six", quality_metrics=METRICS)
     return device, device.backend_info(name="IQMBackend", version="0")
 
 
@@ -388,11 +531,25 @@ def test_backend_info_with_metrics_serialises() -> None:
     assert restored.architecture == info.architecture
 
 
+def test_metrics_wrapped_in_entries_read_like_plain_values() -> None:
+    # iqm-client 22 serves each metric as {"value": ...}; both forms give the same device.
+    plain, plain_info = _info_with_metrics()
+    wrapped = device_from_dqa(
+        _dqa(QUBITS6, CZ6), device_name="six", quality_metrics=_wrapped_metrics(METRICS)
+    )
+    assert wrapped.prx_errors == plain.prx_errors
+    assert wrapped.cz_errors == plain.cz_errors
+    assert wrapped.backend_info(name="IQMBackend", version="0").to_dict() == plain_info.to_dict()
+    assert wrapped.prx_errors == pytest.approx(
+        {"QB1": 0.001, "QB2": 0.002, "QB3": 0.003, "QB4": 0.004}
+    )
+
+
 def test_metrics_follow_arch_override_orientation() -> None:
     device = device_from_dqa(
         _dqa(QUBITS6, CZ6),
         device_name="six",
-        quality_metrics=_metrics(METRICS),
+        quality_metrics=METRICS,
         arch=[("QB2", "QB1")],
     )
     assert device.cz_errors == pytest.approx({("QB2", "QB1"): 0.01})

@@ -8,6 +8,7 @@ warning rather than an error; turned into an error, it too stops the call before
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -28,11 +29,27 @@ from pytket.extensions.iqm import (
     IQMHandleError,
     IQMTranslationError,
 )
+from pytket.extensions.iqm.backends.client import ApiLine, installed_api_line
+from pytket.extensions.iqm.backends.translation import LAYOUT_FORMATS
 from pytket.extensions.iqm.emulator import IQMEmulator
 
+LINE = installed_api_line()
+OTHER_LINE = next(line for line in ApiLine if line is not LINE)
+
+if LINE is ApiLine.IQM_SERVER_API and not hasattr(IQMEmulator, "root_url"):
+    pytest.skip(
+        "the emulator of this tree does not serve the IQM Server API", allow_module_level=True
+    )
+
 JOB = "3c3fcda3-e860-46bf-92a4-bcc59fa76ce9"
-LAYOUT = '{"format":"pytket-iqm/iqm-client-22/measurement-layout/1","bits":[],"keys":[]}'
-NOT_OURS = re.escape("it is not a pytket-iqm (iqm-client 22.x API) result handle")
+
+
+def _layout(line: ApiLine) -> str:
+    return json.dumps({"format": LAYOUT_FORMATS[line], "bits": [], "keys": []})
+
+
+LAYOUT = _layout(LINE)
+NOT_OURS = re.escape("it is not a pytket-iqm result handle")
 COMPILE_FIRST = "try compiling with backend.get_compiled_circuits first"
 
 
@@ -42,9 +59,16 @@ def emulator() -> Iterator[IQMEmulator]:
         yield emulator
 
 
+def _connect(emulator: IQMEmulator, **kwargs: Any) -> IQMBackend:
+    """A backend on the emulator's garnet, addressed as the installed line addresses devices."""
+    if LINE is ApiLine.IQM_CLIENT_22:
+        return IQMBackend(emulator.url, **kwargs)
+    return IQMBackend(emulator.root_url, device="garnet", **kwargs)
+
+
 @pytest.fixture(scope="module")
 def backend(emulator: IQMEmulator) -> IQMBackend:
-    return IQMBackend(emulator.url)
+    return _connect(emulator)
 
 
 def _on(*nodes: int, bits: int = 0) -> Circuit:
@@ -108,12 +132,12 @@ def _construct(url: Callable[[IQMEmulator], str], **kwargs: Any) -> Action:
     return lambda _, emulator: IQMBackend(url(emulator), **kwargs)
 
 
+def _construct_on_emulator(**kwargs: Any) -> Action:
+    return lambda _, emulator: _connect(emulator, **kwargs)
+
+
 def _with_handle(method: str, handle: ResultHandle) -> Action:
     return lambda backend, _: getattr(backend, method)(handle)
-
-
-def _device_url(emulator: IQMEmulator) -> str:
-    return emulator.url
 
 
 def _host_port(emulator: IQMEmulator) -> str:
@@ -280,6 +304,16 @@ CASES = [
         f"Handle circuit index -1 is negative: {NOT_OURS}",
     ),
     BadInput(
+        "handle of a job of the other API line",
+        _with_handle("get_result", ResultHandle(JOB, 0, _layout(OTHER_LINE), "")),
+        IQMHandleError,
+        re.escape(
+            f"The job was submitted through {OTHER_LINE.description}, but this backend uses "
+            f"{LINE.description}; fetch its results with pytket-iqm on the iqm-client line "
+            "that submitted it"
+        ),
+    ),
+    BadInput(
         "handle with a foreign layout",
         _with_handle("circuit_status", ResultHandle(JOB, 0, "{}", "")),
         IQMHandleError,
@@ -308,13 +342,13 @@ CASES = [
         "URL of another scheme",
         _construct(lambda e: "ftp://" + _host_port(e)),
         ValueError,
-        "url must be an http:// or https:// URL of an IQM device, got 'ftp://127.0.0.1:",
+        "url must be an http:// or https:// URL of an IQM server, got 'ftp://127.0.0.1:",
     ),
     BadInput(
         "URL without a scheme",
         _construct(_host_port),
         ValueError,
-        "url must be an http:// or https:// URL of an IQM device, got '127.0.0.1:",
+        "url must be an http:// or https:// URL of an IQM server, got '127.0.0.1:",
     ),
     BadInput(
         "URL without a host",
@@ -326,35 +360,35 @@ CASES = [
         "empty URL",
         _construct(lambda _: ""),
         ValueError,
-        "url must be an http:// or https:// URL of an IQM device, got ''",
+        "url must be an http:// or https:// URL of an IQM server, got ''",
     ),
     BadInput(
         "username without password",
-        _construct(_device_url, username="alice"),
+        _construct_on_emulator(username="alice"),
         IQMCredentialsError,
         "Incomplete auth server login: username .* auth_server_url and password missing",
     ),
     BadInput(
         "password without username",
-        _construct(_device_url, password="pw", auth_server_url="http://127.0.0.1:1"),
+        _construct_on_emulator(password="pw", auth_server_url="http://127.0.0.1:1"),
         IQMCredentialsError,
         "Incomplete auth server login: .* username missing",
     ),
     BadInput(
         "token and login together",
-        _construct(_device_url, token="t", username="u", password="p", auth_server_url="http://a"),
+        _construct_on_emulator(token="t", username="u", password="p", auth_server_url="http://a"),
         IQMCredentialsError,
         "Conflicting credentials given as arguments: token and username/password",
     ),
     BadInput(
         "max_shots zero",
-        _construct(_device_url, max_shots=0),
+        _construct_on_emulator(max_shots=0),
         ValueError,
         "max_shots must be at least 1, not 0",
     ),
     BadInput(
         "poll interval zero",
-        _construct(_device_url, poll_interval=0),
+        _construct_on_emulator(poll_interval=0),
         ValueError,
         "poll_interval must be positive, not 0",
     ),

@@ -12,18 +12,21 @@ from pytket.backends.resulthandle import ResultHandle
 from pytket.circuit import Bit, Circuit
 from pytket.utils.prepare import prepare_circuit
 
+from pytket.extensions.iqm.backends.client import ApiLine
 from pytket.extensions.iqm.backends.handles import (
     HANDLE_TYPE,
     HandleContents,
     make_handle,
     parse_handle,
 )
-from pytket.extensions.iqm.backends.translation import LAYOUT_FORMAT, MeasurementLayout
+from pytket.extensions.iqm.backends.translation import LAYOUT_FORMATS, MeasurementLayout
 from pytket.extensions.iqm.errors import IQMHandleError
 
 JOB_ID = "3c3fcda3-e860-46bf-92a4-bcc59fa76ce9"
 FOREIGN_FORMAT = "pytket-iqm/iqm-client-36/measurement-layout/1"
-NOT_OURS = "it is not a pytket-iqm (iqm-client 22.x API) result handle"
+NOT_OURS = "it is not a pytket-iqm result handle"
+LINE = ApiLine.IQM_CLIENT_22
+LAYOUT_FORMAT = LAYOUT_FORMATS[LINE]
 
 
 def _layout() -> MeasurementLayout:
@@ -39,17 +42,19 @@ def _ppcirc() -> Circuit:
     return prepare_circuit(original)[1]
 
 
-def test_handle_fields_have_declared_types() -> None:
-    handle = make_handle(JOB_ID, 2, _layout(), None)
+@pytest.mark.parametrize("line", list(ApiLine))
+def test_handle_fields_have_declared_types(line: ApiLine) -> None:
+    handle = make_handle(JOB_ID, 2, _layout(), None, line)
     assert tuple(type(field) for field in handle) == HANDLE_TYPE
-    assert parse_handle(handle) == HandleContents(JOB_ID, 2, _layout(), None)
+    assert parse_handle(handle, line) == HandleContents(JOB_ID, 2, _layout(), None)
 
 
-def test_round_trip_through_str_with_ppcirc() -> None:
-    handle = make_handle(JOB_ID, 7, _layout(), _ppcirc())
+@pytest.mark.parametrize("line", list(ApiLine))
+def test_round_trip_through_str_with_ppcirc(line: ApiLine) -> None:
+    handle = make_handle(JOB_ID, 7, _layout(), _ppcirc(), line)
     restored = ResultHandle.from_str(str(handle))
     assert restored == handle
-    contents = parse_handle(restored)
+    contents = parse_handle(restored, line)
     assert contents.job_id == JOB_ID
     assert contents.index == 7
     assert contents.layout == _layout()
@@ -59,8 +64,9 @@ def test_round_trip_through_str_with_ppcirc() -> None:
 _CHILD = """
 import json, sys
 from pytket.backends.resulthandle import ResultHandle
+from pytket.extensions.iqm.backends.client import ApiLine
 from pytket.extensions.iqm.backends.handles import parse_handle
-contents = parse_handle(ResultHandle.from_str(sys.stdin.read()))
+contents = parse_handle(ResultHandle.from_str(sys.stdin.read()), ApiLine.IQM_CLIENT_22)
 print(json.dumps({
     "job_id": contents.job_id,
     "index": contents.index,
@@ -72,7 +78,7 @@ print(json.dumps({
 
 
 def test_round_trip_in_another_process() -> None:
-    handle = make_handle(JOB_ID, 1, _layout(), _ppcirc())
+    handle = make_handle(JOB_ID, 1, _layout(), _ppcirc(), LINE)
     completed = subprocess.run(
         [sys.executable, "-c", _CHILD],
         input=str(handle),
@@ -109,11 +115,11 @@ def test_round_trip_in_another_process() -> None:
             f"str, index: int, layout: str, ppcirc: str): {NOT_OURS}",
         ),
         (
-            ResultHandle("job-1", 0, _layout().to_json(), ""),
+            ResultHandle("job-1", 0, _layout().to_json(LINE), ""),
             f"Handle job id 'job-1' is not a UUID: {NOT_OURS}",
         ),
         (
-            ResultHandle(JOB_ID, -1, _layout().to_json(), ""),
+            ResultHandle(JOB_ID, -1, _layout().to_json(LINE), ""),
             f"Handle circuit index -1 is negative: {NOT_OURS}",
         ),
         (
@@ -124,11 +130,10 @@ def test_round_trip_in_another_process() -> None:
         (
             ResultHandle(JOB_ID, 0, json.dumps({"format": FOREIGN_FORMAT}), ""),
             f"Measurement layout has format '{FOREIGN_FORMAT}', "
-            f"expected '{LAYOUT_FORMAT}': it was not written by pytket-iqm for the iqm-client "
-            f"22.x API; {NOT_OURS}",
+            f"expected '{LAYOUT_FORMAT}': it was not written by pytket-iqm; {NOT_OURS}",
         ),
         (
-            ResultHandle(JOB_ID, 0, _layout().to_json(), "{bad"),
+            ResultHandle(JOB_ID, 0, _layout().to_json(LINE), "{bad"),
             "Handle post-processing circuit is malformed (Expecting property name enclosed in "
             f"double quotes: line 1 column 2 (char 1)): {NOT_OURS}",
         ),
@@ -137,7 +142,7 @@ def test_round_trip_in_another_process() -> None:
 )
 def test_malformed_handles(handle: ResultHandle, message: str) -> None:
     with pytest.raises(IQMHandleError) as info:
-        parse_handle(handle)
+        parse_handle(handle, LINE)
     assert str(info.value) == message
 
 
@@ -145,4 +150,32 @@ def test_handle_of_another_backend_rejected() -> None:
     # A pytket-qiskit style handle (job_id, index, n_bits, ppcirc) has the same length.
     foreign = ResultHandle("cv1x2y3", 0, 3, "null")
     with pytest.raises(IQMHandleError, match="not a pytket-iqm"):
-        parse_handle(foreign)
+        parse_handle(foreign, LINE)
+
+
+@pytest.mark.parametrize(
+    ("made", "read", "message"),
+    [
+        (
+            ApiLine.IQM_CLIENT_22,
+            ApiLine.IQM_SERVER_API,
+            "The job was submitted through the IQM REST API of iqm-client 22.x, but this "
+            "backend uses the IQM Server API of iqm-client 36.x; fetch its results with "
+            "pytket-iqm on the iqm-client line that submitted it",
+        ),
+        (
+            ApiLine.IQM_SERVER_API,
+            ApiLine.IQM_CLIENT_22,
+            "The job was submitted through the IQM Server API of iqm-client 36.x, but this "
+            "backend uses the IQM REST API of iqm-client 22.x; fetch its results with "
+            "pytket-iqm on the iqm-client line that submitted it",
+        ),
+    ],
+)
+def test_handle_of_the_other_api_line_rejected(made: ApiLine, read: ApiLine, message: str) -> None:
+    # A job id means nothing to a server of the other line: say which line to use instead.
+    handle = make_handle(JOB_ID, 0, _layout(), _ppcirc(), made)
+    restored = ResultHandle.from_str(str(handle))
+    with pytest.raises(IQMHandleError) as info:
+        parse_handle(restored, read)
+    assert str(info.value) == message

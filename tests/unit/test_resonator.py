@@ -12,13 +12,7 @@ from uuid import UUID
 import numpy as np
 import numpy.typing as npt
 import pytest
-from iqm.iqm_client import (
-    CircuitValidationError,
-    DynamicQuantumArchitecture,
-    IQMClient,
-    MoveGateValidationMode,
-    QualityMetricSet,
-)
+from iqm.iqm_client import DynamicQuantumArchitecture, MoveGateValidationMode
 from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Circuit, Node, OpType, Qubit
@@ -26,7 +20,8 @@ from pytket.predicates import CompilationUnit
 from pytket.qasm.qasm import circuit_from_qasm
 from pytket.unit_id import UnitID
 
-from pytket.extensions.iqm.backends.architecture import device_from_dqa
+from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
+from pytket.extensions.iqm.backends.client import ApiLine, installed_api_line
 from pytket.extensions.iqm.backends.passes import default_compilation_pass
 from pytket.extensions.iqm.backends.resonator import (
     MOVE_GATE,
@@ -43,6 +38,20 @@ from pytket.extensions.iqm.backends.resonator import (
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
 from pytket.extensions.iqm.errors import IQMTranslationError
 
+# iqm-client's own circuit validation is the independent check of MOVE sandwiches; each line
+# has it in another place, and takes its own circuit type.
+if installed_api_line() is ApiLine.IQM_CLIENT_22:
+    from iqm.iqm_client import CircuitValidationError, IQMClient
+
+    from pytket.extensions.iqm.backends.client_22 import _client_circuit
+
+    validate_circuit_instructions = IQMClient._validate_circuit_instructions
+else:
+    from exa.common.errors.iqm_error import CircuitValidationError
+    from iqm.iqm_client.validation import validate_circuit_instructions
+
+    from pytket.extensions.iqm.backends.client_36 import _client_circuit
+
 CAL = UUID("26c5e70f-bea0-43af-bd37-6212ec7d04cb")
 QUBITS = [f"QB{i}" for i in range(1, 7)]
 R = resonator_qubit(0)
@@ -56,9 +65,7 @@ def _gate(loci: list[list[str]], impl: str) -> dict[str, Any]:
     }
 
 
-def _star_dqa(
-    cz: list[str] | None = None, move: list[str] | None = None
-) -> DynamicQuantumArchitecture:
+def _star_dqa_json(cz: list[str] | None = None, move: list[str] | None = None) -> dict[str, Any]:
     """Six qubits around resonator CR1; ``cz``/``move`` list the qubits with that locus."""
     single = [[q] for q in QUBITS]
     gates: dict[str, Any] = {
@@ -67,12 +74,19 @@ def _star_dqa(
         "cz": _gate([[q, "CR1"] for q in (cz or QUBITS)], "tgss"),
         "move": _gate([[q, "CR1"] for q in (move or QUBITS)], "tgss_crf"),
     }
-    return DynamicQuantumArchitecture(
-        calibration_set_id=CAL, qubits=QUBITS, computational_resonators=["CR1"], gates=gates
-    )
+    return {
+        "calibration_set_id": str(CAL),
+        "qubits": QUBITS,
+        "computational_resonators": ["CR1"],
+        "gates": gates,
+    }
 
 
-def _metrics(move_fidelity: dict[str, float]) -> QualityMetricSet:
+def _star_dqa(cz: list[str] | None = None, move: list[str] | None = None) -> DynamicArchitecture:
+    return DynamicArchitecture.from_json(_star_dqa_json(cz, move))
+
+
+def _metrics(move_fidelity: dict[str, float]) -> dict[str, float]:
     values: dict[str, float] = {}
     for q in QUBITS:
         values[f"metrics.rb.prx.drag_gaussian.{q}.fidelity"] = 0.9993
@@ -80,21 +94,7 @@ def _metrics(move_fidelity: dict[str, float]) -> QualityMetricSet:
         values[f"metrics.irb.move.tgss_crf.{q}__CR1.fidelity"] = move_fidelity.get(q, 0.99)
         values[f"metrics.ssro.measure.constant.{q}.error_0_to_1"] = 0.02
         values[f"metrics.ssro.measure.constant.{q}.error_1_to_0"] = 0.02
-    stamp = "2025-01-01T00:00:00+00:00"
-    return QualityMetricSet(
-        calibration_set_id=CAL,
-        calibration_set_dut_label="M000",
-        calibration_set_number_of_observations=1,
-        calibration_set_created_timestamp=stamp,
-        calibration_set_end_timestamp=stamp,
-        calibration_set_is_invalid=False,
-        quality_metric_set_id=CAL,
-        quality_metric_set_dut_label="M000",
-        quality_metric_set_created_timestamp=stamp,
-        quality_metric_set_end_timestamp=stamp,
-        quality_metric_set_is_invalid=False,
-        metrics={k: {"value": v} for k, v in values.items()},
-    )
+    return values
 
 
 def _info(
@@ -115,15 +115,15 @@ def _architecture(info: BackendInfo) -> Architecture:
 
 
 DENEB = _info()
-DENEB_DQA = _star_dqa()
+DENEB_DQA = DynamicQuantumArchitecture.model_validate(_star_dqa_json())
 
 
 def _strictly_valid(circuit: Circuit) -> None:
     """iqm-client's own validation, strict MOVE mode, sandwiches closed at the end."""
     iqm_circuit, _ = circuit_to_iqm(circuit, "c", resonators=["CR1"])
-    IQMClient._validate_circuit_instructions(
+    validate_circuit_instructions(
         DENEB_DQA,
-        [iqm_circuit],
+        [_client_circuit(iqm_circuit)],
         validate_moves=MoveGateValidationMode.STRICT,
         must_close_sandwiches=True,
     )
@@ -401,7 +401,7 @@ def test_translation_of_move_and_resonator_cz() -> None:
     circuit.CZ(R, Node(0))
     circuit.add_custom_gate(MOVE_GATE, [], [Node(1), R])
     iqm_circuit, _ = circuit_to_iqm(circuit, "m", resonators=["CR1"])
-    assert [(i.name, i.qubits) for i in iqm_circuit.instructions] == [
+    assert [(i.name, i.locus) for i in iqm_circuit.instructions] == [
         ("move", ("QB2", "CR1")),
         ("cz", ("QB1", "CR1")),
         ("move", ("QB2", "CR1")),

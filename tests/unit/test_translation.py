@@ -1,4 +1,4 @@
-"""pytket Circuit → iqm-client 22.x Circuit (translation.py)."""
+"""pytket Circuit → IQM instructions, and measurement layouts (translation.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ import pytest
 import sympy
 from pytket.circuit import Bit, Circuit, Node, OpType, Qubit
 
+from pytket.extensions.iqm.backends.client import ApiLine
 from pytket.extensions.iqm.backends.translation import (
-    LAYOUT_FORMAT,
+    LAYOUT_FORMATS,
+    ForeignApiLineError,
+    IQMCircuit,
+    IQMInstruction,
     MeasurementLayout,
     circuit_to_iqm,
     prx_args,
 )
 from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
+
+LAYOUT_FORMAT = LAYOUT_FORMATS[ApiLine.IQM_CLIENT_22]
 
 FOREIGN_FORMAT = "pytket-iqm/iqm-client-36/measurement-layout/1"
 COMPILE_HINT = (
@@ -33,7 +39,7 @@ def _device_circuit(n_qubits: int, n_bits: int = 0) -> Circuit:
 
 def _instructions(circuit: Circuit) -> list[tuple[str, list[str], dict[str, object]]]:
     iqm, _ = circuit_to_iqm(circuit, "t")
-    return [(i.name, list(i.qubits), dict(i.args)) for i in iqm.instructions]
+    return [(i.name, list(i.locus), dict(i.args)) for i in iqm.instructions]
 
 
 def test_bell_circuit_exact_instructions() -> None:
@@ -42,15 +48,18 @@ def test_bell_circuit_exact_instructions() -> None:
     circuit.CZ(Node(0), Node(1)).PhasedX(0.5, 0.5, Node(1))
     circuit.Measure(Node(0), Bit(0)).Measure(Node(1), Bit(1))
     iqm, layout = circuit_to_iqm(circuit, "bell")
-    assert iqm.name == "bell"
-    assert list(iqm.model_dump(exclude_none=True)["instructions"]) == [
-        {"name": "prx", "qubits": ("QB1",), "args": {"angle_t": 0.25, "phase_t": 0.75}},
-        {"name": "prx", "qubits": ("QB2",), "args": {"angle_t": 0.25, "phase_t": 0.75}},
-        {"name": "cz", "qubits": ("QB1", "QB2"), "args": {}},
-        {"name": "measure", "qubits": ("QB1",), "args": {"key": "c[0]"}},
-        {"name": "prx", "qubits": ("QB2",), "args": {"angle_t": 0.25, "phase_t": 0.25}},
-        {"name": "measure", "qubits": ("QB2",), "args": {"key": "c[1]"}},
-    ]
+    assert iqm == IQMCircuit(
+        name="bell",
+        instructions=(
+            IQMInstruction("prx", ("QB1",), {"angle_t": 0.25, "phase_t": 0.75}),
+            IQMInstruction("prx", ("QB2",), {"angle_t": 0.25, "phase_t": 0.75}),
+            IQMInstruction("cz", ("QB1", "QB2"), {}),
+            IQMInstruction("measure", ("QB1",), {"key": "c[0]"}),
+            IQMInstruction("prx", ("QB2",), {"angle_t": 0.25, "phase_t": 0.25}),
+            IQMInstruction("measure", ("QB2",), {"key": "c[1]"}),
+        ),
+    )
+    assert all(type(i.locus) is tuple for i in iqm.instructions)
     assert layout == MeasurementLayout(bits=(Bit(0), Bit(1)), keys=("c[0]", "c[1]"))
 
 
@@ -97,7 +106,7 @@ def test_layout_permuted_measures_gaps_and_registers() -> None:
     a = circuit.add_c_register("a", 3)
     circuit.Measure(Node(2), a[2]).Measure(Node(0), m[1]).Measure(Node(1), a[0])
     iqm, layout = circuit_to_iqm(circuit, "layout")
-    assert {(i.qubits, i.args["key"]) for i in iqm.instructions} == {
+    assert {(i.locus, i.args["key"]) for i in iqm.instructions} == {
         (("QB3",), "a[2]"),
         (("QB1",), "m[1]"),
         (("QB2",), "a[0]"),
@@ -117,7 +126,7 @@ def test_repeated_measurement_of_a_bit_gets_unique_keys_last_wins() -> None:
     circuit.Measure(Node(0), Bit(0)).PhasedX(1, 0, Node(0))
     circuit.Measure(Node(0), Bit(0)).Measure(Node(1), Bit(0))
     iqm, layout = circuit_to_iqm(circuit, "repeat")
-    assert [(i.qubits, i.args["key"]) for i in iqm.instructions if i.name == "measure"] == [
+    assert [(i.locus, i.args["key"]) for i in iqm.instructions if i.name == "measure"] == [
         (("QB1",), "c[0]"),
         (("QB1",), "c[0]#1"),
         (("QB2",), "c[0]#2"),
@@ -144,10 +153,49 @@ def test_layout_json_round_trip_and_format_marker() -> None:
         circuit.add_bit(bit)
     circuit.Measure(Node(0), Bit("x", [1, 2]))
     _, layout = circuit_to_iqm(circuit, "j")
-    text = layout.to_json()
-    assert f'"format":"{LAYOUT_FORMAT}"' in text
-    assert MeasurementLayout.from_json(text) == layout
+    for line in ApiLine:
+        text = layout.to_json(line)
+        assert f'"format":"{LAYOUT_FORMATS[line]}"' in text
+        assert MeasurementLayout.from_json(text, line) == layout
     assert layout.keys[layout.bits.index(Bit("x", [1, 2]))] == "x[1, 2]"
+
+
+def test_layout_format_markers_per_api_line() -> None:
+    # The 22.x marker is the one written before the IQM Server API line existed, so handles
+    # saved then stay readable.
+    assert LAYOUT_FORMATS == {
+        ApiLine.IQM_CLIENT_22: "pytket-iqm/iqm-client-22/measurement-layout/1",
+        ApiLine.IQM_SERVER_API: "pytket-iqm/iqm-server-api/measurement-layout/1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("written", "read", "message"),
+    [
+        (
+            ApiLine.IQM_CLIENT_22,
+            ApiLine.IQM_SERVER_API,
+            "The job was submitted through the IQM REST API of iqm-client 22.x, but this "
+            "backend uses the IQM Server API of iqm-client 36.x; fetch its results with "
+            "pytket-iqm on the iqm-client line that submitted it",
+        ),
+        (
+            ApiLine.IQM_SERVER_API,
+            ApiLine.IQM_CLIENT_22,
+            "The job was submitted through the IQM Server API of iqm-client 36.x, but this "
+            "backend uses the IQM REST API of iqm-client 22.x; fetch its results with "
+            "pytket-iqm on the iqm-client line that submitted it",
+        ),
+    ],
+)
+def test_layout_of_the_other_api_line_rejected(
+    written: ApiLine, read: ApiLine, message: str
+) -> None:
+    layout = MeasurementLayout(bits=(Bit(0),), keys=("c[0]",))
+    with pytest.raises(ForeignApiLineError) as info:
+        MeasurementLayout.from_json(layout.to_json(written), read)
+    assert isinstance(info.value, IQMHandleError)
+    assert str(info.value) == message
 
 
 @pytest.mark.parametrize(
@@ -161,12 +209,12 @@ def test_layout_json_round_trip_and_format_marker() -> None:
         (
             json.dumps({"format": FOREIGN_FORMAT, "bits": [], "keys": []}),
             f"Measurement layout has format '{FOREIGN_FORMAT}', expected "
-            f"'{LAYOUT_FORMAT}': it was not written by pytket-iqm for the iqm-client 22.x API",
+            f"'{LAYOUT_FORMAT}': it was not written by pytket-iqm",
         ),
         (
             "[1, 2]",
             f"Measurement layout has format None, expected '{LAYOUT_FORMAT}': it was not "
-            "written by pytket-iqm for the iqm-client 22.x API",
+            "written by pytket-iqm",
         ),
         (
             f'{{"format": "{LAYOUT_FORMAT}", "bits": [["c", [0]]], "keys": []}}',
@@ -176,7 +224,7 @@ def test_layout_json_round_trip_and_format_marker() -> None:
 )
 def test_layout_from_bad_json(text: str, message: str) -> None:
     with pytest.raises(IQMHandleError) as info:
-        MeasurementLayout.from_json(text)
+        MeasurementLayout.from_json(text, ApiLine.IQM_CLIENT_22)
     assert str(info.value) == message
 
 

@@ -7,6 +7,7 @@ from pytket.extensions.iqm.config import IQMConfig, set_iqm_config
 from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,
     IQMBackendError,
+    IQMClientVersionError,
     IQMCredentialsError,
     IQMDeviceError,
     IQMHandleError,
@@ -21,6 +22,7 @@ __all__ = [
     "IQMAuthenticationError",
     "IQMBackend",
     "IQMBackendError",
+    "IQMClientVersionError",
     "IQMConfig",
     "IQMCredentialsError",
     "IQMDeviceError",

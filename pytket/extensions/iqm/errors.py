@@ -11,6 +11,10 @@ class IQMBackendError(RuntimeError):
     """Base class of pytket-iqm's own errors."""
 
 
+class IQMClientVersionError(IQMBackendError, ImportError):
+    """The installed iqm-client is not a version pytket-iqm supports (22.x from 22.3, or 36.x)."""
+
+
 class IQMCredentialsError(IQMBackendError, ValueError):
     """Credentials are missing, half-given or given from conflicting sources."""
 
@@ -50,6 +54,7 @@ class IQMServerError(IQMBackendError):
 __all__ = [
     "IQMAuthenticationError",
     "IQMBackendError",
+    "IQMClientVersionError",
     "IQMCredentialsError",
     "IQMDeviceError",
     "IQMHandleError",

@@ -19,19 +19,106 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Node, OpType
 from pytket.unit_id import UnitID, UnitType
 
-from iqm.iqm_client import DynamicQuantumArchitecture, GateInfo, QualityMetricSet
-from pytket.extensions.iqm.errors import IQMDeviceError, IQMTranslationError
+from pytket.extensions.iqm.errors import IQMDeviceError, IQMServerError, IQMTranslationError
 
 _QUBIT_NAME = re.compile(r"QB([1-9][0-9]*)")
 _NODE_REGISTER = "node"
 
 Edge = tuple[str, str]
+Locus = tuple[str, ...]
+
+
+def _component_order(name: str) -> tuple[str, int, str]:
+    """Sort components as IQM lists them: by letters, then number (``QB2`` before ``QB10``)."""
+    number = re.search(r"(\d+)", name)
+    return re.sub(r"[^a-zA-Z]", "", name), int(number.group(1)) if number else 0, name
+
+
+@dataclass(frozen=True)
+class GateInfo:
+    """Where one gate is calibrated, per implementation (as in IQM's DQA)."""
+
+    implementations: Mapping[str, tuple[Locus, ...]]
+    """Implementation name → loci calibrated for it."""
+    default_implementation: str
+    override_default_implementation: Mapping[Locus, str] = field(default_factory=dict)
+    """Loci whose default implementation differs from :attr:`default_implementation`."""
+
+    @property
+    def loci(self) -> tuple[Locus, ...]:
+        """Every locus with at least one calibrated implementation, in IQM's order."""
+        loci = {locus for impl_loci in self.implementations.values() for locus in impl_loci}
+        return tuple(sorted(loci, key=lambda locus: tuple(map(_component_order, locus))))
+
+
+def _require_list(value: object, name: str) -> None:
+    """A name list must be a JSON list: a string would be read as a list of characters."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{name} must be a list of names, not {value!r}")
+
+
+def _locus(locus: str | Sequence[str]) -> Locus:
+    """A locus from JSON, where a locus used as a key is written ``"QB1,QB2"``."""
+    return tuple(locus.split(",")) if isinstance(locus, str) else tuple(locus)
+
+
+def _loci_entry(locus: object) -> Locus:
+    """One locus of an implementation's ``loci``: a list of component names."""
+    _require_list(locus, "a locus")
+    return tuple(locus)  # type: ignore[arg-type]  # checked just above
+
+
+@dataclass(frozen=True)
+class DynamicArchitecture:
+    """A calibration set's dynamic quantum architecture (DQA), whichever API served it."""
+
+    calibration_set_id: UUID
+    qubits: tuple[str, ...]
+    computational_resonators: tuple[str, ...]
+    gates: Mapping[str, GateInfo]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DynamicArchitecture:
+        """Read the DQA's JSON form (the same on both API lines).
+
+        :raises IQMServerError: ``data`` is not a DQA.
+        """
+        try:
+            _require_list(data["qubits"], "qubits")
+            _require_list(data.get("computational_resonators") or [], "computational_resonators")
+            gates = {
+                name: GateInfo(
+                    implementations={
+                        impl: tuple(_loci_entry(locus) for locus in info["loci"])
+                        for impl, info in gate["implementations"].items()
+                    },
+                    default_implementation=gate["default_implementation"],
+                    override_default_implementation={
+                        _locus(locus): impl
+                        for locus, impl in (
+                            gate.get("override_default_implementation") or {}
+                        ).items()
+                    },
+                )
+                for name, gate in data["gates"].items()
+            }
+            return cls(
+                calibration_set_id=UUID(str(data["calibration_set_id"])),
+                qubits=tuple(data["qubits"]),
+                computational_resonators=tuple(data.get("computational_resonators") or ()),
+                gates=gates,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise IQMServerError(
+                f"The server's dynamic quantum architecture is malformed ({error!r})."
+            ) from None
 
 
 def node_for_qubit(name: str) -> Node:
@@ -313,14 +400,14 @@ class IQMDevice:
         )
 
 
-def _loci(dqa: DynamicQuantumArchitecture, gate: str) -> tuple[Edge, ...]:
+def _loci(dqa: DynamicArchitecture, gate: str) -> tuple[Edge, ...]:
     info = dqa.gates.get(gate)
     if info is None:
         return ()
     return tuple((locus[0], locus[1]) for locus in info.loci if len(locus) == 2)
 
 
-def _check_arch(dqa: DynamicQuantumArchitecture, arch: Sequence[Sequence[str]]) -> tuple[Edge, ...]:
+def _check_arch(dqa: DynamicArchitecture, arch: Sequence[Sequence[str]]) -> tuple[Edge, ...]:
     known = set(dqa.qubits)
     cz = {frozenset(e) for e in _loci(dqa, "cz")}
     edges: list[Edge] = []
@@ -395,7 +482,7 @@ class _Metrics:
 
 
 def _parse_metrics(
-    metrics: Mapping[str, Any], dqa: DynamicQuantumArchitecture, cz_loci: tuple[Edge, ...]
+    metrics: Mapping[str, Any], dqa: DynamicArchitecture, cz_loci: tuple[Edge, ...]
 ) -> _Metrics:
     prx: dict[str, dict[str, float]] = {}
     cz: dict[frozenset[str], dict[str, float]] = {}
@@ -439,18 +526,19 @@ def _parse_metrics(
 
 
 def device_from_dqa(
-    dqa: DynamicQuantumArchitecture,
+    dqa: DynamicArchitecture,
     *,
     device_name: str,
-    quality_metrics: QualityMetricSet | None = None,
+    quality_metrics: Mapping[str, Any] | None = None,
     arch: Sequence[Sequence[str]] | None = None,
 ) -> IQMDevice:
     """Build the device model of one calibration set.
 
     :param dqa: the dynamic quantum architecture returned by the server
     :param device_name: device name to report (e.g. ``"garnet"``)
-    :param quality_metrics: quality metrics of the same calibration set, if available; metrics
-        that are missing or unparseable are left out
+    :param quality_metrics: quality metrics of the same calibration set by IQM metric name
+        (``{"metrics.rb.prx.drag_crf.QB1.fidelity": 0.999, ...}``; a value may also be an entry
+        with a ``"value"``), if available; metrics that are missing or unparseable are left out
     :param arch: optional coupling map replacing the DQA's CZ loci, as pairs of qubit names; each
         pair must be a CZ locus of the DQA (either order)
     :raises IQMDeviceError: if a DQA qubit is not named ``QB<n>``, or an ``arch`` pair names an
@@ -466,9 +554,7 @@ def device_from_dqa(
     qubits = tuple(sorted(dqa.qubits, key=_qubit_number))
     cz_loci = _check_arch(dqa, arch) if arch is not None else _loci(dqa, "cz")
     metrics = (
-        _parse_metrics(quality_metrics.metrics or {}, dqa, cz_loci)
-        if quality_metrics is not None
-        else _Metrics()
+        _parse_metrics(quality_metrics, dqa, cz_loci) if quality_metrics is not None else _Metrics()
     )
     return IQMDevice(
         device_name=device_name,
@@ -487,4 +573,11 @@ def device_from_dqa(
     )
 
 
-__all__ = ["IQMDevice", "device_from_dqa", "node_for_qubit", "qubit_for_node"]
+__all__ = [
+    "DynamicArchitecture",
+    "GateInfo",
+    "IQMDevice",
+    "device_from_dqa",
+    "node_for_qubit",
+    "qubit_for_node",
+]

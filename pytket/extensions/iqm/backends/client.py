@@ -1,62 +1,79 @@
-"""The backend's only door to an IQM server: a thin wrapper around iqm-client 22.x's ``IQMClient``.
+"""The backend's only door to an IQM server, whichever iqm-client line is installed.
 
-It builds the client (one credential source, our signature, no deprecation noise), retries
-transient failures within a :class:`~.retry.RetryPolicy` (never risking a duplicate job), turns
-iqm-client's and requests' exceptions into pytket-iqm's typed errors, and does the waiting
-with a timeout of its own. The backend never builds HTTP requests itself.
+:class:`ServerConnection` is the small interface the backend uses (architecture, quality
+metrics, submit a batch, status, job record, cancel, close). It speaks in version-neutral types
+(:class:`JobState`, :class:`JobRecord`, :class:`RunOptions`,
+:class:`~.architecture.DynamicArchitecture`, :class:`~.translation.IQMCircuit`), and holds what
+both lines share: retries within a :class:`~.retry.RetryPolicy`, waiting with a timeout of its
+own, and hiding the ``IQM_*`` environment while iqm-client reads its configuration.
+
+Two implementations, picked by :func:`connect` from the installed iqm-client:
+
+* :mod:`.client_22`: iqm-client 22.x, the REST API of on-premises IQM servers (and of the
+  emulator's device URLs); a server is addressed by its device URL.
+* :mod:`.client_36`: iqm-client 36.x, the IQM Server API (``/api/v1``) of IQM Resonance; a
+  server is addressed by its root URL and a device name.
+
+Nothing above this module knows which one is in use.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
+import importlib.metadata
 import math
 import os
 import random
 import sys
 import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
-import requests
-from pydantic import ValidationError
+from packaging.version import InvalidVersion, Version
+from pytket.backends.status import StatusEnum
 
-from iqm.iqm_client import (
-    Circuit,
-    CircuitCompilationOptions,
-    CircuitValidationError,
-    ClientAuthenticationError,
-    ClientConfigurationError,
-    DynamicQuantumArchitecture,
-    EndpointRequestError,
-    IQMClient,
-    JobAbortionError,
-    QualityMetricSet,
-    RunResult,
-    Status,
-)
-from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
 from pytket.extensions.iqm.backends.credentials import AUTH_ENVIRONMENT_VARIABLES, Credentials
 from pytket.extensions.iqm.backends.retry import (
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
-    never_reached_server,
     retry_call,
-    submit_retry_is_safe,
 )
-from pytket.extensions.iqm.errors import (
-    IQMAuthenticationError,
-    IQMDeviceError,
-    IQMServerError,
-    IQMTimeoutError,
-)
+from pytket.extensions.iqm.errors import IQMClientVersionError, IQMTimeoutError
 
-CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
+if TYPE_CHECKING:
+    from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
+    from pytket.extensions.iqm.backends.translation import IQMCircuit
+
+
+class ApiLine(enum.Enum):
+    """Which IQM API a connection speaks (and so which iqm-client line is installed)."""
+
+    IQM_CLIENT_22 = "iqm-client-22"
+    IQM_SERVER_API = "iqm-server-api"
+
+    @property
+    def description(self) -> str:
+        """The line as users know it, for messages."""
+        if self is ApiLine.IQM_CLIENT_22:
+            return "the IQM REST API of iqm-client 22.x"
+        return "the IQM Server API of iqm-client 36.x"
+
+
+SUPPORTED_IQM_CLIENT = {
+    ApiLine.IQM_CLIENT_22: ">=22.3,<23",
+    ApiLine.IQM_SERVER_API: ">=36,<37",
+}
+"""The iqm-client versions each line runs on."""
+
+_EXTRA_ENVIRONMENT_VARIABLES = ("IQM_SERVER_URL", "IQM_QUANTUM_COMPUTER")
+"""Read by iqm-client 36 when an argument is missing; the backend always passes its own."""
 
 # The IQM_* variables are process-wide; building two clients at once must not interleave.
 _ENVIRONMENT_LOCK = threading.Lock()
@@ -68,75 +85,203 @@ _MIN_REQUEST_TIMEOUT = 1.0
 
 _T = TypeVar("_T")
 
+TERMINAL_STATUSES = frozenset({StatusEnum.COMPLETED, StatusEnum.ERROR, StatusEnum.CANCELLED})
+
 
 @dataclass(frozen=True)
 class JobState:
     """What the server says about a job right now."""
 
-    status: Status
+    status: StatusEnum
+    """The status in pytket's terms."""
+    server_status: str
+    """The server's own word for it (``"pending_execution"``, ``"waiting"``, …)."""
     message: str | None = None
+    """The server's reason, for failed jobs."""
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the job can no longer change (completed, failed or cancelled)."""
+        return self.status in TERMINAL_STATUSES
 
 
-class IQMServerConnection:
-    """One IQM server (device URL) with one set of credentials.
+@dataclass(frozen=True)
+class JobRecord:
+    """A job as the server recorded it."""
+
+    state: JobState
+    measurements: list[dict[str, list[list[int]]]] | None
+    """Per circuit of the batch, ``{measurement key: [[bit] per shot]}``; ``None`` until ready."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Calibration set, timestamps and the request as the server recorded it (JSON values)."""
+
+
+HERALDING_MODES = ("none", "zeros")
+MOVE_VALIDATION_MODES = ("strict", "allow_prx", "none")
+MOVE_FRAME_TRACKING_MODES = ("full", "no_detuning_correction", "none")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Per-job execution options, as both API lines name them."""
+
+    max_circuit_duration_over_t2: float | None = None
+    """Server-side duration limit (``None``: the server's default; 0 disables the check)."""
+    heralding_mode: str = "none"
+    move_validation_mode: str = "strict"
+    move_gate_frame_tracking_mode: str = "full"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("heralding_mode", HERALDING_MODES),
+            ("move_validation_mode", MOVE_VALIDATION_MODES),
+            ("move_gate_frame_tracking_mode", MOVE_FRAME_TRACKING_MODES),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}."
+                )
+        ratio = self.max_circuit_duration_over_t2
+        if ratio is not None and not ratio >= 0:
+            raise ValueError(
+                f"max_circuit_duration_over_t2 must be 0 (off) or positive, not {ratio}."
+            )
+        if self.move_gate_frame_tracking_mode == "full" and self.move_validation_mode not in (
+            "strict",
+            "allow_prx",
+        ):
+            raise ValueError(
+                "move_gate_frame_tracking_mode 'full' needs move_validation_mode 'strict' or "
+                f"'allow_prx', not {self.move_validation_mode!r}; with that validation mode "
+                "also pass move_gate_frame_tracking_mode='no_detuning_correction' or 'none'."
+            )
+
+
+class ServerConnection(ABC):
+    """One IQM device on one server, with one set of credentials.
 
     Reads (status, job record, architecture) are retried after transient failures within
     ``retry``; a submit only when the server provably never received it (see
     :mod:`~pytket.extensions.iqm.backends.retry`).
-
-    :param url: the device URL.
-    :param credentials: the one credential source to use.
-    :param retry: retry and request-timeout policy (default: :class:`RetryPolicy`'s defaults).
-    :param sleep: pause function between attempts (tests replace it).
     """
+
+    api_line: ClassVar[ApiLine]
 
     def __init__(
         self,
         url: str,
+        device_name: str,
         credentials: Credentials,
         *,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None,
+        sleep: Callable[[float], None],
     ) -> None:
-        """Connect: builds ``IQMClient``, which checks the server's client-library versions.
-
-        :raises IQMAuthenticationError: the auth server refused the login.
-        :raises IQMServerError: the server could not be reached.
-        """
         self.url = url
+        """The URL requests go to (device URL or server root, depending on the line)."""
+        self.device_name = device_name
         self._credentials = credentials
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = random.Random()
-        with _hidden_auth_environment(), warnings.catch_warnings():
-            # iqm-client 22 warns that its default API variant is deprecated; it is the variant
-            # that serves every endpoint we use, and the warning is not actionable for users.
-            warnings.filterwarnings(
-                "ignore", message="The V1 API is deprecated", category=DeprecationWarning
-            )
-            self._client = self._call(
-                lambda: IQMClient(
-                    url,
-                    client_signature=CLIENT_SIGNATURE,
-                    token=credentials.token,
-                    tokens_file=credentials.tokens_file,
-                    auth_server_url=credentials.auth_server_url,
-                    username=credentials.username,
-                    password=credentials.password,
-                ),
-                f"connect to {url}",
-                retryable=_never,
-            )
 
     def __repr__(self) -> str:
-        return f"IQMServerConnection(url={self.url!r}, credentials={self._credentials.source!r})"
+        return (
+            f"{type(self).__name__}(url={self.url!r}, device={self.device_name!r}, "
+            f"credentials={self._credentials.source!r})"
+        )
+
+    # -- what each line implements ------------------------------------------------------------
+
+    @abstractmethod
+    def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
+        """The device's gates and loci for a calibration set (``None``: the server's default).
+
+        :raises IQMDeviceError: the server does not know the calibration set.
+        :raises IQMServerError: the server kept failing or could not be reached.
+        """
+
+    @abstractmethod
+    def quality_metrics(self, calibration_set_id: UUID) -> dict[str, Any] | None:
+        """The calibration set's quality metrics by IQM metric name; ``None`` when the server
+        does not serve them.
+
+        :raises IQMAuthenticationError: the server refused the credentials.
+        """
+
+    @abstractmethod
+    def submit(
+        self,
+        circuits: Sequence[IQMCircuit],
+        *,
+        shots: int,
+        calibration_set_id: UUID | None,
+        options: RunOptions,
+    ) -> UUID:
+        """Submit one job running every circuit with the same shot count; returns the job id.
+
+        Retried only when the server certainly did not receive the job, so a job is never
+        created twice.
+
+        :raises IQMDeviceError: the circuits do not fit the device's calibration.
+        :raises IQMServerError: the server refused the job (its message is included), kept
+            failing, or failed in a way that leaves open whether it created the job (the
+            message says so; the job is not resubmitted).
+        """
+
+    @abstractmethod
+    def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
+        """The job's current status (and failure message).
+
+        :param deadline: a ``time.monotonic()`` time until which transient failures are retried
+            (``None``: within the retry policy).
+        :raises IQMServerError: the server kept failing, or does not know the job.
+        :raises DeadlineReachedError: the server kept failing until ``deadline``.
+        """
+
+    @abstractmethod
+    def record(self, job_id: UUID) -> JobRecord:
+        """The job's record (status, measurements when ready, metadata); never raises for a
+        failed job.
+
+        :raises IQMServerError: the server kept failing, or does not know the job.
+        """
+
+    @abstractmethod
+    def abort(self, job_id: UUID) -> None:
+        """Ask the server to cancel the job (retried only if the server was not reached).
+
+        :raises IQMServerError: the server refused (e.g. the job has already finished).
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection (ends an auth-server session where there is one)."""
+
+    @abstractmethod
+    def _translated(
+        self,
+        error: BaseException,
+        action: str,
+        *,
+        not_found: Exception | None = None,
+        attempts: str = "",
+    ) -> Exception:
+        """pytket-iqm's error for an exception raised by iqm-client or requests while doing
+        ``action`` (other exceptions are returned unchanged)."""
+
+    def _is_transient(self, error: BaseException) -> bool:
+        """Whether a failed read is worth retrying (the lines differ in how errors arrive)."""
+        return is_transient(error)
+
+    # -- shared machinery -------------------------------------------------------------------
 
     def _call(
         self,
         call: Callable[[], _T],
         action: str,
         *,
-        retryable: Callable[[BaseException], bool] = is_transient,
+        retryable: Callable[[BaseException], bool] | None = None,
         deadline: float | None = None,
         not_found: Exception | None = None,
     ) -> _T:
@@ -145,7 +290,7 @@ class IQMServerConnection:
         With a ``deadline``, transient failures are retried until it, whatever the policy's
         attempt and time limits (the pauses still follow the policy).
 
-        :raises _DeadlineReachedError: retryable failures lasted until ``deadline``.
+        :raises DeadlineReachedError: retryable failures lasted until ``deadline``.
         """
         policy = self.retry
         if deadline is not None:
@@ -154,7 +299,7 @@ class IQMServerConnection:
             return retry_call(
                 call,
                 policy=policy,
-                retryable=retryable,
+                retryable=retryable or self._is_transient,
                 action=action,
                 deadline=deadline,
                 sleep=self._sleep,
@@ -162,15 +307,15 @@ class IQMServerConnection:
             )
         except RetriesExhaustedError as exhausted:
             if exhausted.reason == "reached the deadline":
-                raise _DeadlineReachedError(exhausted.last_error) from None
-            raise _translated(
+                raise DeadlineReachedError(exhausted.last_error) from None
+            raise self._translated(
                 exhausted.last_error,
                 action,
                 not_found=not_found,
                 attempts=f" (gave up after {exhausted.attempts} attempts)",
             ) from None
         except Exception as error:
-            raise _translated(error, action, not_found=not_found) from None
+            raise self._translated(error, action, not_found=not_found) from None
 
     def _request_timeout(self, deadline: float | None) -> float:
         """Per-request timeout: the policy's, shortened to what is left before ``deadline``
@@ -179,131 +324,6 @@ class IQMServerConnection:
             return self.retry.request_timeout
         remaining = deadline - time.monotonic()
         return max(_MIN_REQUEST_TIMEOUT, min(self.retry.request_timeout, remaining))
-
-    def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicQuantumArchitecture:
-        """The device's gates and loci for a calibration set (``None``: the server's default).
-
-        :raises IQMDeviceError: the server does not know the calibration set.
-        :raises IQMServerError: the server kept failing or could not be reached.
-        """
-        return self._call(
-            lambda: self._client.get_dynamic_quantum_architecture(
-                calibration_set_id, timeout_secs=self.retry.request_timeout
-            ),
-            f"get the dynamic architecture of calibration set {calibration_set_id or 'default'}",
-            not_found=IQMDeviceError(
-                f"The server at {self.url} has no calibration set {calibration_set_id}."
-            ),
-        )
-
-    def quality_metrics(self, calibration_set_id: UUID) -> QualityMetricSet | None:
-        """The calibration set's quality metrics; ``None`` when the server does not serve them.
-
-        :raises IQMAuthenticationError: the server refused the credentials.
-        """
-        try:
-            return retry_call(
-                lambda: self._client.get_quality_metric_set(
-                    calibration_set_id, timeout_secs=self.retry.request_timeout
-                ),
-                policy=self.retry,
-                retryable=is_transient,
-                action=f"get the quality metrics of calibration set {calibration_set_id}",
-                sleep=self._sleep,
-                rng=self._rng,
-            )
-        except (
-            requests.RequestException,
-            RetriesExhaustedError,
-            ValueError,
-            EndpointRequestError,
-            ValidationError,
-        ):
-            # Quality metrics are optional on IQM servers (Resonance does not serve them).
-            return None
-        except ClientAuthenticationError as error:
-            raise IQMAuthenticationError(_auth_message(self.url, error)) from None
-
-    def submit(
-        self,
-        circuits: Sequence[Circuit],
-        *,
-        shots: int,
-        calibration_set_id: UUID | None,
-        options: CircuitCompilationOptions,
-    ) -> UUID:
-        """Submit one job running every circuit with the same shot count; returns the job id.
-
-        Retried only when the server certainly did not receive the job (connection refused,
-        or a failed calibration GET before the POST), so a job is never created twice.
-
-        :raises IQMDeviceError: the circuits do not fit the device's calibration.
-        :raises IQMServerError: the server refused the job (its message is included), kept
-            failing, or failed in a way that leaves open whether it created the job (the
-            message says so; the job is not resubmitted).
-        """
-        action = "submit a job"
-        try:
-            return retry_call(
-                lambda: self._client.submit_circuits(
-                    list(circuits),
-                    calibration_set_id=calibration_set_id,
-                    shots=shots,
-                    options=options,
-                ),
-                policy=self.retry,
-                retryable=submit_retry_is_safe,
-                action=action,
-                sleep=self._sleep,
-                rng=self._rng,
-            )
-        except RetriesExhaustedError as exhausted:
-            raise _translated(
-                exhausted.last_error,
-                action,
-                attempts=(
-                    f" (gave up after {exhausted.attempts} attempts; the server never received "
-                    "the job, so none was created)"
-                ),
-            ) from None
-        except Exception as error:
-            if is_transient(error):
-                raise IQMServerError(
-                    f"Could not {action}: {error}. The request reached the server, which may "
-                    "or may not have created the job; it was not resubmitted, to avoid running "
-                    "it twice. Check the server's job list before submitting again."
-                ) from None
-            raise _translated(error, action) from None
-
-    def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
-        """The job's current status (and failure message).
-
-        :param deadline: a ``time.monotonic()`` time until which transient failures are retried
-            (``None``: within the retry policy).
-        :raises IQMServerError: the server kept failing, or does not know the job.
-        :raises _DeadlineReachedError: the server kept failing until ``deadline``.
-        """
-        run_status = self._call(
-            lambda: self._client.get_run_status(
-                job_id, timeout_secs=self._request_timeout(deadline)
-            ),
-            f"get the status of job {job_id}",
-            deadline=deadline,
-        )
-        return JobState(run_status.status, run_status.message)
-
-    def run_result(self, job_id: UUID) -> RunResult:
-        """The job's full record (status, measurements when ready, metadata), without raising for
-        a failed job.
-
-        :raises IQMServerError: the server kept failing, or does not know the job.
-        """
-        # get_run raises for failed jobs; the raw V1 call returns the record whatever the status,
-        # which is what status reporting and metadata need.
-        return self._call(
-            lambda: self._client._get_run_v1(job_id, timeout_secs=self.retry.request_timeout),
-            f"get job {job_id}",
-        )
 
     def wait(self, job_id: UUID, *, timeout: float | None, poll_interval: float) -> JobState:
         """Poll the job's status until it is terminal; transient failures of a poll are retried
@@ -321,14 +341,14 @@ class IQMServerConnection:
         while True:
             try:
                 job_state = self.state(job_id, deadline=deadline)
-            except _DeadlineReachedError as reached:
+            except DeadlineReachedError as reached:
                 raise IQMTimeoutError(
                     f"Job {job_id} did not finish within {timeout} s; its last known status is "
                     f"'{last_status}' (status requests were failing: {reached.last_error}). "
                     "The handle stays valid: call get_result again later."
                 ) from None
-            last_status = job_state.status.value
-            if job_state.status in Status.terminal_statuses():
+            last_status = job_state.server_status
+            if job_state.terminal:
                 return job_state
             if deadline is not None:
                 remaining = deadline - time.monotonic()
@@ -342,31 +362,8 @@ class IQMServerConnection:
             time.sleep(pause)
             pause = min(pause * 1.5, poll_interval)
 
-    def abort(self, job_id: UUID) -> None:
-        """Ask the server to abort the job (retried only if the server was not reached).
 
-        :raises IQMServerError: the server refused (e.g. the job has already finished).
-        """
-        self._call(
-            lambda: self._client.abort_job(job_id, timeout_secs=self.retry.request_timeout),
-            f"abort job {job_id}",
-            retryable=never_reached_server,
-        )
-
-    def close(self) -> None:
-        """End an auth-server session (no-op for tokens or no authentication)."""
-        if self._credentials.mode != "auth_server":
-            return
-        with contextlib.suppress(ClientAuthenticationError, requests.RequestException):
-            self._client.close_auth_session()
-
-
-def _never(error: BaseException) -> bool:
-    """Retry nothing: building the client only warns about an unreachable server."""
-    return False
-
-
-class _DeadlineReachedError(Exception):
+class DeadlineReachedError(Exception):
     """Retryable failures of a call lasted until the caller's deadline."""
 
     def __init__(self, last_error: BaseException) -> None:
@@ -375,51 +372,114 @@ class _DeadlineReachedError(Exception):
 
 
 @contextlib.contextmanager
-def _hidden_auth_environment() -> Iterator[None]:
-    """Hide the ``IQM_*`` credential variables while iqm-client reads its configuration.
+def hidden_iqm_environment() -> Iterator[None]:
+    """Hide the ``IQM_*`` credential and server variables while iqm-client reads its
+    configuration.
 
     The credentials module has already chosen one source (possibly one of these variables) and
     passes it explicitly; iqm-client would otherwise refuse the mix (incumbent bug B6).
     """
+    names = (*AUTH_ENVIRONMENT_VARIABLES, *_EXTRA_ENVIRONMENT_VARIABLES)
     with _ENVIRONMENT_LOCK:
-        saved = {
-            name: os.environ.pop(name) for name in AUTH_ENVIRONMENT_VARIABLES if name in os.environ
-        }
+        saved = {name: os.environ.pop(name) for name in names if name in os.environ}
         try:
             yield
         finally:
             os.environ.update(saved)
 
 
-def _auth_message(url: str, error: Exception) -> str:
-    return (
-        f"The server at {url} refused the credentials ({error}). Check the token, tokens file or "
-        "username and password."
-    )
+def installed_api_line() -> ApiLine:
+    """The API line of the installed iqm-client.
+
+    :raises IQMClientVersionError: iqm-client is missing, or its version is neither 22.x
+        (from 22.3) nor 36.x.
+    """
+    try:
+        installed = importlib.metadata.version("iqm-client")
+    except importlib.metadata.PackageNotFoundError:
+        raise IQMClientVersionError(
+            f"iqm-client is not installed. {_SUPPORTED_VERSIONS_HINT}"
+        ) from None
+    try:
+        version = Version(installed)
+    except InvalidVersion:
+        raise IQMClientVersionError(
+            f"iqm-client {installed!r} has an unreadable version. {_SUPPORTED_VERSIONS_HINT}"
+        ) from None
+    if version.major == 22 and version >= Version("22.3"):
+        return ApiLine.IQM_CLIENT_22
+    if version.major == 36:
+        return ApiLine.IQM_SERVER_API
+    raise IQMClientVersionError(f"iqm-client {installed} is installed. {_SUPPORTED_VERSIONS_HINT}")
 
 
-def _translated(
-    error: BaseException,
-    action: str,
+_SUPPORTED_VERSIONS_HINT = (
+    "pytket-iqm supports iqm-client "
+    f"{SUPPORTED_IQM_CLIENT[ApiLine.IQM_CLIENT_22]} (IQM's REST API of on-premises servers and of "
+    "the local emulator; the default install) and "
+    f"{SUPPORTED_IQM_CLIENT[ApiLine.IQM_SERVER_API]} (the IQM Server API of IQM Resonance, "
+    'Python 3.11+). Install one of them, e.g. pip install "iqm-client>=22.3,<23"; see the '
+    "pytket-iqm installation docs for the IQM Server API."
+)
+
+
+def connect(
+    url: str,
+    device: str | None,
+    credentials: Credentials,
     *,
-    not_found: Exception | None = None,
-    attempts: str = "",
-) -> Exception:
-    """pytket-iqm's error for an exception of iqm-client or requests raised while doing
-    ``action`` (other exceptions are returned unchanged)."""
-    if isinstance(error, ClientAuthenticationError):
-        return IQMAuthenticationError(f"Could not {action}: {error}")
-    if isinstance(error, CircuitValidationError):
-        return IQMDeviceError(f"Could not {action}: {error}")
-    if isinstance(error, (ClientConfigurationError, JobAbortionError, EndpointRequestError)):
-        return IQMServerError(f"Could not {action}: {error}{attempts}")
-    if isinstance(error, requests.HTTPError):
-        status = error.response.status_code if error.response is not None else None
-        if status == 404 and not_found is not None:
-            return not_found
-        return IQMServerError(f"Could not {action}: {error}{attempts}")
-    if isinstance(error, requests.RequestException):
-        return IQMServerError(f"Could not {action}: the server did not answer ({error}){attempts}.")
-    if isinstance(error, Exception):
-        return error
-    return RuntimeError(str(error))  # pragma: no cover - only Exceptions are caught
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ServerConnection:
+    """Connect to ``url`` (and ``device``) with the implementation for the installed iqm-client.
+
+    :raises IQMClientVersionError: the installed iqm-client is not a supported version.
+    :raises ValueError: ``url``/``device`` do not fit the installed line's addressing.
+    :raises IQMCredentialsError: the credentials are not usable on the installed line.
+    :raises IQMAuthenticationError: the server or auth server refused the credentials.
+    :raises IQMServerError: the server could not be reached.
+    :raises IQMDeviceError: the server does not serve ``device``.
+    """
+    line = installed_api_line()
+    # Imported here: each implementation imports its own iqm-client line.
+    if line is ApiLine.IQM_CLIENT_22:
+        from pytket.extensions.iqm.backends.client_22 import IQMClient22Connection  # noqa: PLC0415
+
+        connection_22: ServerConnection = IQMClient22Connection(
+            url, device, credentials, retry=retry, sleep=sleep
+        )
+        return connection_22
+    from pytket.extensions.iqm.backends.client_36 import IQMServerApiConnection  # noqa: PLC0415
+
+    # Typed explicitly: each line's type check skips the other line's module.
+    connection: ServerConnection = IQMServerApiConnection(
+        url, device, credentials, retry=retry, sleep=sleep
+    )
+    return connection
+
+
+def metric_values(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """Quality metrics as ``{name: value}`` (iqm-client 22 wraps each value in an entry)."""
+    return {
+        name: entry.get("value") if isinstance(entry, Mapping) else entry
+        for name, entry in metrics.items()
+    }
+
+
+__all__ = [
+    "HERALDING_MODES",
+    "MOVE_FRAME_TRACKING_MODES",
+    "MOVE_VALIDATION_MODES",
+    "SUPPORTED_IQM_CLIENT",
+    "TERMINAL_STATUSES",
+    "ApiLine",
+    "DeadlineReachedError",
+    "JobRecord",
+    "JobState",
+    "RunOptions",
+    "ServerConnection",
+    "connect",
+    "hidden_iqm_environment",
+    "installed_api_line",
+    "metric_values",
+]

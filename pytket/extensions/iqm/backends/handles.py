@@ -15,13 +15,14 @@ from uuid import UUID
 from pytket.backends.resulthandle import ResultHandle
 from pytket.circuit import Circuit
 
-from pytket.extensions.iqm.backends.translation import MeasurementLayout
+from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.translation import ForeignApiLineError, MeasurementLayout
 from pytket.extensions.iqm.errors import IQMHandleError
 
 HANDLE_TYPE: tuple[type, ...] = (str, int, str, str)
 """Types of the handle's fields; what ``IQMBackend._result_id_type`` returns."""
 
-_NOT_OURS = "it is not a pytket-iqm (iqm-client 22.x API) result handle"
+_NOT_OURS = "it is not a pytket-iqm result handle"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,11 @@ class HandleContents:
 
 
 def make_handle(
-    job_id: str, index: int, layout: MeasurementLayout, ppcirc: Circuit | None
+    job_id: str,
+    index: int,
+    layout: MeasurementLayout,
+    ppcirc: Circuit | None,
+    api_line: ApiLine,
 ) -> ResultHandle:
     """Encode one circuit of a job as a persistent result handle.
 
@@ -47,18 +52,21 @@ def make_handle(
     :param index: index of the circuit within the job
     :param layout: the circuit's measurement layout
     :param ppcirc: post-processing circuit, or ``None``
+    :param api_line: the API line the job was submitted through (recorded in the layout)
     :return: the handle
     """
     ppcirc_json = "" if ppcirc is None else json.dumps(ppcirc.to_dict(), separators=(",", ":"))
-    return ResultHandle(str(job_id), int(index), layout.to_json(), ppcirc_json)
+    return ResultHandle(str(job_id), int(index), layout.to_json(api_line), ppcirc_json)
 
 
-def parse_handle(handle: ResultHandle) -> HandleContents:
+def parse_handle(handle: ResultHandle, api_line: ApiLine) -> HandleContents:
     """Decode a handle made by :func:`make_handle`.
 
     :param handle: the handle
+    :param api_line: the API line of the backend reading it
     :raises IQMHandleError: if the handle has the wrong length or field types, its job id is
         not a UUID, or its layout or post-processing circuit is malformed or of another format
+        or API line
     :return: the decoded contents
     """
     fields = tuple(handle)
@@ -84,7 +92,9 @@ def parse_handle(handle: ResultHandle) -> HandleContents:
     if index < 0:
         raise IQMHandleError(f"Handle circuit index {index} is negative: {_NOT_OURS}")
     try:
-        layout = MeasurementLayout.from_json(layout_json)
+        layout = MeasurementLayout.from_json(layout_json, api_line)
+    except ForeignApiLineError:
+        raise
     except IQMHandleError as err:
         raise IQMHandleError(f"{err}; {_NOT_OURS}") from None
     ppcirc: Circuit | None = None

@@ -1,7 +1,8 @@
 """``IQMBackend``: pytket's interface to an IQM quantum computer (or the local emulator).
 
 Backend logic only: the device model, translation, results, handles and passes live in their own
-modules, and every server call goes through :class:`~.client.IQMServerConnection`.
+modules, and every server call goes through a :class:`~.client.ServerConnection`, whose
+implementation depends on the installed iqm-client (22.x or 36.x); nothing here knows which.
 """
 
 from __future__ import annotations
@@ -26,18 +27,10 @@ from pytket.predicates import Predicate
 from pytket.utils.prepare import prepare_circuit
 from pytket.utils.results import KwargTypes
 
-from iqm.iqm_client import (
-    CircuitCompilationOptions,
-    HeraldingMode,
-    MoveGateFrameTrackingMode,
-    MoveGateValidationMode,
-    RunResult,
-    Status,
-)
 from pytket.extensions.iqm._metadata import __extension_version__
 from pytket.extensions.iqm.backends import passes
 from pytket.extensions.iqm.backends.architecture import IQMDevice, device_from_dqa
-from pytket.extensions.iqm.backends.client import IQMServerConnection, JobState
+from pytket.extensions.iqm.backends.client import JobRecord, JobState, RunOptions, connect
 from pytket.extensions.iqm.backends.credentials import resolve_credentials
 from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
 from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
@@ -75,41 +68,35 @@ _PROCESS_KWARGS = frozenset(
         "max_batch_size",
     }
 )
-_RESULT_KWARGS = frozenset({"timeout", "wait"})
-
-_STATUS_MAP: dict[Status, StatusEnum] = {
-    Status.RECEIVED: StatusEnum.SUBMITTED,
-    Status.ACCEPTED: StatusEnum.SUBMITTED,
-    Status.PROCESSING: StatusEnum.SUBMITTED,
-    Status.PENDING_COMPILATION: StatusEnum.QUEUED,
-    Status.COMPILED: StatusEnum.QUEUED,
-    Status.PENDING_EXECUTION: StatusEnum.QUEUED,
-    Status.READY: StatusEnum.COMPLETED,
-    Status.FAILED: StatusEnum.ERROR,
-    Status.ABORTED: StatusEnum.CANCELLED,
-    Status.PENDING_DELETION: StatusEnum.ERROR,
-    Status.DELETION_FAILED: StatusEnum.ERROR,
-    Status.DELETED: StatusEnum.ERROR,
-    Status.UNKNOWN: StatusEnum.SUBMITTED,
-}
+_RESULT_KWARGS = frozenset({"timeout", "wait", "progress"})
 
 # An X gate in the native gate set, for SimplifyInitial and contextual optimisation.
 _NATIVE_X = Circuit(1).add_gate(OpType.PhasedX, [1.0, 0.0], [0])
 
 
 class IQMBackend(Backend):
-    """Runs pytket circuits on an IQM quantum computer through its REST API (iqm-client 22.x).
+    """Runs pytket circuits on an IQM quantum computer (or the local emulator).
 
-    :param url: the device's URL, e.g. ``https://my-iqm-server/garnet`` or an emulator's
-        :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.url`.
+    The installed iqm-client decides the API: with iqm-client 22.x (the default install) the
+    backend speaks IQM's REST API of on-premises servers, with iqm-client 36.x the IQM Server API
+    of IQM Resonance. Everything else works the same on both.
+
+    :param url: with iqm-client 22.x, the device's URL, e.g. ``https://my-iqm-server/garnet`` or
+        an emulator's :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.url` (or the server
+        root, with ``device``); with iqm-client 36.x, the server root, e.g.
+        ``https://resonance.iqm.tech`` or an emulator's
+        :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.root_url`.
     :param arch: optional coupling map overriding the server's, as pairs of qubit names
         (``[["QB1", "QB2"], ...]``); every pair must be a calibrated CZ locus.
-    :param auth_server_url: authentication server for a username/password login.
+    :param auth_server_url: authentication server for a username/password login (iqm-client
+        22.x only: the IQM Server API takes tokens).
     :param username: user name on the authentication server.
     :param password: password on the authentication server.
     :param token: a bearer token (else ``IQM_TOKEN``, else the stored :class:`IQMConfig` token).
     :param tokens_file: a tokens file as written by IQM's Cortex CLI (else ``IQM_TOKENS_FILE``).
         A tokens file wins over every other credential.
+    :param device: the device (quantum computer) name on the server, e.g. ``"garnet"``. Needed
+        with iqm-client 36.x when the server has several; with 22.x it is appended to ``url``.
     :param calibration_set_id: pin a calibration set; by default the server's current default
         set is used, and its id is remembered so that compilation and every job use the same one.
     :param max_batch_size: most circuits per job; larger batches are split.
@@ -119,10 +106,14 @@ class IQMBackend(Backend):
     :param retry: how transient server failures (502/503/504/429, resets, timeouts) are
         retried, and the per-request timeout; a submit is retried only when the server
         certainly did not receive it. Default: :class:`~.retry.RetryPolicy` ().
-    :raises ValueError: ``url`` is not an http(s) URL, or a number is out of range.
-    :raises IQMCredentialsError: credentials are half-given or conflicting.
+    :raises ValueError: ``url`` is not an http(s) URL, does not fit the installed iqm-client's
+        addressing (the message shows the right form), or a number is out of range.
+    :raises IQMClientVersionError: the installed iqm-client is neither 22.x nor 36.x.
+    :raises IQMCredentialsError: credentials are half-given or conflicting, or a
+        username/password login is asked of the IQM Server API.
     :raises IQMAuthenticationError: the server or auth server refused the credentials.
-    :raises IQMDeviceError: ``arch`` or ``calibration_set_id`` does not match the server.
+    :raises IQMDeviceError: ``arch``, ``calibration_set_id`` or ``device`` does not match the
+        server.
     :raises IQMServerError: the server could not be reached.
     """
 
@@ -141,6 +132,7 @@ class IQMBackend(Backend):
         *,
         token: str | None = None,
         tokens_file: str | None = None,
+        device: str | None = None,
         calibration_set_id: str | UUID | None = None,
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
         poll_interval: float = 1.0,
@@ -148,7 +140,11 @@ class IQMBackend(Backend):
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__()
-        self._url = _check_url(url)
+        _check_url(url)
+        if device is not None and (not isinstance(device, str) or not device.strip()):
+            raise ValueError(
+                f"device must be a non-empty device name such as 'garnet', not {device!r}."
+            )
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}.")
         if poll_interval <= 0:
@@ -167,12 +163,12 @@ class IQMBackend(Backend):
             environment=os.environ,
             config=IQMConfig.from_default_config_file(),
         )
-        self._connection = IQMServerConnection(self._url, credentials, retry=retry)
+        self._connection = connect(url.rstrip("/"), device, credentials, retry=retry)
         dqa = self._connection.dynamic_architecture(_optional_uuid(calibration_set_id))
         self._calibration_set_id = dqa.calibration_set_id
         self._device: IQMDevice = device_from_dqa(
             dqa,
-            device_name=_device_name(self._url),
+            device_name=self._connection.device_name,
             quality_metrics=self._connection.quality_metrics(dqa.calibration_set_id),
             arch=arch,
         )
@@ -181,13 +177,13 @@ class IQMBackend(Backend):
         )
         # Fetched terminal job records by job id: one fetch serves every circuit of a batch,
         # and a result is never fetched twice (one lock per job keeps concurrent callers to one).
-        self._job_records: dict[UUID, RunResult] = {}
+        self._job_records: dict[UUID, JobRecord] = {}
         self._records_lock = threading.Lock()
         self._fetch_locks: dict[UUID, threading.Lock] = {}
 
     def __repr__(self) -> str:
         return (
-            f"IQMBackend(url={self._url!r}, device={self._device.device_name!r}, "
+            f"IQMBackend(url={self.url!r}, device={self._device.device_name!r}, "
             f"calibration_set_id='{self._calibration_set_id}')"
         )
 
@@ -200,8 +196,14 @@ class IQMBackend(Backend):
 
     @property
     def url(self) -> str:
-        """The device URL this backend talks to."""
-        return self._url
+        """The URL this backend talks to: the device URL (iqm-client 22.x) or the server root
+        (iqm-client 36.x)."""
+        return self._connection.url
+
+    @property
+    def api(self) -> str:
+        """Which IQM API this backend speaks: ``"iqm-client-22"`` or ``"iqm-server-api"``."""
+        return self._connection.api_line.value
 
     @property
     def device(self) -> IQMDevice:
@@ -345,7 +347,7 @@ class IQMBackend(Backend):
             # fail here, before anything is sent.
             self._reject_unknown_qubits(circuits)
 
-        options = _compilation_options(kwargs)
+        options = _run_options(kwargs)
         calibration_set_id = _optional_uuid(kwargs.get("calibration_set_id")) or (
             self._calibration_set_id
         )
@@ -375,7 +377,9 @@ class IQMBackend(Backend):
                 )
                 for position, index in enumerate(batch):
                     _, layout, ppcirc = prepared[index]
-                    handle = make_handle(str(job_id), position, layout, ppcirc)
+                    handle = make_handle(
+                        str(job_id), position, layout, ppcirc, self._connection.api_line
+                    )
                     handles[index] = handle
                     self._cache[handle] = {}
         return [handle for handle in handles if handle is not None]
@@ -432,12 +436,12 @@ class IQMBackend(Backend):
         """The status of the job running this circuit. Never raises for a failed job: the
         server's message is in :attr:`CircuitStatus.message`."""
         self._check_handle_type(handle)
-        contents = parse_handle(handle)
+        contents = parse_handle(handle, self._connection.api_line)
         if handle in self._cache and "result" in self._cache[handle]:
             return CircuitStatus(StatusEnum.COMPLETED, "ready")
         record = self._cached_record(UUID(contents.job_id))
         if record is not None:  # terminal: it cannot have changed
-            return _circuit_status(JobState(record.status, record.message))
+            return _circuit_status(record.state)
         job_state = self._connection.state(UUID(contents.job_id))
         return _circuit_status(job_state)
 
@@ -453,7 +457,7 @@ class IQMBackend(Backend):
         :raises IQMJobCancelledError: the job was aborted.
         """
         self._check_handle_type(handle)
-        contents = parse_handle(handle)
+        contents = parse_handle(handle, self._connection.api_line)
         if handle in self._cache and "result" in self._cache[handle]:
             return cast("BackendResult", self._cache[handle]["result"])
         timeout = kwargs.get("timeout", DEFAULT_RESULT_TIMEOUT)
@@ -494,11 +498,11 @@ class IQMBackend(Backend):
         return collect_with_progress(
             list(handles),
             lambda handle: self.get_result(handle, **kwargs),
-            job_of=lambda handle: parse_handle(handle).job_id[:8],
+            job_of=lambda handle: str(handle[0])[:8],
             status_of=lambda handle: self.circuit_status(handle).message,
         )
 
-    def _finished_record(self, job_id: UUID, timeout: float | None) -> RunResult:
+    def _finished_record(self, job_id: UUID, timeout: float | None) -> JobRecord:
         """The job's record once it is terminal; raises for failed or aborted jobs."""
         record = self._cached_record(job_id)
         if record is None:
@@ -507,22 +511,22 @@ class IQMBackend(Backend):
             )
             _raise_unless_ready(job_id, job_state)
             record = self._fetch_record(job_id)
-        _raise_unless_ready(job_id, JobState(record.status, record.message))
+        _raise_unless_ready(job_id, record.state)
         return record
 
-    def _cached_record(self, job_id: UUID) -> RunResult | None:
+    def _cached_record(self, job_id: UUID) -> JobRecord | None:
         with self._records_lock:
             return self._job_records.get(job_id)
 
-    def _fetch_record(self, job_id: UUID) -> RunResult:
+    def _fetch_record(self, job_id: UUID) -> JobRecord:
         """The job's record, fetched from the server at most once per job once it is terminal."""
         with self._records_lock:
             fetch_lock = self._fetch_locks.setdefault(job_id, threading.Lock())
         with fetch_lock:
             record = self._cached_record(job_id)
             if record is None:
-                record = self._connection.run_result(job_id)
-                if record.status in Status.terminal_statuses():
+                record = self._connection.record(job_id)
+                if record.state.terminal:
                     with self._records_lock:
                         self._job_records[job_id] = record
         return record
@@ -531,14 +535,14 @@ class IQMBackend(Backend):
         """The job's metadata: job id, status, calibration set, timestamps and the request as
         the server recorded it. Works for any valid handle, also on a fresh backend."""
         self._check_handle_type(handle)
-        contents = parse_handle(handle)
+        contents = parse_handle(handle, self._connection.api_line)
         record = self._fetch_record(UUID(contents.job_id))
-        metadata = record.metadata.model_dump(mode="json", exclude_none=True)
         return {
             "job_id": contents.job_id,
             "circuit_index": contents.index,
-            "status": record.status.value,
-            **metadata,
+            "status": record.state.server_status,
+            "api": self._connection.api_line.value,
+            **record.metadata,
         }
 
     def cancel(self, handle: ResultHandle) -> None:
@@ -547,7 +551,7 @@ class IQMBackend(Backend):
         :raises IQMServerError: the server refused (e.g. the job has already finished).
         """
         self._check_handle_type(handle)
-        self._connection.abort(UUID(parse_handle(handle).job_id))
+        self._connection.abort(UUID(parse_handle(handle, self._connection.api_line).job_id))
 
     # -- lifetime -----------------------------------------------------------------------------
 
@@ -567,19 +571,11 @@ class IQMBackend(Backend):
         self.close()
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str) -> None:
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"url must be an http:// or https:// URL of an IQM device, got {url!r}.")
+        raise ValueError(f"url must be an http:// or https:// URL of an IQM server, got {url!r}.")
     if not urlsplit(url).netloc:
         raise ValueError(f"url {url!r} has no host.")
-    return url.rstrip("/")
-
-
-def _device_name(url: str) -> str:
-    """The device name from its URL: the last path segment without a ``:timeslot`` suffix."""
-    parts = urlsplit(url)
-    segment = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    return segment.split(":", 1)[0] or parts.hostname or url
 
 
 def _optional_uuid(value: object) -> UUID | None:
@@ -611,38 +607,32 @@ def _reject_unknown_kwargs(kwargs: dict[str, KwargTypes], known: frozenset[str])
         )
 
 
-def _compilation_options(kwargs: dict[str, KwargTypes]) -> CircuitCompilationOptions:
+def _run_options(kwargs: dict[str, KwargTypes]) -> RunOptions:
+    """The job options from ``process_circuits``' keyword arguments.
+
+    :raises ValueError: an option has a value the servers do not know.
+    """
     duration_ratio = kwargs.get("max_circuit_duration_over_t2")
-    if duration_ratio is not None:
-        duration_ratio = float(cast("float", duration_ratio))
-        if duration_ratio < 0:
-            raise ValueError(
-                f"max_circuit_duration_over_t2 must be 0 (off) or positive, not {duration_ratio}."
-            )
-    return CircuitCompilationOptions(
-        max_circuit_duration_over_t2=duration_ratio,
-        heralding_mode=_enum_option(kwargs, "heralding_mode", HeraldingMode, HeraldingMode.NONE),
-        move_gate_validation=_enum_option(
-            kwargs, "move_validation_mode", MoveGateValidationMode, MoveGateValidationMode.STRICT
-        ),
-        move_gate_frame_tracking=_enum_option(
-            kwargs,
-            "move_gate_frame_tracking_mode",
-            MoveGateFrameTrackingMode,
-            MoveGateFrameTrackingMode.FULL,
-        ),
+    try:
+        ratio = None if duration_ratio is None else float(cast("float", duration_ratio))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"max_circuit_duration_over_t2 must be a number, not {duration_ratio!r}."
+        ) from None
+    return RunOptions(
+        max_circuit_duration_over_t2=ratio,
+        heralding_mode=_option_text(kwargs, "heralding_mode", "none"),
+        move_validation_mode=_option_text(kwargs, "move_validation_mode", "strict"),
+        move_gate_frame_tracking_mode=_option_text(kwargs, "move_gate_frame_tracking_mode", "full"),
     )
 
 
-def _enum_option(kwargs: dict[str, KwargTypes], name: str, enum: Any, default: Any) -> Any:
-    value = kwargs.get(name)
+def _option_text(kwargs: dict[str, KwargTypes], name: str, default: str) -> str:
+    """An option's value as text; iqm-client's enum members are accepted too."""
+    value: object = kwargs.get(name)
     if value is None:
         return default
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(repr(member.value) for member in enum)
-        raise ValueError(f"{name} must be one of {allowed}, not {value!r}.") from None
+    return str(getattr(value, "value", value))
 
 
 def _group_by_shots(shots_per_circuit: Sequence[int]) -> Iterator[tuple[int, list[int]]]:
@@ -654,17 +644,16 @@ def _group_by_shots(shots_per_circuit: Sequence[int]) -> Iterator[tuple[int, lis
 
 
 def _circuit_status(job_state: JobState) -> CircuitStatus:
-    status = _STATUS_MAP.get(job_state.status, StatusEnum.SUBMITTED)
-    message = job_state.status.value
+    message = job_state.server_status
     if job_state.message:
         message = f"{message}: {job_state.message}"
-    return CircuitStatus(status, message)
+    return CircuitStatus(job_state.status, message)
 
 
 def _raise_unless_ready(job_id: UUID, job_state: JobState) -> None:
-    if job_state.status == Status.READY:
+    if job_state.status == StatusEnum.COMPLETED:
         return
-    if job_state.status == Status.ABORTED:
+    if job_state.status == StatusEnum.CANCELLED:
         raise IQMJobCancelledError(f"Job {job_id} was aborted; it has no results.")
     reason = job_state.message or "no reason given"
-    raise IQMJobFailedError(f"Job {job_id} ended as '{job_state.status.value}': {reason}")
+    raise IQMJobFailedError(f"Job {job_id} ended as '{job_state.server_status}': {reason}")

@@ -1,4 +1,7 @@
-"""Translation of a compiled pytket circuit into an iqm-client 22.x ``Circuit``.
+"""Translation of a compiled pytket circuit into IQM instructions (:class:`IQMCircuit`).
+
+The result is independent of the iqm-client line: each connection turns it into its client's
+circuit type (``qubits`` and angles in turns for 22.x, ``locus`` and radians for 36.x).
 
 Instructions use physical qubit names directly (pytket ``node[n-1]`` is ``QBn``). Every
 ``Measure`` becomes a one-qubit ``measure`` whose key is ``str(bit)`` (``"c[0]"``); a bit
@@ -27,14 +30,40 @@ import numpy.typing as npt
 from pytket.circuit import Bit, Circuit, Command, Conditional, Op, OpType, Qubit
 from pytket.unit_id import UnitID
 
-from iqm.iqm_client import Circuit as IQMCircuit
-from iqm.iqm_client import Instruction
 from pytket.extensions.iqm.backends.architecture import qubit_for_node
+from pytket.extensions.iqm.backends.client import ApiLine
 from pytket.extensions.iqm.backends.resonator import is_move, is_resonator_qubit
 from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
 
-LAYOUT_FORMAT = "pytket-iqm/iqm-client-22/measurement-layout/1"
-"""Format marker written into every serialised layout; other markers are rejected."""
+LAYOUT_FORMATS = {line: f"pytket-iqm/{line.value}/measurement-layout/1" for line in ApiLine}
+"""Format marker written into every serialised layout, per API line (a job id means nothing to
+a server of the other line); other markers are rejected."""
+
+
+class ForeignApiLineError(IQMHandleError):
+    """A layout (and so a handle) belongs to a job of the other API line."""
+
+
+@dataclass(frozen=True)
+class IQMInstruction:
+    """One IQM instruction on physical components."""
+
+    name: str
+    """``prx``, ``cc_prx``, ``cz``, ``move``, ``measure``, ``reset`` or ``barrier``."""
+    locus: tuple[str, ...]
+    """Physical qubit (and resonator) names."""
+    args: dict[str, Any]
+    """Arguments as iqm-client 22 names them: angles ``angle_t``/``phase_t`` in turns, ``key``,
+    ``feedback_key``, ``feedback_qubit``."""
+
+
+@dataclass(frozen=True)
+class IQMCircuit:
+    """A named sequence of IQM instructions."""
+
+    name: str
+    instructions: tuple[IQMInstruction, ...]
+
 
 _FEEDBACK_HINT = (
     "IQM feedback supports only single-qubit gates conditioned on a single bit being 1, "
@@ -57,14 +86,15 @@ class MeasurementLayout:
     keys: tuple[str | None, ...]
     """Per bit: key of its last measurement, ``None`` if the bit is never measured."""
 
-    def to_json(self) -> str:
+    def to_json(self, api_line: ApiLine) -> str:
         """Serialise (compactly, with a format marker) for storage in a result handle.
 
+        :param api_line: the API line of the job the layout belongs to
         :return: a JSON string
         """
         return json.dumps(
             {
-                "format": LAYOUT_FORMAT,
+                "format": LAYOUT_FORMATS[api_line],
                 "bits": [b.to_list() for b in self.bits],
                 "keys": list(self.keys),
             },
@@ -72,22 +102,31 @@ class MeasurementLayout:
         )
 
     @classmethod
-    def from_json(cls, s: str) -> MeasurementLayout:
+    def from_json(cls, s: str, api_line: ApiLine) -> MeasurementLayout:
         """Inverse of :meth:`to_json`.
 
         :param s: JSON produced by :meth:`to_json`
-        :raises IQMHandleError: if ``s`` is not a layout of this format
+        :param api_line: the API line the reader speaks
+        :raises IQMHandleError: if ``s`` is not a layout of this format, or belongs to a job of
+            the other API line
         :return: the layout
         """
         try:
             data = json.loads(s)
         except (TypeError, ValueError) as err:
             raise IQMHandleError(f"Measurement layout is not valid JSON: {err}") from None
-        if not isinstance(data, dict) or data.get("format") != LAYOUT_FORMAT:
-            found = data.get("format") if isinstance(data, dict) else None
+        found = data.get("format") if isinstance(data, dict) else None
+        if found != LAYOUT_FORMATS[api_line]:
+            for other in ApiLine:
+                if found == LAYOUT_FORMATS[other]:
+                    raise ForeignApiLineError(
+                        f"The job was submitted through {other.description}, but this backend "
+                        f"uses {api_line.description}; fetch its results with pytket-iqm on the "
+                        "iqm-client line that submitted it"
+                    )
             raise IQMHandleError(
-                f"Measurement layout has format {found!r}, expected {LAYOUT_FORMAT!r}: it was "
-                "not written by pytket-iqm for the iqm-client 22.x API"
+                f"Measurement layout has format {found!r}, expected "
+                f"{LAYOUT_FORMATS[api_line]!r}: it was not written by pytket-iqm"
             )
         bits_raw, keys_raw = data.get("bits"), data.get("keys")
         if (
@@ -353,16 +392,22 @@ def circuit_to_iqm(
             f"Circuit {name!r} has no instructions; IQM cannot run an empty circuit. "
             "Add at least one gate or measurement."
         )
-    instructions = tuple(Instruction.model_validate(spec) for spec in translator.instructions)
+    instructions = tuple(
+        IQMInstruction(name=spec["name"], locus=tuple(spec["qubits"]), args=spec["args"])
+        for spec in translator.instructions
+    )
     layout = MeasurementLayout(
         bits=tuple(circuit.bits),
         keys=tuple(translator.final_key(b) for b in circuit.bits),
     )
-    return IQMCircuit(name=name, instructions=instructions, metadata=None), layout
+    return IQMCircuit(name=name, instructions=instructions), layout
 
 
 __all__ = [
-    "LAYOUT_FORMAT",
+    "LAYOUT_FORMATS",
+    "ForeignApiLineError",
+    "IQMCircuit",
+    "IQMInstruction",
     "MeasurementLayout",
     "circuit_to_iqm",
     "one_qubit_as_phasedx",

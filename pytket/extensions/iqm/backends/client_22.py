@@ -1,0 +1,392 @@
+"""The backend's connection for iqm-client 22.x: IQM's REST API of on-premises servers.
+
+A device is addressed by its URL (``https://host/garnet``, or the emulator's
+:attr:`~pytket.extensions.iqm.emulator.IQMEmulator.url`). This module builds iqm-client's
+``IQMClient`` (one credential source, our signature, no deprecation noise), converts between
+the neutral types of :mod:`.client` and iqm-client 22's models, and turns iqm-client's and
+requests' exceptions into pytket-iqm's typed errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import requests
+from pydantic import ValidationError
+from pytket.backends.status import StatusEnum
+
+from iqm.iqm_client import (
+    Circuit,
+    CircuitCompilationOptions,
+    CircuitValidationError,
+    ClientAuthenticationError,
+    ClientConfigurationError,
+    EndpointRequestError,
+    HeraldingMode,
+    Instruction,
+    IQMClient,
+    JobAbortionError,
+    MoveGateFrameTrackingMode,
+    MoveGateValidationMode,
+    RunResult,
+    Status,
+)
+from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
+from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
+from pytket.extensions.iqm.backends.client import (
+    ApiLine,
+    JobRecord,
+    JobState,
+    RunOptions,
+    ServerConnection,
+    hidden_iqm_environment,
+    metric_values,
+)
+from pytket.extensions.iqm.backends.credentials import Credentials
+from pytket.extensions.iqm.backends.retry import (
+    RetriesExhaustedError,
+    RetryPolicy,
+    is_transient,
+    never_reached_server,
+    retry_call,
+    submit_retry_is_safe,
+)
+from pytket.extensions.iqm.backends.translation import IQMCircuit
+from pytket.extensions.iqm.errors import (
+    IQMAuthenticationError,
+    IQMDeviceError,
+    IQMServerError,
+    IQMTranslationError,
+)
+
+CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
+
+_STATUS_MAP: dict[Status, StatusEnum] = {
+    Status.RECEIVED: StatusEnum.SUBMITTED,
+    Status.ACCEPTED: StatusEnum.SUBMITTED,
+    Status.PROCESSING: StatusEnum.SUBMITTED,
+    Status.PENDING_COMPILATION: StatusEnum.QUEUED,
+    Status.COMPILED: StatusEnum.QUEUED,
+    Status.PENDING_EXECUTION: StatusEnum.QUEUED,
+    Status.READY: StatusEnum.COMPLETED,
+    Status.FAILED: StatusEnum.ERROR,
+    Status.ABORTED: StatusEnum.CANCELLED,
+    Status.PENDING_DELETION: StatusEnum.ERROR,
+    Status.DELETION_FAILED: StatusEnum.ERROR,
+    Status.DELETED: StatusEnum.ERROR,
+    Status.UNKNOWN: StatusEnum.SUBMITTED,
+}
+
+
+class IQMClient22Connection(ServerConnection):
+    """One IQM device URL with one set of credentials, through iqm-client 22.x.
+
+    :param url: the device URL, or the server root when ``device`` is given.
+    :param device: the device name, appended to ``url`` (``None``: ``url`` is the device URL).
+    :param credentials: the one credential source to use.
+    :param retry: retry and request-timeout policy (default: :class:`RetryPolicy`'s defaults).
+    :param sleep: pause function between attempts (tests replace it).
+    """
+
+    api_line = ApiLine.IQM_CLIENT_22
+
+    def __init__(
+        self,
+        url: str,
+        device: str | None,
+        credentials: Credentials,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Connect: builds ``IQMClient``, which checks the server's client-library versions.
+
+        :raises ValueError: ``device`` is given and ``url`` already names another device.
+        :raises IQMAuthenticationError: the auth server refused the login.
+        :raises IQMServerError: the server could not be reached.
+        """
+        device_url = _device_url(url, device)
+        super().__init__(
+            device_url, _device_name(device_url), credentials, retry=retry, sleep=sleep
+        )
+        with hidden_iqm_environment(), warnings.catch_warnings():
+            # iqm-client 22 warns that its default API variant is deprecated; it is the variant
+            # that serves every endpoint we use, and the warning is not actionable for users.
+            warnings.filterwarnings(
+                "ignore", message="The V1 API is deprecated", category=DeprecationWarning
+            )
+            self._client = self._call(
+                lambda: IQMClient(
+                    device_url,
+                    client_signature=CLIENT_SIGNATURE,
+                    token=credentials.token,
+                    tokens_file=credentials.tokens_file,
+                    auth_server_url=credentials.auth_server_url,
+                    username=credentials.username,
+                    password=credentials.password,
+                ),
+                f"connect to {device_url}",
+                retryable=_never,
+            )
+
+    def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
+        """The device's gates and loci for a calibration set (``None``: the server's default).
+
+        :raises IQMDeviceError: the server does not know the calibration set.
+        :raises IQMServerError: the server kept failing or could not be reached.
+        """
+        dqa = self._call(
+            lambda: self._client.get_dynamic_quantum_architecture(
+                calibration_set_id, timeout_secs=self.retry.request_timeout
+            ),
+            f"get the dynamic architecture of calibration set {calibration_set_id or 'default'}",
+            not_found=IQMDeviceError(
+                f"The server at {self.url} has no calibration set {calibration_set_id}."
+            ),
+        )
+        return DynamicArchitecture.from_json(dqa.model_dump(mode="json"))
+
+    def quality_metrics(self, calibration_set_id: UUID) -> dict[str, Any] | None:
+        """The calibration set's quality metrics by name; ``None`` when the server does not
+        serve them.
+
+        :raises IQMAuthenticationError: the server refused the credentials.
+        """
+        try:
+            metric_set = retry_call(
+                lambda: self._client.get_quality_metric_set(
+                    calibration_set_id, timeout_secs=self.retry.request_timeout
+                ),
+                policy=self.retry,
+                retryable=is_transient,
+                action=f"get the quality metrics of calibration set {calibration_set_id}",
+                sleep=self._sleep,
+                rng=self._rng,
+            )
+        except (
+            requests.RequestException,
+            RetriesExhaustedError,
+            ValueError,
+            EndpointRequestError,
+            ValidationError,
+        ):
+            # Quality metrics are optional on IQM servers (Resonance does not serve them).
+            return None
+        except ClientAuthenticationError as error:
+            raise IQMAuthenticationError(_auth_message(self.url, error)) from None
+        return metric_values(metric_set.metrics or {})
+
+    def submit(
+        self,
+        circuits: Sequence[IQMCircuit],
+        *,
+        shots: int,
+        calibration_set_id: UUID | None,
+        options: RunOptions,
+    ) -> UUID:
+        """Submit one job running every circuit with the same shot count; returns the job id.
+
+        Retried only when the server certainly did not receive the job (connection refused,
+        or a failed calibration GET before the POST), so a job is never created twice.
+
+        :raises IQMTranslationError: iqm-client refuses an instruction.
+        :raises IQMDeviceError: the circuits do not fit the device's calibration.
+        :raises IQMServerError: the server refused the job (its message is included), kept
+            failing, or failed in a way that leaves open whether it created the job (the
+            message says so; the job is not resubmitted).
+        """
+        client_circuits = [_client_circuit(circuit) for circuit in circuits]
+        client_options = _client_options(options)
+        action = "submit a job"
+        try:
+            return retry_call(
+                lambda: self._client.submit_circuits(
+                    client_circuits,
+                    calibration_set_id=calibration_set_id,
+                    shots=shots,
+                    options=client_options,
+                ),
+                policy=self.retry,
+                retryable=submit_retry_is_safe,
+                action=action,
+                sleep=self._sleep,
+                rng=self._rng,
+            )
+        except RetriesExhaustedError as exhausted:
+            raise self._translated(
+                exhausted.last_error,
+                action,
+                attempts=(
+                    f" (gave up after {exhausted.attempts} attempts; the server never received "
+                    "the job, so none was created)"
+                ),
+            ) from None
+        except Exception as error:
+            if is_transient(error):
+                raise IQMServerError(
+                    f"Could not {action}: {error}. The request reached the server, which may "
+                    "or may not have created the job; it was not resubmitted, to avoid running "
+                    "it twice. Check the server's job list before submitting again."
+                ) from None
+            raise self._translated(error, action) from None
+
+    def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
+        """The job's current status (and failure message).
+
+        :param deadline: a ``time.monotonic()`` time until which transient failures are retried
+            (``None``: within the retry policy).
+        :raises IQMServerError: the server kept failing, or does not know the job.
+        :raises DeadlineReachedError: the server kept failing until ``deadline``.
+        """
+        run_status = self._call(
+            lambda: self._client.get_run_status(
+                job_id, timeout_secs=self._request_timeout(deadline)
+            ),
+            f"get the status of job {job_id}",
+            deadline=deadline,
+        )
+        return _job_state(run_status.status, run_status.message)
+
+    def record(self, job_id: UUID) -> JobRecord:
+        """The job's full record (status, measurements when ready, metadata), without raising
+        for a failed job.
+
+        :raises IQMServerError: the server kept failing, or does not know the job.
+        """
+        # get_run raises for failed jobs; the raw V1 call returns the record whatever the status,
+        # which is what status reporting and metadata need.
+        run: RunResult = self._call(
+            lambda: self._client._get_run_v1(job_id, timeout_secs=self.retry.request_timeout),
+            f"get job {job_id}",
+        )
+        return JobRecord(
+            state=_job_state(run.status, run.message),
+            measurements=run.measurements,
+            metadata=run.metadata.model_dump(mode="json", exclude_none=True),
+        )
+
+    def abort(self, job_id: UUID) -> None:
+        """Ask the server to abort the job (retried only if the server was not reached).
+
+        :raises IQMServerError: the server refused (e.g. the job has already finished).
+        """
+        self._call(
+            lambda: self._client.abort_job(job_id, timeout_secs=self.retry.request_timeout),
+            f"abort job {job_id}",
+            retryable=never_reached_server,
+        )
+
+    def close(self) -> None:
+        """End an auth-server session (no-op for tokens or no authentication)."""
+        if self._credentials.mode != "auth_server":
+            return
+        with contextlib.suppress(ClientAuthenticationError, requests.RequestException):
+            self._client.close_auth_session()
+
+    def _translated(
+        self,
+        error: BaseException,
+        action: str,
+        *,
+        not_found: Exception | None = None,
+        attempts: str = "",
+    ) -> Exception:
+        """pytket-iqm's error for an exception of iqm-client or requests raised while doing
+        ``action`` (other exceptions are returned unchanged)."""
+        if isinstance(error, ClientAuthenticationError):
+            return IQMAuthenticationError(f"Could not {action}: {error}")
+        if isinstance(error, CircuitValidationError):
+            return IQMDeviceError(f"Could not {action}: {error}")
+        if isinstance(error, (ClientConfigurationError, JobAbortionError, EndpointRequestError)):
+            return IQMServerError(f"Could not {action}: {error}{attempts}")
+        if isinstance(error, requests.HTTPError):
+            status = error.response.status_code if error.response is not None else None
+            if status == 404 and not_found is not None:
+                return not_found
+            return IQMServerError(f"Could not {action}: {error}{attempts}")
+        if isinstance(error, requests.RequestException):
+            return IQMServerError(
+                f"Could not {action}: the server did not answer ({error}){attempts}."
+            )
+        if isinstance(error, Exception):
+            return error
+        return RuntimeError(str(error))  # pragma: no cover - only Exceptions are caught
+
+
+def _never(error: BaseException) -> bool:
+    """Retry nothing: building the client only warns about an unreachable server."""
+    return False
+
+
+def _device_url(url: str, device: str | None) -> str:
+    """The device URL: ``url`` itself, or ``url/device`` when a device name is given.
+
+    :raises ValueError: ``url`` already ends with another device's name.
+    """
+    if device is None:
+        return url
+    url = url.rstrip("/")
+    path = urlsplit(url).path
+    if path:
+        named = path.rsplit("/", 1)[-1].split(":", 1)[0]
+        if named == device:
+            return url
+        raise ValueError(
+            f"url {url!r} already names a device ({named!r}) and device={device!r} names "
+            f"another; give either the device URL, or the server root and device=."
+        )
+    return f"{url}/{device}"
+
+
+def _device_name(url: str) -> str:
+    """The device name from its URL: the last path segment without a ``:timeslot`` suffix."""
+    parts = urlsplit(url)
+    segment = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return segment.split(":", 1)[0] or parts.hostname or url
+
+
+def _job_state(status: Status, message: str | None) -> JobState:
+    return JobState(
+        status=_STATUS_MAP.get(status, StatusEnum.SUBMITTED),
+        server_status=status.value,
+        message=message,
+    )
+
+
+def _client_circuit(circuit: IQMCircuit) -> Circuit:
+    """iqm-client 22's circuit: ``qubits`` for the locus, angles in turns as translated."""
+    try:
+        instructions = tuple(
+            Instruction.model_validate({"name": op.name, "qubits": op.locus, "args": op.args})
+            for op in circuit.instructions
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        raise IQMTranslationError(
+            f"Circuit {circuit.name!r} has an instruction iqm-client refuses "
+            f"({where}: {first.get('msg', 'invalid')})."
+        ) from None
+    return Circuit(name=circuit.name, instructions=instructions, metadata=None)
+
+
+def _client_options(options: RunOptions) -> CircuitCompilationOptions:
+    return CircuitCompilationOptions(
+        max_circuit_duration_over_t2=options.max_circuit_duration_over_t2,
+        heralding_mode=HeraldingMode(options.heralding_mode),
+        move_gate_validation=MoveGateValidationMode(options.move_validation_mode),
+        move_gate_frame_tracking=MoveGateFrameTrackingMode(options.move_gate_frame_tracking_mode),
+    )
+
+
+def _auth_message(url: str, error: Exception) -> str:
+    return (
+        f"The server at {url} refused the credentials ({error}). Check the token, tokens file or "
+        "username and password."
+    )

@@ -1,0 +1,432 @@
+"""The backend's connection for iqm-client 36.x: the IQM Server API (``/api/v1``).
+
+IQM Resonance and newer IQM servers speak this API. A device is addressed by the server's root
+URL (``https://resonance.iqm.tech``, or the emulator's
+:attr:`~pytket.extensions.iqm.emulator.IQMEmulator.root_url`) and its name (``device``);
+authentication is by token or tokens file only. This module builds iqm-client 36's
+``IQMClient``, converts between the neutral types of :mod:`.client` and iqm-client 36's models
+(``locus`` and radians for circuits, job data for status), and turns its exceptions into
+pytket-iqm's typed errors.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import requests
+from exa.common.errors.iqm_error import (
+    AuthenticationError,
+    BadGatewayError,
+    ForbiddenError,
+    IQMError,
+    NotFoundError,
+    OperationTimeoutError,
+    RateLimitError,
+    SystemUnavailableError,
+)
+from exa.common.errors.iqm_error import ValidationError as IQMValidationError
+from pytket.backends.status import StatusEnum
+
+from iqm.iqm_client import CircuitCompilationOptions, IQMClient
+from iqm.iqm_server_client.iqm_server_client import IQMServerClient
+from iqm.iqm_server_client.iqm_server_executor import IQMServerExecutor
+from iqm.iqm_server_client.iqm_server_storage import IQMServerStorage
+from iqm.pulse.builder import CircuitOperation
+from iqm.pulse.circuit_operations import Circuit
+from iqm.station_control.client.authentication import (
+    ClientAuthenticationError,
+    ClientConfigurationError,
+)
+from iqm.station_control.interface.models.circuit import (
+    CircuitBatch,
+    HeraldingMode,
+    MoveGateFrameTrackingMode,
+    MoveGateValidationMode,
+)
+from iqm.station_control.interface.models.jobs_new import JobData, JobStatus
+from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
+from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
+from pytket.extensions.iqm.backends.client import (
+    ApiLine,
+    JobRecord,
+    JobState,
+    RunOptions,
+    ServerConnection,
+    hidden_iqm_environment,
+)
+from pytket.extensions.iqm.backends.credentials import Credentials
+from pytket.extensions.iqm.backends.retry import (
+    RetriesExhaustedError,
+    RetryPolicy,
+    is_transient,
+    never_reached_server,
+    retry_call,
+    submit_retry_is_safe,
+)
+from pytket.extensions.iqm.backends.translation import IQMCircuit
+from pytket.extensions.iqm.errors import (
+    IQMAuthenticationError,
+    IQMCredentialsError,
+    IQMDeviceError,
+    IQMServerError,
+)
+
+CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
+
+RESONANCE_URL = "https://resonance.iqm.tech"
+
+_STATUS_MAP = {
+    JobStatus.WAITING: StatusEnum.QUEUED,
+    JobStatus.PROCESSING: StatusEnum.RUNNING,
+    JobStatus.COMPLETED: StatusEnum.COMPLETED,
+    JobStatus.FAILED: StatusEnum.ERROR,
+    JobStatus.CANCELLED: StatusEnum.CANCELLED,
+}
+
+_TRANSIENT_ERRORS = (BadGatewayError, SystemUnavailableError, OperationTimeoutError, RateLimitError)
+
+# Instruction arguments in turns (the neutral form) that the IQM Server API takes in radians.
+_TURN_ARGUMENTS = {"angle_t": "angle", "phase_t": "phase"}
+
+
+class IQMServerApiConnection(ServerConnection):
+    """One device of an IQM Server (API v1) with a token, through iqm-client 36.x.
+
+    :param url: the server's root URL.
+    :param device: the device (quantum computer) alias; ``None``: the server's only one.
+    :param credentials: a token, a tokens file, or none (an open server).
+    :param retry: retry and request-timeout policy (default: :class:`RetryPolicy`'s defaults).
+    :param sleep: pause function between attempts (tests replace it).
+    """
+
+    api_line = ApiLine.IQM_SERVER_API
+
+    def __init__(
+        self,
+        url: str,
+        device: str | None,
+        credentials: Credentials,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Connect: lists the server's quantum computers and picks ``device``.
+
+        :raises ValueError: ``url`` is not a server root (the message shows the right form).
+        :raises IQMCredentialsError: a username/password login was asked for.
+        :raises IQMDeviceError: the server has no device ``device``, or several and none named.
+        :raises IQMAuthenticationError: the server refused the token.
+        :raises IQMServerError: the server could not be reached.
+        """
+        root = _server_root(url, device)
+        if credentials.mode == "auth_server":
+            raise IQMCredentialsError(
+                f"Credentials from {credentials.source} are a username/password login, but the "
+                "installed iqm-client 36 speaks the IQM Server API, which authenticates with "
+                "tokens only: pass token=... or tokens_file=... (or set IQM_TOKEN or "
+                "IQM_TOKENS_FILE). Logins through an auth server need iqm-client 22.x "
+                '(pip install "iqm-client>=22.3,<23").'
+            )
+        super().__init__(root, device or "", credentials, retry=retry, sleep=sleep)
+        with hidden_iqm_environment():
+            self._client = self._call(
+                lambda: self._build_client(root, device, credentials),
+                f"connect to {root}",
+                retryable=_never,
+            )
+        self.device_name = self._client._executor.client.quantum_computer
+
+    def _build_client(self, root: str, device: str | None, credentials: Credentials) -> IQMClient:
+        """``IQMClient.from_url``, with our request timeout (``from_url`` cannot pass one)."""
+        server = IQMServerClient(
+            root,
+            quantum_computer=device,
+            token=credentials.token,
+            tokens_file=credentials.tokens_file,
+            client_signature=CLIENT_SIGNATURE,
+            timeout=self.retry.request_timeout,
+        )
+        return IQMClient(
+            executor=IQMServerExecutor(client=server), storage=IQMServerStorage(client=server)
+        )
+
+    def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
+        """The device's gates and loci for a calibration set (``None``: the server's default).
+
+        :raises IQMDeviceError: the server does not know the calibration set.
+        :raises IQMServerError: the server kept failing or could not be reached.
+        """
+        dqa = self._call(
+            lambda: self._client.get_dynamic_quantum_architecture(calibration_set_id),
+            f"get the dynamic architecture of calibration set {calibration_set_id or 'default'}",
+            not_found=IQMDeviceError(
+                f"Device {self.device_name!r} at {self.url} has no calibration set "
+                f"{calibration_set_id}."
+            ),
+        )
+        return DynamicArchitecture.from_json(dqa.model_dump(mode="json"))
+
+    def quality_metrics(self, calibration_set_id: UUID) -> dict[str, Any] | None:
+        """The calibration set's quality metrics by name; ``None`` when the server does not
+        serve them.
+
+        :raises IQMAuthenticationError: the server refused the token.
+        """
+        try:
+            metric_set = retry_call(
+                lambda: self._client.get_quality_metric_set(calibration_set_id),
+                policy=self.retry,
+                retryable=self._is_transient,
+                action=f"get the quality metrics of calibration set {calibration_set_id}",
+                sleep=self._sleep,
+                rng=self._rng,
+            )
+        except (AuthenticationError, ForbiddenError, ClientAuthenticationError) as error:
+            raise IQMAuthenticationError(
+                f"The server at {self.url} refused the token ({error}). Check the token or "
+                "tokens file."
+            ) from None
+        except (IQMError, requests.RequestException, RetriesExhaustedError, ValueError):
+            # Quality metrics are optional on IQM servers.
+            return None
+        return {
+            observation.dut_field: observation.value
+            for observation in metric_set.observations
+            if not observation.invalid
+        }
+
+    def submit(
+        self,
+        circuits: Sequence[IQMCircuit],
+        *,
+        shots: int,
+        calibration_set_id: UUID | None,
+        options: RunOptions,
+    ) -> UUID:
+        """Submit one job running every circuit with the same shot count; returns the job id.
+
+        Retried only when the server certainly did not receive the job, so a job is never
+        created twice.
+
+        :raises IQMDeviceError: the circuits do not fit the device's calibration.
+        :raises IQMServerError: the server refused the job (its message is included), kept
+            failing, or failed in a way that leaves open whether it created the job (the
+            message says so; the job is not resubmitted).
+        """
+        client_circuits: CircuitBatch = [_client_circuit(circuit) for circuit in circuits]
+        client_options = _client_options(options)
+        action = "submit a job"
+        try:
+            tracker = retry_call(
+                lambda: self._client.submit_circuits(
+                    client_circuits,
+                    calibration_set_id=calibration_set_id,
+                    shots=shots,
+                    options=client_options,
+                ),
+                policy=self.retry,
+                retryable=submit_retry_is_safe,
+                action=action,
+                sleep=self._sleep,
+                rng=self._rng,
+            )
+        except RetriesExhaustedError as exhausted:
+            raise self._translated(
+                exhausted.last_error,
+                action,
+                attempts=(
+                    f" (gave up after {exhausted.attempts} attempts; the server never received "
+                    "the job, so none was created)"
+                ),
+            ) from None
+        except Exception as error:
+            if self._is_transient(error):
+                raise IQMServerError(
+                    f"Could not {action}: {error}. The request reached the server, which may "
+                    "or may not have created the job; it was not resubmitted, to avoid running "
+                    "it twice. Check the server's job list before submitting again."
+                ) from None
+            raise self._translated(error, action) from None
+        return UUID(str(tracker.job_id))
+
+    def _job_data(self, job_id: UUID, action: str, deadline: float | None = None) -> JobData:
+        def fetch() -> JobData:
+            # get_job repeats the job's messages as warnings on every call; the backend reports
+            # them itself (status message, metadata).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self._client.get_job(job_id).job_data
+
+        return self._call(fetch, action, deadline=deadline)
+
+    def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
+        """The job's current status (and failure message).
+
+        :raises IQMServerError: the server kept failing, or does not know the job.
+        :raises DeadlineReachedError: the server kept failing until ``deadline``.
+        """
+        return _job_state(self._job_data(job_id, f"get the status of job {job_id}", deadline))
+
+    def record(self, job_id: UUID) -> JobRecord:
+        """The job's record (status, measurements when completed, metadata), without raising
+        for a failed job.
+
+        :raises IQMServerError: the server kept failing, or does not know the job.
+        """
+        job_data = self._job_data(job_id, f"get job {job_id}")
+        state = _job_state(job_data)
+        measurements = None
+        if job_data.status == JobStatus.COMPLETED:
+            measurements = self._call(
+                lambda: self._client.get_job_measurements(job_id),
+                f"get the measurements of job {job_id}",
+            )
+        metadata = job_data.model_dump(mode="json", exclude_none=True, exclude={"id", "status"})
+        compilation = metadata.pop("compilation", None) or {}
+        if "calibration_set_id" in compilation:
+            metadata["calibration_set_id"] = compilation["calibration_set_id"]
+        return JobRecord(
+            state=state,
+            measurements=[dict(circuit) for circuit in measurements] if measurements else None,
+            metadata=metadata,
+        )
+
+    def abort(self, job_id: UUID) -> None:
+        """Ask the server to cancel the job (retried only if the server was not reached).
+
+        :raises IQMServerError: the server refused (e.g. the job has already finished).
+        """
+        self._call(
+            lambda: self._client.cancel_job(job_id),
+            f"cancel job {job_id}",
+            retryable=never_reached_server,
+        )
+
+    def close(self) -> None:
+        """Nothing to release: the IQM Server API has no sessions."""
+
+    def _is_transient(self, error: BaseException) -> bool:
+        return is_transient(error) or isinstance(error, _TRANSIENT_ERRORS)
+
+    def _translated(
+        self,
+        error: BaseException,
+        action: str,
+        *,
+        not_found: Exception | None = None,
+        attempts: str = "",
+    ) -> Exception:
+        """pytket-iqm's error for an exception of iqm-client or requests raised while doing
+        ``action`` (other exceptions are returned unchanged)."""
+        if isinstance(error, (AuthenticationError, ForbiddenError, ClientAuthenticationError)):
+            return IQMAuthenticationError(
+                f"Could not {action}: the server refused the token ({_message(error)}). Check "
+                "the token or tokens file."
+            )
+        if isinstance(error, ClientConfigurationError) and "quantum computer" in str(error):
+            return IQMDeviceError(f"Could not {action}: {error}")
+        if isinstance(error, NotFoundError) and not_found is not None:
+            return not_found
+        if isinstance(error, IQMValidationError):
+            return IQMDeviceError(f"Could not {action}: {_message(error)}")
+        if isinstance(error, (IQMError, ClientConfigurationError)):
+            return IQMServerError(f"Could not {action}: {_message(error)}{attempts}")
+        if isinstance(error, requests.RequestException):
+            return IQMServerError(
+                f"Could not {action}: the server did not answer ({error}){attempts}."
+            )
+        if isinstance(error, Exception):
+            return error
+        return RuntimeError(str(error))  # pragma: no cover - only Exceptions are caught
+
+
+def _never(error: BaseException) -> bool:
+    """Retry nothing while connecting: a refused connection is reported at once."""
+    return False
+
+
+def _message(error: object) -> str:
+    """An IQM error's own message (its ``str`` may carry the whole HTTP body)."""
+    return str(getattr(error, "message", None) or error)
+
+
+def _server_root(url: str, device: str | None) -> str:
+    """The server root for iqm-client 36, refusing (with the right form) what it would refuse.
+
+    :raises ValueError: ``url`` has a path (a device URL of the older API) or an obsolete
+        ``cocos.`` host.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    root = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.strip("/")
+    named_device = device or path.rsplit("/", 1)[-1].split(":", 1)[0] or "garnet"
+    if host.startswith("cocos."):
+        new_root = (
+            RESONANCE_URL
+            if "resonance" in host
+            else f"{parts.scheme}://{parts.netloc.replace('cocos.', '', 1)}"
+        )
+        raise ValueError(
+            f"{url!r} is a URL of IQM's obsolete CoCoS API; the installed iqm-client 36 speaks "
+            f"the IQM Server API: use IQMBackend({new_root!r}, device={named_device!r})."
+        )
+    if path:
+        raise ValueError(
+            "With iqm-client 36 (the IQM Server API) the URL is the server's root and the "
+            f"device is its own argument: use IQMBackend({root!r}, device={named_device!r}) "
+            f"instead of IQMBackend({url!r})."
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(f"url {url!r} has a query or fragment; give the server root, {root!r}.")
+    if parts.scheme == "http" and host not in ("localhost", "127.0.0.1"):
+        local = "" if host != "::1" else " (for this machine, use http://127.0.0.1:<port>)"
+        raise ValueError(
+            "iqm-client 36 sends plain http requests only to localhost and 127.0.0.1; use "
+            f"{'https://' + parts.netloc!r} instead of {url!r}{local}."
+        )
+    return root
+
+
+def _job_state(job_data: JobData) -> JobState:
+    message = "; ".join(_message(error) for error in job_data.errors) or None
+    return JobState(
+        status=_STATUS_MAP.get(job_data.status, StatusEnum.SUBMITTED),
+        server_status=str(job_data.status.value),
+        message=message,
+    )
+
+
+def _client_circuit(circuit: IQMCircuit) -> Circuit:
+    """iqm-client 36's circuit: ``locus``, angles in radians."""
+    return Circuit(
+        name=circuit.name,
+        instructions=tuple(
+            CircuitOperation(
+                name=instruction.name,
+                locus=instruction.locus,
+                args={
+                    _TURN_ARGUMENTS.get(name, name): (
+                        value * 2 * math.pi if name in _TURN_ARGUMENTS else value
+                    )
+                    for name, value in instruction.args.items()
+                },
+            )
+            for instruction in circuit.instructions
+        ),
+    )
+
+
+def _client_options(options: RunOptions) -> CircuitCompilationOptions:
+    return CircuitCompilationOptions(
+        max_circuit_duration_over_t2=options.max_circuit_duration_over_t2,
+        heralding_mode=HeraldingMode(options.heralding_mode),
+        move_gate_validation=MoveGateValidationMode(options.move_validation_mode),
+        move_gate_frame_tracking=MoveGateFrameTrackingMode(options.move_gate_frame_tracking_mode),
+    )
