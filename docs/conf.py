@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iqm.iqm_client import DynamicQuantumArchitecture, QualityMetricSet
 from pytket.backends.backendinfo import BackendInfo
 from sphinx.application import Sphinx
 
 from pytket.extensions.iqm import __extension_version__
-from pytket.extensions.iqm.backends.architecture import device_from_dqa
+from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
 from pytket.extensions.iqm.emulator import payloads
 from pytket.extensions.iqm.emulator.devices import get_device
 
@@ -55,8 +54,8 @@ def _offline_backend_info(device_name: str) -> BackendInfo:
     """The BackendInfo ``IQMBackend`` builds for an emulated device, without a server."""
     device = get_device(device_name)
     calibration = device.default_calibration
-    dqa = DynamicQuantumArchitecture.model_validate(payloads.dynamic_architecture(calibration))
-    metrics = QualityMetricSet.model_validate(payloads.quality_metrics(device, calibration))
+    dqa = DynamicArchitecture.from_json(payloads.dynamic_architecture(calibration))
+    metrics = payloads.quality_metrics(device, calibration)["metrics"]
     model = device_from_dqa(dqa, device_name=device_name, quality_metrics=metrics)
     return model.backend_info(name="IQMBackend", version=release)
 

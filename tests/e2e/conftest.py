@@ -19,7 +19,7 @@ def ideal_garnet() -> Iterator[IQMEmulator]:
 
 @pytest.fixture(scope="session")
 def garnet_backend(ideal_garnet: IQMEmulator) -> IQMBackend:
-    return IQMBackend(ideal_garnet.url)
+    return IQMBackend(ideal_garnet.root_url, device=ideal_garnet.devices[0])
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import warnings
 from collections import Counter
 
 import pytest
+from api_line import only_iqm_server_api
 from pytket.backends import ResultHandle, StatusEnum
 from pytket.backends.backend_exceptions import CircuitNotValidError
 from pytket.circuit import Bit, Circuit, OpType, Qubit
@@ -20,10 +21,13 @@ from pytket.circuit import Bit, Circuit, OpType, Qubit
 from pytket.extensions.iqm import (
     IQMBackend,
     IQMDeviceError,
+    IQMHandleError,
     IQMJobCancelledError,
     IQMJobFailedError,
     IQMTimeoutError,
 )
+from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.translation import LAYOUT_FORMATS
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 
@@ -102,7 +106,7 @@ def test_batch_of_many_circuits_is_one_job(garnet_backend: IQMBackend) -> None:
 
 
 def test_shot_counts_split_jobs_and_batch_limit(ideal_garnet: IQMEmulator) -> None:
-    backend = IQMBackend(ideal_garnet.url, max_batch_size=2)
+    backend = IQMBackend(ideal_garnet.root_url, device=ideal_garnet.devices[0], max_batch_size=2)
     circuit = backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
     handles = backend.process_circuits([circuit] * 5, n_shots=[10, 20, 10, 10, 20])
     jobs = [_job_id(handle) for handle in handles]
@@ -118,8 +122,8 @@ _FRESH_PROCESS = """
 import json, sys
 from pytket.backends import ResultHandle
 from pytket.extensions.iqm import IQMBackend
-url, handle_string = sys.argv[1], sys.argv[2]
-backend = IQMBackend(url)
+url, device, handle_string = sys.argv[1], sys.argv[2], sys.argv[3]
+backend = IQMBackend(url, device=device)
 handle = ResultHandle.from_str(handle_string)
 result = backend.get_result(handle)
 metadata = backend.get_metadata(handle)
@@ -133,13 +137,15 @@ print(json.dumps({
 """
 
 
-def test_persistent_handle_in_a_fresh_process(garnet_backend: IQMBackend) -> None:
+def test_persistent_handle_in_a_fresh_process(
+    ideal_garnet: IQMEmulator, garnet_backend: IQMBackend
+) -> None:
     circuit = Circuit(2)
     reg = circuit.add_c_register("out", 3)
     circuit.X(1).Measure(Qubit(1), reg[0]).Measure(Qubit(0), reg[2])
     handle = garnet_backend.process_circuit(garnet_backend.get_compiled_circuit(circuit), n_shots=7)
     completed = subprocess.run(
-        [sys.executable, "-c", _FRESH_PROCESS, garnet_backend.url, str(handle)],
+        [sys.executable, "-c", _FRESH_PROCESS, ideal_garnet.root_url, "garnet", str(handle)],
         capture_output=True,
         text=True,
         check=True,
@@ -161,10 +167,18 @@ def test_metadata_of_a_job(garnet_backend: IQMBackend) -> None:
     garnet_backend.get_result(handle)
     metadata = garnet_backend.get_metadata(handle)
     assert metadata["job_id"] == _job_id(handle)
-    assert metadata["status"] == "ready"
     assert metadata["calibration_set_id"] == str(garnet_backend.calibration_set_id)
     assert metadata["request"]["shots"] == 3
-    assert {"job_start", "job_end"} <= set(metadata["timestamps"])
+    assert metadata["api"] == garnet_backend.api
+    # Each API line reports the job's history in its own words.
+    if garnet_backend.api == ApiLine.IQM_CLIENT_22.value:
+        assert metadata["status"] == "ready"
+        assert {"job_start", "job_end"} <= set(metadata["timestamps"])
+    else:
+        assert metadata["status"] == "completed"
+        steps = [entry["status"] for entry in metadata["timeline"]]
+        assert steps[0] == "created"
+        assert steps[-1] == "completed"
 
 
 def test_failed_job_is_reported_not_raised_by_status(garnet_backend: IQMBackend) -> None:
@@ -179,7 +193,7 @@ def test_failed_job_is_reported_not_raised_by_status(garnet_backend: IQMBackend)
 
 
 def test_cancel_a_queued_job(slow_garnet: IQMEmulator) -> None:
-    backend = IQMBackend(slow_garnet.url)
+    backend = IQMBackend(slow_garnet.root_url, device=slow_garnet.devices[0])
     circuit = backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
     handle = backend.process_circuit(circuit, n_shots=10)
     assert backend.circuit_status(handle).status in (StatusEnum.SUBMITTED, StatusEnum.QUEUED)
@@ -190,7 +204,7 @@ def test_cancel_a_queued_job(slow_garnet: IQMEmulator) -> None:
 
 
 def test_timeout_names_the_job_and_keeps_the_handle(slow_garnet: IQMEmulator) -> None:
-    backend = IQMBackend(slow_garnet.url)
+    backend = IQMBackend(slow_garnet.root_url, device=slow_garnet.devices[0])
     circuit = backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
     handle = backend.process_circuit(circuit, n_shots=10)
     with pytest.raises(IQMTimeoutError, match=f"Job {_job_id(handle)} was still '"):
@@ -227,7 +241,7 @@ def test_uncompiled_circuit_is_refused_before_sending(garnet_backend: IQMBackend
 
 
 def test_heralding_returns_fewer_shots_with_noise(noisy_garnet: IQMEmulator) -> None:
-    backend = IQMBackend(noisy_garnet.url)
+    backend = IQMBackend(noisy_garnet.root_url, device=noisy_garnet.devices[0])
     circuit = backend.get_compiled_circuit(Circuit(5, 5).measure_all())
     result = backend.run_circuit(circuit, n_shots=2000, heralding_mode="zeros")
     kept = sum(result.get_counts().values())
@@ -237,7 +251,7 @@ def test_heralding_returns_fewer_shots_with_noise(noisy_garnet: IQMEmulator) -> 
 
 
 def test_noise_lowers_bell_fidelity_by_a_device_like_amount(noisy_garnet: IQMEmulator) -> None:
-    backend = IQMBackend(noisy_garnet.url)
+    backend = IQMBackend(noisy_garnet.root_url, device=noisy_garnet.devices[0])
     bell = backend.get_compiled_circuit(Circuit(2, 2).H(0).CX(0, 1).measure_all())
     counts = backend.run_circuit(bell, n_shots=4000).get_counts()
     correlated = (counts[(0, 0)] + counts[(1, 1)]) / 4000
@@ -259,11 +273,13 @@ def test_backend_info_describes_the_device(garnet_backend: IQMBackend) -> None:
 
 
 def test_calibration_pinning(ideal_garnet: IQMEmulator) -> None:
-    default = IQMBackend(ideal_garnet.url)
+    default = IQMBackend(ideal_garnet.root_url, device=ideal_garnet.devices[0])
     from pytket.extensions.iqm.emulator.devices import get_device
 
     older = get_device("garnet").calibrations[1].calibration_set_id
-    pinned = IQMBackend(ideal_garnet.url, calibration_set_id=str(older))
+    pinned = IQMBackend(
+        ideal_garnet.root_url, device=ideal_garnet.devices[0], calibration_set_id=str(older)
+    )
     assert pinned.calibration_set_id == older != default.calibration_set_id
     circuit = pinned.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
     handle = pinned.process_circuit(circuit, n_shots=2)
@@ -273,21 +289,27 @@ def test_calibration_pinning(ideal_garnet: IQMEmulator) -> None:
 
 def test_unknown_calibration_set_is_a_clear_error(ideal_garnet: IQMEmulator) -> None:
     with pytest.raises(IQMDeviceError, match="has no calibration set 00000000-"):
-        IQMBackend(ideal_garnet.url, calibration_set_id="00000000-0000-0000-0000-000000000000")
+        IQMBackend(
+            ideal_garnet.root_url,
+            device=ideal_garnet.devices[0],
+            calibration_set_id="00000000-0000-0000-0000-000000000000",
+        )
 
 
 def test_arch_override_is_checked_against_the_server(ideal_garnet: IQMEmulator) -> None:
-    backend = IQMBackend(ideal_garnet.url, arch=[["QB1", "QB2"], ["QB2", "QB5"]])
+    backend = IQMBackend(
+        ideal_garnet.root_url, device=ideal_garnet.devices[0], arch=[["QB1", "QB2"], ["QB2", "QB5"]]
+    )
     assert backend.backend_info.architecture is not None
     assert len(backend.backend_info.architecture.coupling) == 2
     with pytest.raises(IQMDeviceError, match=r"QB1.*QB20"):
-        IQMBackend(ideal_garnet.url, arch=[["QB1", "QB20"]])
+        IQMBackend(ideal_garnet.root_url, device=ideal_garnet.devices[0], arch=[["QB1", "QB20"]])
 
 
 def test_no_deprecation_warning_reaches_users(ideal_garnet: IQMEmulator) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        IQMBackend(ideal_garnet.url)
+        IQMBackend(ideal_garnet.root_url, device=ideal_garnet.devices[0])
     assert [str(warning.message) for warning in caught] == []
 
 
@@ -317,3 +339,59 @@ def test_bits_of_registers_other_than_c(garnet_backend: IQMBackend) -> None:
     circuit.X(a[1]).Measure(a[0], out[0]).Measure(a[1], out[1])
     result = garnet_backend.run_circuit(garnet_backend.get_compiled_circuit(circuit), n_shots=4)
     assert result.get_counts(cbits=[Bit("result", 0), Bit("result", 1)]) == Counter({(0, 1): 4})
+
+
+def test_a_handle_of_the_other_api_line_is_refused(garnet_backend: IQMBackend) -> None:
+    handle = garnet_backend.process_circuit(
+        garnet_backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all()), n_shots=3
+    )
+    ours, theirs = (
+        (line, other)
+        for line in ApiLine
+        for other in ApiLine
+        if line.value == garnet_backend.api and other is not line
+    ).__next__()
+    foreign = ResultHandle(
+        handle[0],
+        handle[1],
+        str(handle[2]).replace(LAYOUT_FORMATS[ours], LAYOUT_FORMATS[theirs]),
+        handle[3],
+    )
+    with pytest.raises(IQMHandleError) as info:
+        garnet_backend.get_result(foreign)
+    assert str(info.value) == (
+        f"The job was submitted through {theirs.description}, but this backend uses "
+        f"{ours.description}; fetch its results with pytket-iqm on the iqm-client line that "
+        "submitted it"
+    )
+    assert garnet_backend.get_result(handle).get_counts() == Counter({(1,): 3})
+
+
+@only_iqm_server_api
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://resonance.iqm.tech/garnet",
+            "With iqm-client 36 (the IQM Server API) the URL is the server's root and the device "
+            "is its own argument: use IQMBackend('https://resonance.iqm.tech', device='garnet') "
+            "instead of IQMBackend('https://resonance.iqm.tech/garnet').",
+        ),
+        (
+            "https://cocos.resonance.meetiqm.com/garnet",
+            "'https://cocos.resonance.meetiqm.com/garnet' is a URL of IQM's obsolete CoCoS API; "
+            "the installed iqm-client 36 speaks the IQM Server API: use "
+            "IQMBackend('https://resonance.iqm.tech', device='garnet').",
+        ),
+    ],
+)
+def test_old_urls_get_the_new_form_before_any_request(url: str, expected: str) -> None:
+    with pytest.raises(ValueError, match="IQMBackend") as info:
+        IQMBackend(url, token="t")
+    assert str(info.value) == expected
+
+
+@only_iqm_server_api
+def test_unknown_device_names_the_served_ones(ideal_garnet: IQMEmulator) -> None:
+    with pytest.raises(IQMDeviceError, match="garnet"):
+        IQMBackend(ideal_garnet.root_url, device="nonexistent")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from api_line import only_iqm_client_22, only_iqm_server_api
 from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import (
@@ -66,35 +67,37 @@ def _issued_tokens(emulator: IQMEmulator, username: str, password: str) -> dict[
 
 
 def test_token_argument(token_emulator: IQMEmulator) -> None:
-    _runs_a_job(IQMBackend(token_emulator.url, token=TOKEN))
+    _runs_a_job(IQMBackend(token_emulator.root_url, device=token_emulator.devices[0], token=TOKEN))
 
 
 def test_token_from_environment(
     token_emulator: IQMEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IQM_TOKEN", TOKEN)
-    _runs_a_job(IQMBackend(token_emulator.url))
+    _runs_a_job(IQMBackend(token_emulator.root_url, device=token_emulator.devices[0]))
 
 
 def test_token_from_stored_config(token_emulator: IQMEmulator) -> None:
     set_iqm_config(token=TOKEN)
-    _runs_a_job(IQMBackend(token_emulator.url))
+    _runs_a_job(IQMBackend(token_emulator.root_url, device=token_emulator.devices[0]))
 
 
 def test_wrong_token_is_a_401(token_emulator: IQMEmulator) -> None:
     with pytest.raises(IQMAuthenticationError) as raised:
-        IQMBackend(token_emulator.url, token="not-the-token")
+        IQMBackend(token_emulator.root_url, device=token_emulator.devices[0], token="not-the-token")
     assert "not-the-token" not in str(raised.value)
 
 
 def test_missing_token_is_a_401(token_emulator: IQMEmulator) -> None:
     with pytest.raises(IQMAuthenticationError):
-        IQMBackend(token_emulator.url)
+        IQMBackend(token_emulator.root_url, device=token_emulator.devices[0])
 
 
+@only_iqm_client_22
 def test_login_with_username_and_password(login_emulator: IQMEmulator) -> None:
     with IQMBackend(
-        login_emulator.url,
+        login_emulator.root_url,
+        device=login_emulator.devices[0],
         auth_server_url=login_emulator.base_url,
         username="alice",
         password=USERS["alice"],
@@ -102,26 +105,32 @@ def test_login_with_username_and_password(login_emulator: IQMEmulator) -> None:
         _runs_a_job(backend)
 
 
+@only_iqm_client_22
 def test_login_from_environment_variables(
     login_emulator: IQMEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IQM_AUTH_SERVER", login_emulator.base_url)
     monkeypatch.setenv("IQM_AUTH_USERNAME", "alice")
     monkeypatch.setenv("IQM_AUTH_PASSWORD", USERS["alice"])
-    with IQMBackend(login_emulator.url) as backend:
+    with IQMBackend(login_emulator.root_url, device=login_emulator.devices[0]) as backend:
         _runs_a_job(backend)
 
 
+@only_iqm_client_22
 def test_login_from_config_with_password_argument(login_emulator: IQMEmulator) -> None:
     set_iqm_config(auth_server_url=login_emulator.base_url, username="alice")
-    with IQMBackend(login_emulator.url, password=USERS["alice"]) as backend:
+    with IQMBackend(
+        login_emulator.root_url, device=login_emulator.devices[0], password=USERS["alice"]
+    ) as backend:
         _runs_a_job(backend)
 
 
+@only_iqm_client_22
 def test_wrong_password(login_emulator: IQMEmulator) -> None:
     with pytest.raises(IQMAuthenticationError) as raised:
         IQMBackend(
-            login_emulator.url,
+            login_emulator.root_url,
+            device=login_emulator.devices[0],
             auth_server_url=login_emulator.base_url,
             username="alice",
             password="wrong password",
@@ -131,12 +140,18 @@ def test_wrong_password(login_emulator: IQMEmulator) -> None:
 
 def test_half_given_login_fails_before_any_request(login_emulator: IQMEmulator) -> None:
     with pytest.raises(IQMCredentialsError, match="but password missing"):
-        IQMBackend(login_emulator.url, auth_server_url=login_emulator.base_url, username="alice")
+        IQMBackend(
+            login_emulator.root_url,
+            device=login_emulator.devices[0],
+            auth_server_url=login_emulator.base_url,
+            username="alice",
+        )
 
 
+@only_iqm_client_22
 def test_job_api_refuses_requests_without_the_issued_token(login_emulator: IQMEmulator) -> None:
     with pytest.raises(IQMAuthenticationError):
-        IQMBackend(login_emulator.url)
+        IQMBackend(login_emulator.root_url, device=login_emulator.devices[0])
 
 
 def _write_tokens_file(path: Path, tokens: dict[str, str], base_url: str) -> None:
@@ -155,6 +170,7 @@ def _write_tokens_file(path: Path, tokens: dict[str, str], base_url: str) -> Non
     path.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 
+@only_iqm_client_22
 def test_tokens_file_argument(login_emulator: IQMEmulator, tmp_path: Path) -> None:
     tokens_file = tmp_path / "tokens.json"
     _write_tokens_file(
@@ -162,9 +178,14 @@ def test_tokens_file_argument(login_emulator: IQMEmulator, tmp_path: Path) -> No
         _issued_tokens(login_emulator, "alice", USERS["alice"]),
         login_emulator.base_url,
     )
-    _runs_a_job(IQMBackend(login_emulator.url, tokens_file=str(tokens_file)))
+    _runs_a_job(
+        IQMBackend(
+            login_emulator.root_url, device=login_emulator.devices[0], tokens_file=str(tokens_file)
+        )
+    )
 
 
+@only_iqm_client_22
 def test_tokens_file_environment_with_other_variables_set(
     login_emulator: IQMEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,6 +199,25 @@ def test_tokens_file_environment_with_other_variables_set(
     monkeypatch.setenv("IQM_TOKENS_FILE", str(tokens_file))
     monkeypatch.setenv("IQM_TOKEN", "a-stale-token")
     monkeypatch.setenv("IQM_AUTH_USERNAME", "alice")
-    _runs_a_job(IQMBackend(login_emulator.url))
+    _runs_a_job(IQMBackend(login_emulator.root_url, device=login_emulator.devices[0]))
     # The variables are back in place after the client was built.
     assert os.environ["IQM_TOKEN"] == "a-stale-token"
+
+
+@only_iqm_server_api
+def test_the_iqm_server_api_refuses_a_login_before_any_request(
+    token_emulator: IQMEmulator,
+) -> None:
+    requests_before = token_emulator.faults.requests.copy()
+    with pytest.raises(IQMCredentialsError) as info:
+        IQMBackend(
+            token_emulator.root_url,
+            device="garnet",
+            auth_server_url=token_emulator.base_url,
+            username="alice",
+            password="secret-password",
+        )
+    message = str(info.value)
+    assert "authenticates with tokens only: pass token=... or tokens_file=..." in message
+    assert "secret-password" not in message
+    assert token_emulator.faults.requests == requests_before  # nothing was sent

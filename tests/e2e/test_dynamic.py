@@ -21,7 +21,7 @@ def emulator() -> Iterator[IQMEmulator]:
 
 @pytest.fixture(scope="module")
 def garnet(emulator: IQMEmulator) -> IQMBackend:
-    return IQMBackend(emulator.url_for("garnet"))
+    return IQMBackend(emulator.root_url, device="garnet")
 
 
 def teleportation(theta: float, phi: float) -> Circuit:
@@ -58,7 +58,7 @@ def test_teleportation_is_exact_without_noise(
 
 def test_teleportation_with_noise_is_close_to_ideal() -> None:
     with IQMEmulator(device="garnet", noise=True, seed=4) as noisy:
-        backend = IQMBackend(noisy.url)
+        backend = IQMBackend(noisy.root_url, device=noisy.devices[0])
         compiled = backend.get_compiled_circuit(teleportation(0.37, 0.81))
         counts = backend.run_circuit(compiled, n_shots=2000).get_counts()
     fidelity = sum(count for outcome, count in counts.items() if outcome[2] == 0) / 2000
@@ -150,7 +150,7 @@ def test_condition_on_a_bit_written_by_a_classical_operation(garnet: IQMBackend)
 
 
 def test_device_without_feedback_refuses_dynamic_circuits(emulator: IQMEmulator) -> None:
-    adonis = IQMBackend(emulator.url_for("adonis"))
+    adonis = IQMBackend(emulator.root_url, device="adonis")
     info = adonis.backend_info
     assert not info.supports_fast_feedforward
     assert not info.supports_reset

@@ -14,7 +14,7 @@ from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import IQMBackend
 from pytket.extensions.iqm.backends import iqm as iqm_module
-from pytket.extensions.iqm.backends.handles import parse_handle
+from pytket.extensions.iqm.backends.client import ApiLine
 from pytket.extensions.iqm.backends.progress import (
     ResultsProgress,
     collect_with_progress,
@@ -57,8 +57,8 @@ def test_bar_counts_results_and_shows_jobs(
     bar = _final_line(capsys.readouterr().err)
     assert bar.startswith("IQM results: 100%")
     assert "3/3" in bar
-    last_job = parse_handle(handles[2]).job_id[:8]
-    assert bar.endswith(f"job {last_job}: ready]")
+    last_job = str(handles[2][0])[:8]
+    assert bar.endswith(f"job {last_job}: done]")
 
 
 def test_no_bar_unless_asked(
@@ -83,25 +83,29 @@ def test_run_circuits_takes_progress(
 
 
 def test_status_is_shown_while_waiting() -> None:
-    # Each queue stage lasts 0.3 s: the status is asked for several times before "ready".
+    # Each queue stage lasts 0.3 s: the status is asked for several times before the result is in.
     with IQMEmulator(device="garnet", noise=False, stage_delay=0.3) as emulator:
-        backend = IQMBackend(emulator.url)
+        backend = IQMBackend(emulator.root_url, device=emulator.devices[0])
         handles = backend.process_circuits(_x_circuits(backend, 2), n_shots=2)
         output = io.StringIO()
         results = collect_with_progress(
             handles,
             backend.get_result,
-            job_of=lambda handle: parse_handle(handle).job_id[:8],
+            job_of=lambda handle: str(handle[0])[:8],
             status_of=lambda handle: backend.circuit_status(handle).message,
             file=output,
             refresh=0.05,
         )
     assert [result.get_counts() for result in results] == [Counter({(0,): 2}), Counter({(1,): 2})]
-    job = parse_handle(handles[0]).job_id[:8]
+    job = str(handles[0][0])[:8]
     shown = re.findall(rf"job {job}: ([a-z ]+)\]", output.getvalue())
-    # The job was queued when the wait began, then ready; both were on the bar, in that order.
-    assert shown[0] in {"received", "pending compilation", "pending execution"}
-    assert shown[-1] == "ready"
+    # The job was queued when the wait began, then done; both were on the bar, in that order.
+    # Each API line names the statuses in its own words.
+    if backend.api == ApiLine.IQM_CLIENT_22.value:
+        assert shown[0] in {"received", "pending compilation", "pending execution"}
+    else:
+        assert shown[0] in {"waiting", "processing"}
+    assert shown[-1] == "done"
     assert "2/2" in _final_line(output.getvalue())
 
 

@@ -141,12 +141,23 @@ def test_server_root_refuses_cocos_hosts(url: str, device: str | None, message: 
 
 
 def test_server_root_refuses_http_to_a_remote_host() -> None:
-    with pytest.raises(ValueError, match="over https only") as info:
+    with pytest.raises(ValueError, match="only to localhost") as info:
         _server_root("http://qc.example.org", "garnet")
     assert str(info.value) == (
-        "iqm-client 36 sends requests to remote servers over https only; use "
+        "iqm-client 36 sends plain http requests only to localhost and 127.0.0.1; use "
         "'https://qc.example.org' instead of 'http://qc.example.org'."
     )
+
+
+def test_server_root_refuses_ipv6_loopback_over_http_with_the_local_form() -> None:
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1") as info:
+        _server_root("http://[::1]:8000", None)
+    assert str(info.value).endswith("(for this machine, use http://127.0.0.1:<port>).")
+
+
+def test_server_root_refuses_a_query() -> None:
+    with pytest.raises(ValueError, match="query or fragment"):
+        _server_root("https://resonance.iqm.tech?x=1", "garnet")
 
 
 # --- circuits and options -------------------------------------------------------------------------

@@ -121,6 +121,11 @@ class IQMClient22Connection(ServerConnection):
             warnings.filterwarnings(
                 "ignore", message="The V1 API is deprecated", category=DeprecationWarning
             )
+            # Raised when the version check's request fails (a refused login, an unreachable
+            # server): the first real request then fails with a typed error that says so.
+            warnings.filterwarnings(
+                "ignore", message="Could not verify IQM Client compatibility", category=UserWarning
+            )
             self._client = self._call(
                 lambda: IQMClient(
                     device_url,
@@ -179,7 +184,9 @@ class IQMClient22Connection(ServerConnection):
             # Quality metrics are optional on IQM servers (Resonance does not serve them).
             return None
         except ClientAuthenticationError as error:
-            raise IQMAuthenticationError(_auth_message(self.url, error)) from None
+            raise IQMAuthenticationError(
+                _auth_message(self.url, error, "get the quality metrics")
+            ) from None
         return metric_values(metric_set.metrics or {})
 
     def submit(
@@ -300,7 +307,7 @@ class IQMClient22Connection(ServerConnection):
         """pytket-iqm's error for an exception of iqm-client or requests raised while doing
         ``action`` (other exceptions are returned unchanged)."""
         if isinstance(error, ClientAuthenticationError):
-            return IQMAuthenticationError(f"Could not {action}: {error}")
+            return IQMAuthenticationError(_auth_message(self.url, error, action))
         if isinstance(error, CircuitValidationError):
             return IQMDeviceError(f"Could not {action}: {error}")
         if isinstance(error, (ClientConfigurationError, JobAbortionError, EndpointRequestError)):
@@ -385,8 +392,9 @@ def _client_options(options: RunOptions) -> CircuitCompilationOptions:
     )
 
 
-def _auth_message(url: str, error: Exception) -> str:
+def _auth_message(url: str, error: Exception, action: str) -> str:
     return (
-        f"The server at {url} refused the credentials ({error}). Check the token, tokens file or "
+        f"Could not {action}: the server at {url} (or its auth server) refused the credentials "
+        f"({error}). Check the token, the tokens file (log in again if it has expired) or the "
         "username and password."
     )

@@ -43,6 +43,7 @@ from iqm.station_control.client.authentication import (
     ClientAuthenticationError,
     ClientConfigurationError,
 )
+from iqm.station_control.interface.executor_interface import JobTracker
 from iqm.station_control.interface.models.circuit import (
     CircuitBatch,
     HeraldingMode,
@@ -255,15 +256,18 @@ class IQMServerApiConnection(ServerConnection):
             raise self._translated(error, action) from None
         return UUID(str(tracker.job_id))
 
-    def _job_data(self, job_id: UUID, action: str, deadline: float | None = None) -> JobData:
-        def fetch() -> JobData:
+    def _tracker(self, job_id: UUID, action: str, deadline: float | None = None) -> JobTracker[Any]:
+        def fetch() -> JobTracker[Any]:
             # get_job repeats the job's messages as warnings on every call; the backend reports
             # them itself (status message, metadata).
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return self._client.get_job(job_id).job_data
+                return self._client.get_job(job_id)
 
         return self._call(fetch, action, deadline=deadline)
+
+    def _job_data(self, job_id: UUID, action: str, deadline: float | None = None) -> JobData:
+        return self._tracker(job_id, action, deadline).job_data
 
     def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
         """The job's current status (and failure message).
@@ -279,7 +283,8 @@ class IQMServerApiConnection(ServerConnection):
 
         :raises IQMServerError: the server kept failing, or does not know the job.
         """
-        job_data = self._job_data(job_id, f"get job {job_id}")
+        tracker = self._tracker(job_id, f"get job {job_id}")
+        job_data = tracker.job_data
         state = _job_state(job_data)
         measurements = None
         if job_data.status == JobStatus.COMPLETED:
@@ -291,6 +296,12 @@ class IQMServerApiConnection(ServerConnection):
         compilation = metadata.pop("compilation", None) or {}
         if "calibration_set_id" in compilation:
             metadata["calibration_set_id"] = compilation["calibration_set_id"]
+        # The request as the server recorded it (shots, options, circuits), as on the 22.x line.
+        with warnings.catch_warnings():
+            # iqm-client 36 reads the payload back through its own deprecated circuit models.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            request = self._call(tracker.payload, f"get the request of job {job_id}")
+        metadata["request"] = request.model_dump(mode="json", exclude_none=True)
         return JobRecord(
             state=state,
             measurements=[dict(circuit) for circuit in measurements] if measurements else None,

@@ -437,8 +437,7 @@ class IQMBackend(Backend):
         server's message is in :attr:`CircuitStatus.message`."""
         self._check_handle_type(handle)
         contents = parse_handle(handle, self._connection.api_line)
-        if handle in self._cache and "result" in self._cache[handle]:
-            return CircuitStatus(StatusEnum.COMPLETED, "ready")
+        # A fetched result's job record is kept: terminal, it cannot have changed.
         record = self._cached_record(UUID(contents.job_id))
         if record is not None:  # terminal: it cannot have changed
             return _circuit_status(record.state)

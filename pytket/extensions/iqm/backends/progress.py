@@ -168,7 +168,7 @@ def collect_with_progress(
     """Fetch each handle's result in order, with a bar counting them.
 
     While ``get_result`` waits, the job's status is shown and refreshed; once the result is
-    in, the job is shown as ``ready``.
+    in, the job is shown as ``done`` (the same word whichever API line reports the status).
 
     :param handles: what to fetch.
     :param get_result: fetches one result, waiting as needed; its errors propagate.
@@ -184,6 +184,6 @@ def collect_with_progress(
             job = job_of(handle)
             with bar.waiting_for(job, partial(status_of, handle)):
                 results.append(get_result(handle))
-            bar.show_status(job, "ready")
+            bar.show_status(job, "done")
             bar.advance()
     return results

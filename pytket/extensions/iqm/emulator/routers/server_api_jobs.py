@@ -2,8 +2,10 @@
 
 Jobs share the store, workers and simulator of the 22.x route set; a job is visible only on the
 route set it was submitted on. Unlike the 22.x line, a request that does not fit the
-calibration (unknown qubits, uncalibrated loci, MOVE sandwiches, duration limit) is refused at
-submission with HTTP 422, so iqm-client raises its ``ValidationError`` there.
+calibration (unknown qubits, uncalibrated loci, MOVE sandwiches) is refused at submission with
+HTTP 422, so iqm-client raises its ``ValidationError`` there; the duration limit is checked
+when the job is compiled, as on IQM's servers, so a job over it fails with the reason in its
+``errors``.
 """
 
 from __future__ import annotations
@@ -108,7 +110,15 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
         )
     cal = server_calibration_of(device, str(definition.calibration_set_id or "default"))
     try:
-        plan_job(definition, device, cal, limits, state.payloads.implementations)
+        # The duration limit is checked when the job is compiled, as on IQM's servers: a job
+        # that exceeds it is accepted and fails (with the reason in its errors).
+        plan_job(
+            definition.model_copy(update={"max_circuit_duration_over_t2": 0.0}),
+            device,
+            cal,
+            limits,
+            state.payloads.implementations,
+        )
     except JobValidationError as error:
         raise ServerAPIError(422, str(error), "circuit_validation_failed") from None
     job = state.store.create(
