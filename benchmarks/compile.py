@@ -194,8 +194,8 @@ def main() -> None:
     levels = sorted({int(x) for x in args.levels.split(",")})
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
     if args.device == "deneb":
-        # The script's own directory is on sys.path when run as `python benchmarks/compile.py`.
-        from compile_deneb import run_deneb
+        # Imported here: the Star benchmark is only needed for this device.
+        from benchmarks.compile_deneb import run_deneb
 
         run_deneb(args.circuits, levels)
         return
