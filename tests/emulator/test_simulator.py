@@ -740,3 +740,61 @@ def test_noisy_ghz_on_garnet_matches_product_of_fidelities() -> None:
     sums = result.measurements["m"].sum(axis=1)
     sampled = np.mean((sums == 0) | (sums == 5))
     assert abs(sampled - success) < 5 * math.sqrt(success * (1 - success) / 20_000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution order and state growth
+# ---------------------------------------------------------------------------------------------
+
+
+def test_reordering_keeps_each_components_sequence_and_reaches_components_late() -> None:
+    from pytket.extensions.iqm.emulator.simulator import _late_first_use
+
+    qubits = ["QB1", "QB2", "QB3", "QB4"]
+    # A compiled-looking circuit: a layer of PRX on every qubit first, then a CZ chain.
+    ops = [prx(q, 0.3, 0.1) for q in qubits]
+    ops += [cz("QB1", "QB2"), Operation("barrier", ("QB2", "QB3")), cz("QB2", "QB3")]
+    ops += [measure("mid", "QB1"), Operation("reset", ("QB1",)), cz("QB3", "QB4")]
+    ops += [measure("m", *qubits)]
+    order = _late_first_use(ops)
+    assert sorted(order) == list(range(len(ops)))
+    for qubit in qubits:
+        original = [i for i, op in enumerate(ops) if qubit in op.qubits]
+        assert [i for i in order if qubit in ops[i].qubits] == original
+    # QB3's and QB4's first PRX wait until the circuit has done all it can without them.
+    assert order == [0, 1, 4, 7, 8, 2, 5, 6, 3, 9, 10]
+
+
+def test_noisy_mid_circuit_measure_and_reset_trajectories_agree_with_density_matrix() -> None:
+    # No cc_prx: the reordered, growing execution path with measurement and reset branching.
+    ops = [prx("QB1", 1.1, 0.2), prx("QB2", 0.4, 1.0), prx("QB3", 2.0, -0.5)]
+    ops += [cz("QB1", "QB2"), measure("mid", "QB1", "QB2"), Operation("reset", ("QB2",))]
+    ops += [prx("QB2", 1.3, 0.3), cz("QB2", "QB3"), cz("QB1", "QB3"), prx("QB1", 0.7, 0.9)]
+    ops += [measure("final", "QB1", "QB2", "QB3")]
+    bits = {}
+    methods: list[Method] = ["density_matrix", "statevector"]
+    for method in methods:
+        result = simulate(
+            ops, 20_000, noise=STRONG_NOISE, rng=np.random.default_rng(8), method=method
+        )
+        bits[method] = np.hstack([result.measurements["mid"], result.measurements["final"]])
+    table = np.vstack([counts_of(bits["density_matrix"]), counts_of(bits["statevector"])])
+    table = table[:, table.sum(axis=0) > 0]
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+
+
+def test_grown_density_matrix_has_unit_trace_after_two_qubit_depolarizing() -> None:
+    from pytket.extensions.iqm.emulator.density_matrix import DensityMatrix
+
+    rho = DensityMatrix(0)
+    rho.grow(3)
+    rho.apply_1q(0, prx_matrix(1.0, 0.2))
+    rho.depolarize([0, 2], 0.3)  # components that are not neighbours in the layout
+    matrix = rho.data.reshape((2, 2) * 3).transpose(0, 2, 4, 1, 3, 5).reshape(8, 8)
+    assert abs(np.trace(matrix) - 1.0) < 1e-12
+    # Depolarizing QB1 with p = 0.3 scales its Bloch vector by 0.7; QB3 was |0> (z = 1).
+    z = np.diag([1.0, -1.0])
+    reduced_0 = np.einsum("aibi->ab", matrix.reshape(2, 4, 2, 4))
+    reduced_2 = np.einsum("iaib->ab", matrix.reshape(4, 2, 4, 2))
+    assert abs(np.trace(z @ reduced_0) - 0.7 * math.cos(1.0)) < 1e-12
+    assert abs(np.trace(z @ reduced_2) - 0.7) < 1e-12

@@ -19,8 +19,12 @@ from pytket.extensions.iqm.emulator.statevector import (
     FloatArray,
     StateVector,
     Workspace,
+    axes_view,
     marginal,
 )
+
+# Renormalise ρ when unnormalised depolarizing steps have grown it by this factor.
+_RESCALE_ABOVE = 1e100
 
 
 def _unitary_superoperator(matrix: ComplexArray) -> ComplexArray:
@@ -61,11 +65,15 @@ class DensityMatrix:
         over, not copied)."""
         self.n = n
         self.vector = StateVector(2 * n, workspace, data)
+        self._scale = 1.0  # how much larger than trace 1 ρ may have grown (see depolarize)
 
     @property
     def data(self) -> ComplexArray:
         """The amplitudes of ρ in the interleaved layout (pending operations applied)."""
         self.vector.flush()
+        if self._scale != 1.0:
+            self.vector.data /= self._scale
+            self._scale = 1.0
         return self.vector.data
 
     def copy(self) -> DensityMatrix:
@@ -73,7 +81,14 @@ class DensityMatrix:
         twin = DensityMatrix.__new__(DensityMatrix)
         twin.n = self.n
         twin.vector = self.vector.copy()
+        twin._scale = self._scale
         return twin
+
+    def grow(self, n: int) -> None:
+        """Append components ``self.n .. n−1`` in |0><0| (see :meth:`StateVector.grow`)."""
+        if n > self.n:
+            self.vector.grow(2 * n)
+            self.n = n
 
     @property
     def nbytes(self) -> int:
@@ -111,19 +126,39 @@ class DensityMatrix:
             self._local(axes[0], (1.0 - p) * np.eye(4) + (p / 2.0) * _TRACE_TO_IDENTITY)
             return
         a, b = sorted(axes)
-        if b == a + 1:  # neighbours: one 16×16 matrix on four consecutive axes
-            both = np.kron(_TRACE_TO_IDENTITY, _TRACE_TO_IDENTITY)
-            self.vector.apply_local(2 * a, 2 * b + 1, (1.0 - p) * np.eye(16) + (p / 4.0) * both)
+        if p >= 1.0:
+            self.vector.flush()
+            traced = self._traced_out(axes)
+            self.vector.data[:] = 0.0
+            self._add_identity_times(axes, traced, 1.0)
             return
-        # (1−p)·ρ + p/4·(T_a ⊗ T_b)(ρ), with T the trace-and-replace map: a sum of two products,
-        # so the second term is computed on a copy.
-        replaced = self.vector.copy()
-        for axis in axes:
-            replaced.apply_local(2 * axis, 2 * axis + 1, _TRACE_TO_IDENTITY)
-        replaced.flush()
-        self.vector.flush()
-        self.vector.data *= 1.0 - p
-        self.vector.data += (p / (1 << len(axes))) * replaced.data
+        # (1−p)·ρ + p/4·I_ab ⊗ Tr_ab(ρ). ρ is kept up to a positive factor (every probability is
+        # taken relative to the trace), so this adds p/(4(1−p))·I_ab ⊗ Tr_ab(ρ) to the four
+        # blocks where both components' row and column bits agree: a quarter of ρ is read and
+        # written instead of several full passes.
+        self.vector.flush([2 * a, 2 * a + 1, 2 * b, 2 * b + 1])
+        self._add_identity_times(axes, self._traced_out(axes), p / (4.0 * (1.0 - p)))
+        self._scale /= 1.0 - p
+        if self._scale > _RESCALE_ABOVE:
+            _ = self.data  # folds the factor back in
+
+    def _blocks(self, axes: Sequence[int]) -> ComplexArray:
+        a, b = axes
+        return axes_view(self.vector.data, 2 * self.n, (2 * a, 2 * a + 1, 2 * b, 2 * b + 1))
+
+    def _traced_out(self, axes: Sequence[int]) -> ComplexArray:
+        view = self._blocks(axes)
+        traced: ComplexArray = view[0, 0, 0, 0] + view[1, 1, 0, 0]
+        traced += view[0, 0, 1, 1]
+        traced += view[1, 1, 1, 1]
+        return traced
+
+    def _add_identity_times(self, axes: Sequence[int], traced: ComplexArray, factor: float) -> None:
+        view = self._blocks(axes)
+        scaled = traced * factor
+        for x in (0, 1):
+            for y in (0, 1):
+                view[x, x, y, y] += scaled
 
     def reset_to_zero(self, axis: int) -> None:
         """ρ → |0><0| ⊗ Tr_axis ρ (an unrecorded measurement followed by a flip to 0)."""
@@ -150,6 +185,7 @@ class DensityMatrix:
         if not trace > 0.0:
             raise FloatingPointError("projected onto an outcome of probability 0")
         self.vector.data /= trace
+        self._scale = 1.0
 
 
 __all__ = ["DensityMatrix"]

@@ -4,9 +4,11 @@
 Only the components the circuit acts on are simulated.
 
 How it works: the circuit is compiled into a list of steps on the active components (gates and
-noise channels); shots travel through it in *groups* that share one quantum state. A group splits
-where its shots' histories differ: a mid-circuit measurement (by outcome), a ``cc_prx`` (by the
-feedback bit) and, in the state-vector method, a noise event (a Pauli error or a damping jump).
+noise channels), in an equivalent order that reaches components as late as possible
+(:func:`_late_first_use`); the state starts with no component and grows as steps reach new ones.
+Shots travel through the steps in *groups* that share one quantum state. A group splits where its
+shots' histories differ: a mid-circuit measurement (by outcome), a ``cc_prx`` (by the feedback
+bit), a ``reset`` and, in the state-vector method, a noise event (a Pauli error or a damping jump).
 Groups are explored depth first, smallest branch first, so few states are alive at once.
 Measurements that nothing acts after are sampled for all shots of a group at once at the end.
 
@@ -14,8 +16,10 @@ Methods:
 
 * ``statevector``: exact. Without gate noise (no noise, or readout-only noise) and without
   mid-circuit measurements this is a single state-vector run whose final distribution is sampled
-  for all shots at once. With gate noise it is an exact quantum-trajectory unravelling (Pauli
-  events and amplitude-damping jumps sampled per shot, shots with equal histories simulated once).
+  for all shots at once. With gate noise it is an exact quantum-trajectory unravelling: every
+  state-independent event (Pauli errors, candidate damping jumps) of every shot is drawn before
+  the run (:class:`_Events`), groups run the event-free circuit between events without drawing
+  anything, and a candidate jump becomes a jump with the excited population at that point.
 * ``density_matrix``: exact, cost independent of shots. ``auto`` picks it for noisy circuits on
   at most :data:`DENSITY_MATRIX_MAX_COMPONENTS` components when a simple cost model
   (:func:`_density_matrix_is_cheaper`) expects it to be faster than trajectories, e.g. for deep
@@ -24,6 +28,9 @@ Methods:
 
 from __future__ import annotations
 
+import bisect
+import functools
+import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -143,11 +150,18 @@ class _Reset:
 
 
 @dataclass(frozen=True)
+class _Grow:
+    """The circuit reaches components it has not touched: extend the state to ``n`` of them."""
+
+    n: int
+
+
+@dataclass(frozen=True)
 class _SplitOnFeedback:
     condition: tuple[str, str]
 
 
-_Step = _Unitary1 | _CZ | _Move | _Damp | _Dephase | _Depolarize | _Measure | _Reset
+_Step = _Unitary1 | _CZ | _Move | _Damp | _Dephase | _Depolarize | _Measure | _Reset | _Grow
 _AnyStep = _Step | _SplitOnFeedback
 
 
@@ -179,6 +193,14 @@ def prx_matrix(angle: float, phase: float) -> ComplexArray:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _shared_prx_matrix(angle: float, phase: float) -> ComplexArray:
+    """:func:`prx_matrix`, cached and read-only (compiled circuits repeat their angles)."""
+    matrix = prx_matrix(angle, phase)
+    matrix.flags.writeable = False
+    return matrix
+
+
 _GATE_ARITY = {"prx": 1, "cc_prx": 1, "cz": 2, "move": 2}
 _KNOWN_OPERATIONS = {"prx", "cc_prx", "cz", "move", "measure", "reset", "barrier", "delay"}
 _SCHEDULING_ONLY = {"barrier", "delay"}
@@ -206,10 +228,80 @@ def _check_operation(index: int, op: Operation) -> None:
         raise SimulationError(f"{where}: cc_prx needs a feedback_key and a feedback_qubit.")
 
 
+def _late_first_use(circuit: Sequence[Operation]) -> list[int]:
+    """An order of the operations, equivalent to the circuit's, that touches components late.
+
+    Operations on disjoint components commute, so any order that keeps each component's own
+    sequence is the same circuit (and the same noise, which is local to each gate). Greedily,
+    an operation whose components are all in use already goes first; otherwise the one that
+    brings in the fewest new components. Since the state grows as components are reached
+    (:meth:`StateVector.grow`), a compiled circuit that starts with a layer of single-qubit gates
+    on every qubit then runs most of its gates on a smaller state. Not used with ``cc_prx``,
+    whose dependency on its measurement is not carried by the components.
+
+    :return: indices into ``circuit`` in the new order.
+    """
+    waiting: dict[str, list[int]] = {}
+    for index, op in enumerate(circuit):
+        for qubit in op.qubits:
+            waiting.setdefault(qubit, []).append(index)
+    position = dict.fromkeys(waiting, 0)
+    active: set[str] = set()
+    done = [False] * len(circuit)
+    order: list[int] = []
+
+    def ready(index: int) -> bool:
+        return all(waiting[q][position[q]] == index for q in circuit[index].qubits)
+
+    def is_free(index: int) -> bool:
+        op = circuit[index]
+        return op.name in _SCHEDULING_ONLY or all(q in active for q in op.qubits)
+
+    free: list[int] = []  # ready, and brings in no new component: a heap of indices
+    blocked: set[int] = set()  # ready, but would bring in new components
+    for index, op in enumerate(circuit):
+        if not op.qubits or ready(index):
+            if is_free(index):
+                heapq.heappush(free, index)
+            else:
+                blocked.add(index)
+    while free or blocked:
+        if free:
+            chosen = heapq.heappop(free)
+        else:
+            # At most once per component: each such choice brings in at least one.
+            chosen = min(
+                blocked, key=lambda i: (sum(q not in active for q in circuit[i].qubits), i)
+            )
+            blocked.remove(chosen)
+        done[chosen] = True
+        order.append(chosen)
+        op = circuit[chosen]
+        if op.name not in _SCHEDULING_ONLY and not all(q in active for q in op.qubits):
+            active.update(op.qubits)
+            for index in [i for i in blocked if is_free(i)]:
+                blocked.remove(index)
+                heapq.heappush(free, index)
+        for qubit in op.qubits:
+            position[qubit] += 1
+            if position[qubit] < len(waiting[qubit]):
+                following = waiting[qubit][position[qubit]]
+                if not done[following] and ready(following):
+                    if is_free(following):
+                        heapq.heappush(free, following)
+                    else:
+                        blocked.add(following)
+    return order
+
+
 def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program:
     """Check the circuit and turn it into steps on axis numbers."""
     for index, op in enumerate(circuit):
         _check_operation(index, op)
+    origin = list(range(len(circuit)))
+    if not any(op.name == "cc_prx" for op in circuit):
+        origin = _late_first_use(circuit)
+        circuit = [circuit[i] for i in origin]
     components: list[str] = []
     axis_of: dict[str, int] = {}
     for op in circuit:
@@ -250,10 +342,20 @@ def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program
             steps.append(_Depolarize(tuple(axis_of[q] for q in locus), p, condition))
         return steps
 
+    grown = 0  # components the state holds at this point of the circuit
     for index, op in enumerate(circuit):
         name = op.name
+        if name not in _SCHEDULING_ONLY:
+            needed = 0
+            for qubit in op.qubits:
+                needed = max(needed, axis_of[qubit] + 1)
+            if needed > grown:
+                program.steps.append(_Grow(needed))
+                grown = needed
         if name == "prx":
-            program.steps.append(_Unitary1(axis_of[op.qubits[0]], prx_matrix(op.angle, op.phase)))
+            program.steps.append(
+                _Unitary1(axis_of[op.qubits[0]], _shared_prx_matrix(op.angle, op.phase))
+            )
             program.steps.extend(noise_steps("prx", op.qubits, None))
         elif name == "cc_prx":
             assert op.feedback_key is not None
@@ -268,7 +370,7 @@ def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program
                 )
             program.steps.append(_SplitOnFeedback(condition))
             program.steps.append(
-                _Unitary1(axis_of[op.qubits[0]], prx_matrix(op.angle, op.phase), condition)
+                _Unitary1(axis_of[op.qubits[0]], _shared_prx_matrix(op.angle, op.phase), condition)
             )
             program.steps.extend(noise_steps("cc_prx", op.qubits, condition))
         elif name == "cz":
@@ -281,8 +383,8 @@ def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program
             assert op.key is not None
             if op.key in program.measure_widths:
                 raise SimulationError(
-                    f"Measurement key '{op.key}' is used twice (operation {index}); keys must be "
-                    "unique within a circuit."
+                    f"Measurement key '{op.key}' is used twice (operation {origin[index]}); keys "
+                    "must be unique within a circuit."
                 )
             program.measure_widths[op.key] = len(op.qubits)
             readout = [noise.readout(q) if noise else (0.0, 0.0) for q in op.qubits]
@@ -309,14 +411,15 @@ def _compile(circuit: Sequence[Operation], noise: NoiseModel | None) -> _Program
             program.steps.extend(_Reset(axis_of[q]) for q in op.qubits)
         elif name == "delay" and noise is not None and noise.idle_relaxation:
             for qubit in op.qubits:
-                if qubit not in axis_of:
+                if qubit not in axis_of or axis_of[qubit] >= grown:
                     continue  # an idle |0> does not relax
                 relaxation = noise.relaxation(qubit, op.duration)
                 if relaxation.damping > 0.0:
                     program.steps.append(_Damp(axis_of[qubit], relaxation.damping))
                 if relaxation.dephasing > 0.0:
                     program.steps.append(_Dephase(axis_of[qubit], relaxation.dephasing))
-    _mark_hidden_z(program)
+    if any(isinstance(step, _Dephase | _Depolarize) for step in program.steps):
+        _mark_hidden_z(program)
     return program
 
 
@@ -360,6 +463,8 @@ class _State(Protocol):
 
     def copy(self) -> _State: ...
 
+    def grow(self, n: int) -> None: ...
+
     def apply_1q(self, axis: int, matrix: ComplexArray) -> None: ...
 
     def apply_cz(self, a: int, b: int) -> None: ...
@@ -396,9 +501,41 @@ class _Pending:
     shots: IntArray
     pc: int
     transform: Transform | None
+    events: IntArray | None = None
+    """State-vector runs: this group's presampled noise events still ahead (see _Events)."""
+
+
+_NO_EVENTS: IntArray = np.zeros(0, dtype=np.int64)
+# Codes of the event-free effect of a step (see _Executor._plain_effects).
+_PLAIN_1Q, _PLAIN_CZ, _PLAIN_MOVE, _PLAIN_GROW = 0, 1, 2, 3
+_PlainEffect = tuple[int, int, int, ComplexArray | None, Condition]
+"""(code, axis or first axis, second axis, matrix, condition) of an event-free step."""
+_DAMP_CANDIDATE = -1
+_Z_ERROR = 3
+
+
+@dataclass(frozen=True)
+class _Events:
+    """Every shot's noise events, drawn before the run (they do not depend on the state).
+
+    Event ``j`` happens at step ``step[j]`` to shot ``shot[j]``: a Pauli error (``kind`` 1-15,
+    base-4 digits, first axis high) or, for amplitude damping, a *candidate* jump (``kind``
+    −1) that becomes a jump with the probability that the qubit is excited, decided when the
+    run gets there. Sorted by step, then shot.
+    """
+
+    step: IntArray
+    shot: IntArray
+    kind: IntArray
 
 
 _X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
+
+
+@functools.lru_cache(maxsize=4096)
+def _no_jump(damping: float) -> ComplexArray:
+    """The no-jump Kraus operator of amplitude damping, diag(1, √(1−γ))."""
+    return np.array([[1.0, 0.0], [0.0, math.sqrt(1.0 - damping)]], dtype=np.complex128)
 
 
 def _sample_indices(weights: FloatArray, count: int, rng: np.random.Generator) -> IntArray:
@@ -496,13 +633,16 @@ class _Executor:
         self.workspace = Workspace()
 
     def _new_state(self) -> _State:
-        n = len(self.program.components)
+        # Start with no component; _Grow steps add them as the circuit reaches them.
         if self.use_density_matrix:
-            return DensityMatrix(n, self.workspace)
-        return StateVector(n, self.workspace)
+            return DensityMatrix(0, self.workspace)
+        return StateVector(0, self.workspace)
 
     def run(self) -> None:
         if self.shots == 0:
+            return
+        if not self.use_density_matrix:
+            self._run_trajectories()
             return
         all_shots = np.arange(self.shots, dtype=np.int64)
         stack = [_Pending(_Snapshot(self._new_state(), 1), all_shots, 0, None)]
@@ -538,6 +678,239 @@ class _Executor:
                     transform(state)
             self._finish(state, shots)
 
+    # -- state-vector runs: presampled events, event-free segments applied without sampling -----
+
+    def _presample(self) -> _Events:
+        """Draw every state-independent noise event of every shot."""
+        rng = self.rng
+        shots = self.shots
+        steps_out: list[IntArray] = []
+        shots_out: list[IntArray] = []
+        kinds_out: list[IntArray] = []
+        for index, step in enumerate(self.program.steps):
+            if isinstance(step, _Damp):
+                count = int(rng.binomial(shots, step.damping))
+                kinds = np.full(count, _DAMP_CANDIDATE, dtype=np.int64)
+            elif isinstance(step, _Dephase):
+                if step.axis in step.z_hidden:
+                    continue
+                count = int(rng.binomial(shots, step.probability))
+                kinds = np.full(count, _Z_ERROR, dtype=np.int64)
+            elif isinstance(step, _Depolarize):
+                paulis = 4 ** len(step.axes)
+                count = int(rng.binomial(shots, step.p * (paulis - 1) / paulis))
+                kinds = rng.integers(1, paulis, size=count)
+                for position, axis in enumerate(step.axes):
+                    if axis in step.z_hidden:
+                        # Drop the Z part of this axis's Pauli digit: Z→I, Y→X (up to phase).
+                        shift = 2 * (len(step.axes) - 1 - position)
+                        digit = (kinds >> shift) & 3
+                        kinds = kinds - ((digit >= 2) * 2 << shift)
+            else:
+                continue
+            if count == 0:
+                continue
+            chosen = _choose(count, shots, rng)
+            keep = kinds != 0
+            steps_out.append(np.full(int(keep.sum()), index, dtype=np.int64))
+            shots_out.append(chosen[keep])
+            kinds_out.append(kinds[keep].astype(np.int64))
+        if not steps_out:
+            return _Events(_NO_EVENTS, _NO_EVENTS, _NO_EVENTS)
+        return _Events(
+            np.concatenate(steps_out), np.concatenate(shots_out), np.concatenate(kinds_out)
+        )
+
+    def _plain_effects(
+        self,
+    ) -> tuple[list[int], list[_PlainEffect]]:
+        """The steps that act when no event happens there, and what they do.
+
+        Gates act; amplitude damping applies its no-jump Kraus operator diag(1, √(1−γ)) (the
+        state is unnormalised, so this is exact); Pauli noise does nothing.
+        """
+        indices: list[int] = []
+        effects: list[_PlainEffect] = []
+        for index, step in enumerate(self.program.steps):
+            effect: _PlainEffect
+            if isinstance(step, _Unitary1):
+                effect = (_PLAIN_1Q, step.axis, 0, step.matrix, step.condition)
+            elif isinstance(step, _Damp):
+                effect = (_PLAIN_1Q, step.axis, 0, _no_jump(step.damping), step.condition)
+            elif isinstance(step, _CZ):
+                effect = (_PLAIN_CZ, step.a, step.b, None, None)
+            elif isinstance(step, _Move):
+                effect = (_PLAIN_MOVE, step.qubit, step.resonator, None, None)
+            elif isinstance(step, _Grow):
+                effect = (_PLAIN_GROW, step.n, 0, None, None)
+            else:
+                continue
+            indices.append(index)
+            effects.append(effect)
+        return indices, effects
+
+    def _run_trajectories(self) -> None:
+        steps = self.program.steps
+        total = len(steps)
+        events = self._presample()
+        self.events = events
+        plain_indices, plain_effects = self._plain_effects()
+        # Consecutive single-axis effects on one axis (a PRX and its no-jump damping, say) are
+        # also kept multiplied together: fused[i] is the product of effects i..run_end[i],
+        # used when a segment covers all of them.
+        run_end = list(range(len(plain_effects)))
+        fused = list(plain_effects)
+        for position in range(len(plain_effects) - 2, -1, -1):
+            code, axis, _, matrix, condition = plain_effects[position]
+            following = fused[position + 1]
+            if (
+                code == following[0] == _PLAIN_1Q
+                and axis == following[1]
+                and condition == following[4]
+                and matrix is not None
+                and following[3] is not None
+            ):
+                run_end[position] = run_end[position + 1]
+                fused[position] = (code, axis, 0, following[3] @ matrix, condition)
+        # next_special[pc]: the first step at or after pc that splits by state or feedback.
+        next_special = np.full(total + 1, total, dtype=np.int64)
+        for index in range(total - 1, -1, -1):
+            special = isinstance(steps[index], _Measure | _Reset | _SplitOnFeedback)
+            next_special[index] = index if special else next_special[index + 1]
+        self._label = np.zeros(self.shots, dtype=np.int64)
+        all_shots = np.arange(self.shots, dtype=np.int64)
+        all_events = np.arange(len(events.step), dtype=np.int64)
+        stack = [_Pending(_Snapshot(self._new_state(), 1), all_shots, 0, None, all_events)]
+        while stack:
+            pending = stack.pop()
+            if pending.snapshot.users > 1:
+                self._check_memory(stack)
+            state = pending.snapshot.take()
+            if pending.transform is not None:
+                pending.transform(state)
+            shots, pc = pending.shots, pending.pc
+            ahead = pending.events if pending.events is not None else _NO_EVENTS
+            while pc < total:
+                next_event = int(events.step[ahead[0]]) if len(ahead) else total
+                stop = min(next_event, int(next_special[pc]))
+                if stop > pc:
+                    first = bisect.bisect_left(plain_indices, pc)
+                    last = bisect.bisect_left(plain_indices, stop)
+                    holds = self._holds_for(shots)
+                    position = first
+                    while position < last:
+                        if run_end[position] < last:
+                            code, a, b, matrix, condition = fused[position]
+                            position = run_end[position] + 1
+                        else:
+                            code, a, b, matrix, condition = plain_effects[position]
+                            position += 1
+                        if condition is not None and not holds(condition):
+                            continue
+                        if code == _PLAIN_1Q:
+                            state.apply_1q(a, matrix)  # type: ignore[arg-type]
+                        elif code == _PLAIN_CZ:
+                            state.apply_cz(a, b)
+                        elif code == _PLAIN_GROW:
+                            state.grow(a)
+                        else:
+                            state.apply_move(a, b)
+                    pc = stop
+                    continue
+                if pc == next_event:
+                    here = int(np.searchsorted(events.step[ahead], pc, side="right"))
+                    assert isinstance(state, StateVector)
+                    branches = self._event_branches(steps[pc], state, shots, ahead[:here])
+                    ahead = ahead[here:]
+                else:
+                    branches = self._step(steps[pc], state, shots)
+                pc += 1
+                if not branches:
+                    continue
+                if len(branches) == 1:
+                    shots, transform = branches[0]
+                    if transform is not None:
+                        transform(state)
+                    continue
+                # Largest branches wait on the stack, the smallest goes on: the path being run
+                # at least halves its shots at every split, which bounds the states alive.
+                branches.sort(key=lambda branch: len(branch[0]), reverse=True)
+                parts = self._partition(ahead, [branch[0] for branch in branches])
+                snapshot = _Snapshot(state, len(branches))
+                for (branch_shots, transform), part in zip(branches[:-1], parts[:-1], strict=True):
+                    stack.append(_Pending(snapshot, branch_shots, pc, transform, part))
+                self._check_memory(stack)
+                state = snapshot.take()
+                shots, transform = branches[-1]
+                ahead = parts[-1]
+                if transform is not None:
+                    transform(state)
+            self._finish(state, shots)
+
+    def _holds_for(self, shots: IntArray) -> Callable[[tuple[str, str]], bool]:
+        first = int(shots[0])  # after a _SplitOnFeedback every group agrees on the bit
+        feedback = self.feedback
+        return lambda condition: bool(feedback[condition][first])
+
+    def _partition(self, ahead: IntArray, groups: list[IntArray]) -> list[IntArray]:
+        """Split a group's pending events among its branches (by shot)."""
+        if len(ahead) == 0:
+            return [_NO_EVENTS] * len(groups)
+        label = self._label
+        for number, group in enumerate(groups):
+            label[group] = number
+        owner = label[self.events.shot[ahead]]
+        return [ahead[owner == number] for number in range(len(groups))]
+
+    def _event_branches(
+        self, step: _AnyStep, state: StateVector, shots: IntArray, here: IntArray
+    ) -> list[tuple[IntArray, Transform | None]] | None:
+        """Apply a noise step where some shots of the group have an event."""
+        condition = getattr(step, "condition", None)
+        if condition is not None and not self._holds(condition, shots):
+            return None
+        hit = self.events.shot[here]
+        kinds = self.events.kind[here]
+        if isinstance(step, _Damp):
+            axis, damping = step.axis, step.damping
+            excited = state.excited_probability(axis)
+            jumpers = hit[self.rng.random(len(hit)) < excited]
+
+            def no_jump(s: _State) -> None:
+                assert isinstance(s, StateVector)
+                s.damp_no_jump(axis, damping)
+
+            def jump(s: _State) -> None:
+                assert isinstance(s, StateVector)
+                s.damp_jump(axis)
+
+            if len(jumpers) == 0:
+                no_jump(state)
+                return None
+            if len(jumpers) == len(shots):
+                jump(state)
+                return None
+            rest = shots[np.isin(shots, jumpers, assume_unique=True, invert=True)]
+            return [(rest, no_jump), (jumpers, jump)]
+        axes = [step.axis] if isinstance(step, _Dephase) else list(step.axes)  # type: ignore[union-attr]
+        branches: list[tuple[IntArray, Transform | None]] = []
+        if len(hit) < len(shots):
+            branches.append((shots[np.isin(shots, hit, assume_unique=True, invert=True)], None))
+        for kind in np.unique(kinds):
+            members = hit[kinds == kind]
+            digits = [(int(kind) >> (2 * (len(axes) - 1 - i))) & 3 for i in range(len(axes))]
+
+            def apply(s: _State, digits: list[int] = digits) -> None:
+                assert isinstance(s, StateVector)
+                for axis, pauli in zip(axes, digits, strict=True):
+                    s.apply_pauli(axis, pauli)
+
+            branches.append((members, apply))
+        if len(branches) == 1:
+            branches[0][1](state)  # type: ignore[misc]
+            return None
+        return branches
+
     def _check_memory(self, stack: list[_Pending]) -> None:
         """Refuse to copy a state when the states alive would exceed the memory limit."""
         state_bytes = 16 << (len(self.program.components) * (2 if self.use_density_matrix else 1))
@@ -566,6 +939,9 @@ class _Executor:
         if isinstance(step, _Move):
             state.apply_move(step.qubit, step.resonator)
             return None
+        if isinstance(step, _Grow):
+            state.grow(step.n)
+            return None
         if isinstance(step, _SplitOnFeedback):
             bits = self.feedback[step.condition][shots]
             ones = bits.astype(bool)
@@ -576,8 +952,9 @@ class _Executor:
             return self._measure(step, state, shots)
         if isinstance(state, DensityMatrix):
             return self._channel(step, state, shots)
+        # Noise steps of state-vector runs are handled as presampled events (_event_branches).
         assert isinstance(state, StateVector)
-        return self._trajectory(step, state, shots)
+        return self._reset_branches(step, state, shots)
 
     def _holds(self, condition: Condition, shots: IntArray) -> bool:
         # After a _SplitOnFeedback every group agrees on the bit, so one shot decides.
@@ -599,65 +976,14 @@ class _Executor:
             state.reset_to_zero(step.axis)
         return None
 
-    def _trajectory(
+    def _reset_branches(
         self, step: _AnyStep, state: StateVector, shots: IntArray
     ) -> list[tuple[IntArray, Transform | None]] | None:
-        rng = self.rng
+        """A reset on a pure state: measure (unrecorded), then flip the ones back to 0."""
         count = len(shots)
-        if isinstance(step, _Damp):
-            if not self._holds(step.condition, shots):
-                return None
-            axis, damping = step.axis, step.damping
-            # Each shot may jump with probability γ·P(1): draw the γ part first and only compute
-            # P(1) (a pass over the state) when some shot got that far.
-            candidates = int(rng.binomial(count, damping))
-            jumps = (
-                int(rng.binomial(candidates, state.excited_probability(axis))) if candidates else 0
-            )
-
-            def no_jump(s: _State) -> None:
-                assert isinstance(s, StateVector)
-                s.damp_no_jump(axis, damping)
-
-            def jump(s: _State) -> None:
-                assert isinstance(s, StateVector)
-                s.damp_jump(axis)
-
-            if jumps == 0:
-                no_jump(state)
-                return None
-            if jumps == count:
-                jump(state)
-                return None
-            chosen = _choose(jumps, count, rng)
-            return [(np.delete(shots, chosen), no_jump), (shots[chosen], jump)]
-        if isinstance(step, _Dephase):
-            if not self._holds(step.condition, shots):
-                return None
-            if step.axis in step.z_hidden:
-                return None
-            flips = int(rng.binomial(count, step.probability))
-            return self._pauli_branches(state, shots, [step.axis], flips, np.full(flips, 3))
-        if isinstance(step, _Depolarize):
-            if not self._holds(step.condition, shots):
-                return None
-            paulis = 4 ** len(step.axes)
-            errors = int(rng.binomial(count, step.p * (paulis - 1) / paulis))
-            kinds = rng.integers(1, paulis, size=errors)
-            for position, axis in enumerate(step.axes):
-                if axis in step.z_hidden:
-                    # Drop the Z part of this axis's Pauli digit: Z→I, Y→X (up to phase).
-                    shift = 2 * (len(step.axes) - 1 - position)
-                    digit = (kinds >> shift) & 3
-                    kinds = kinds - ((digit >= 2) * 2 << shift)
-            keep = kinds != 0
-            if not keep.all():
-                kinds = kinds[keep]
-                errors = len(kinds)
-            return self._pauli_branches(state, shots, list(step.axes), errors, kinds)
         if isinstance(step, _Reset):
             probability_one = state.excited_probability(step.axis)
-            ones = rng.random(count) < probability_one
+            ones = self.rng.random(count) < probability_one
             axis = step.axis
 
             def to_zero(s: _State) -> None:
@@ -675,36 +1001,6 @@ class _Executor:
                 return None
             return [(shots[~ones], to_zero), (shots[ones], from_one)]
         raise AssertionError(f"unexpected step {step!r}")
-
-    def _pauli_branches(
-        self,
-        state: StateVector,
-        shots: IntArray,
-        axes: list[int],
-        errors: int,
-        kinds: npt.NDArray[np.int64],
-    ) -> list[tuple[IntArray, Transform | None]] | None:
-        """Branches for ``errors`` shots hit by the Paulis ``kinds`` (base 4, first axis high)."""
-        if errors == 0:
-            return None
-        chosen = _choose(errors, len(shots), self.rng)
-        branches: list[tuple[IntArray, Transform | None]] = []
-        if errors < len(shots):
-            branches.append((np.delete(shots, chosen), None))
-        for kind in np.unique(kinds):
-            members = shots[chosen[kinds == kind]]
-            digits = [(int(kind) >> (2 * (len(axes) - 1 - i))) & 3 for i in range(len(axes))]
-
-            def apply(s: _State, digits: list[int] = digits) -> None:
-                assert isinstance(s, StateVector)
-                for axis, pauli in zip(axes, digits, strict=True):
-                    s.apply_pauli(axis, pauli)
-
-            branches.append((members, apply))
-        if len(branches) == 1:
-            branches[0][1](state)  # type: ignore[misc]
-            return None
-        return branches
 
     def _record(self, step: _Measure, shots: IntArray, outcomes: IntArray) -> None:
         bits = _index_bits(outcomes, len(step.axes))
@@ -864,8 +1160,9 @@ def final_state(circuit: Sequence[Operation]) -> tuple[tuple[str, ...], ComplexA
     """The state vector after a noiseless circuit without measurements, feedback or reset.
 
     :param circuit: gates on physical component names.
-    :return: the components in axis order (order of first use; the first is the most
-        significant bit of the index) and the 2**n amplitudes.
+    :return: the components in axis order (order of first use in the execution order of
+        :func:`_late_first_use`; the first is the most significant bit of the index) and the
+        2**n amplitudes.
     :raises SimulationError: if the circuit measures, resets, uses feedback or is malformed.
     :raises TooLargeError: if it acts on more than 24 components.
     """
@@ -877,7 +1174,7 @@ def final_state(circuit: Sequence[Operation]) -> tuple[tuple[str, ...], ComplexA
             f"final_state handles at most 24 components, the circuit acts on "
             f"{len(program.components)}."
         )
-    state = StateVector(len(program.components))
+    state = StateVector(0)
     executor = _Executor(program, 1, np.random.default_rng(0), False)
     for step in program.steps:
         executor._step(step, state, np.zeros(1, dtype=np.int64))
@@ -912,7 +1209,7 @@ def exact_distribution(circuit: Sequence[Operation], noise: NoiseModel | None = 
             f"exact_distribution handles at most {limit} qubits and resonators here, but the "
             f"circuit acts on {active}."
         )
-    state: _State = DensityMatrix(active) if program.has_gate_noise else StateVector(active)
+    state: _State = DensityMatrix(0) if program.has_gate_noise else StateVector(0)
     executor = _Executor(program, 1, np.random.default_rng(0), program.has_gate_noise)
     for step in program.steps:
         executor._step(step, state, np.zeros(1, dtype=np.int64))

@@ -212,10 +212,17 @@ class _Window:
 
     def cz_signs(self, a: int, b: int) -> npt.NDArray[np.float64]:
         """Diagonal of CZ(a, b) on the window."""
-        index = np.arange(1 << self.size)
-        both = ((index >> (self.hi - a)) & 1) & ((index >> (self.hi - b)) & 1)
-        signs: npt.NDArray[np.float64] = (1 - 2 * both).astype(np.float64)
-        return signs
+        return _cz_signs(self.size, self.hi - a, self.hi - b)
+
+
+@functools.lru_cache(maxsize=256)
+def _cz_signs(size: int, shift_a: int, shift_b: int) -> npt.NDArray[np.float64]:
+    """Diagonal of CZ on ``size`` axes between the bits ``shift_a`` and ``shift_b`` (read-only)."""
+    index = np.arange(1 << size)
+    both = ((index >> shift_a) & 1) & ((index >> shift_b) & 1)
+    signs: npt.NDArray[np.float64] = (1 - 2 * both).astype(np.float64)
+    signs.flags.writeable = False
+    return signs
 
 
 def apply_window(
@@ -271,6 +278,20 @@ class StateVector:
             for axis in range(window.lo, window.hi + 1):
                 twin.windows[axis] = clone
         return twin
+
+    def grow(self, n: int) -> None:
+        """Append components ``self.n .. n−1`` in |0> as the least significant axes.
+
+        A circuit's components are numbered by first use, so a state can start with none and
+        grow as the circuit reaches new ones: gates before that run on a smaller vector.
+        Pending windows keep their axes.
+        """
+        if n <= self.n:
+            return
+        grown = np.zeros(1 << n, dtype=np.complex128)
+        grown.reshape(self.data.size, -1)[:, 0] = self.data
+        self.data = grown
+        self.n = n
 
     @property
     def nbytes(self) -> int:
