@@ -38,14 +38,16 @@ from uuid import UUID
 from packaging.version import InvalidVersion, Version
 from pytket.backends.status import StatusEnum
 
+from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
 from pytket.extensions.iqm.backends.credentials import AUTH_ENVIRONMENT_VARIABLES, Credentials
 from pytket.extensions.iqm.backends.retry import (
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
     retry_call,
+    submit_retry_is_safe,
 )
-from pytket.extensions.iqm.errors import IQMClientVersionError, IQMTimeoutError
+from pytket.extensions.iqm.errors import IQMClientVersionError, IQMServerError, IQMTimeoutError
 
 if TYPE_CHECKING:
     from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
@@ -71,6 +73,9 @@ SUPPORTED_IQM_CLIENT = {
     ApiLine.IQM_SERVER_API: ">=36,<37",
 }
 """The iqm-client versions each line runs on."""
+
+CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
+"""What both lines' iqm-client adds to its User-Agent."""
 
 _EXTRA_ENVIRONMENT_VARIABLES = ("IQM_SERVER_URL", "IQM_QUANTUM_COMPUTER")
 """Read by iqm-client 36 when an argument is missing; the backend always passes its own."""
@@ -317,6 +322,41 @@ class ServerConnection(ABC):
         except Exception as error:
             raise self._translated(error, action, not_found=not_found) from None
 
+    def _submit_call(self, call: Callable[[], _T]) -> _T:
+        """Run a submission: retried only when the server certainly did not receive it.
+
+        :raises IQMServerError: the submission failed in a way that leaves open whether the
+            server created the job (the message says so; it is not resubmitted), or the server
+            kept refusing connections.
+        """
+        action = "submit a job"
+        try:
+            return retry_call(
+                call,
+                policy=self.retry,
+                retryable=submit_retry_is_safe,
+                action=action,
+                sleep=self._sleep,
+                rng=self._rng,
+            )
+        except RetriesExhaustedError as exhausted:
+            raise self._translated(
+                exhausted.last_error,
+                action,
+                attempts=(
+                    f" (gave up after {exhausted.attempts} attempts; the server never received "
+                    "the job, so none was created)"
+                ),
+            ) from None
+        except Exception as error:
+            if self._is_transient(error):
+                raise IQMServerError(
+                    f"Could not {action}: {error}. The request reached the server, which may "
+                    "or may not have created the job; it was not resubmitted, to avoid running "
+                    "it twice. Check the server's job list before submitting again."
+                ) from None
+            raise self._translated(error, action) from None
+
     def _request_timeout(self, deadline: float | None) -> float:
         """Per-request timeout: the policy's, shortened to what is left before ``deadline``
         (but at least ``_MIN_REQUEST_TIMEOUT``, so a nearly spent wait still gets an answer)."""
@@ -361,6 +401,11 @@ class ServerConnection(ABC):
                 pause = min(pause, remaining)
             time.sleep(pause)
             pause = min(pause * 1.5, poll_interval)
+
+
+def never_retry(error: BaseException) -> bool:
+    """Retry nothing (connecting: a refused connection or login is reported at once)."""
+    return False
 
 
 class DeadlineReachedError(Exception):
@@ -467,6 +512,7 @@ def metric_values(metrics: Mapping[str, Any]) -> dict[str, Any]:
 
 
 __all__ = [
+    "CLIENT_SIGNATURE",
     "HERALDING_MODES",
     "MOVE_FRAME_TRACKING_MODES",
     "MOVE_VALIDATION_MODES",
@@ -482,4 +528,5 @@ __all__ = [
     "hidden_iqm_environment",
     "installed_api_line",
     "metric_values",
+    "never_retry",
 ]

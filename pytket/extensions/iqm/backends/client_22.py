@@ -37,9 +37,9 @@ from iqm.iqm_client import (
     RunResult,
     Status,
 )
-from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
 from pytket.extensions.iqm.backends.client import (
+    CLIENT_SIGNATURE,
     ApiLine,
     JobRecord,
     JobState,
@@ -47,6 +47,7 @@ from pytket.extensions.iqm.backends.client import (
     ServerConnection,
     hidden_iqm_environment,
     metric_values,
+    never_retry,
 )
 from pytket.extensions.iqm.backends.credentials import Credentials
 from pytket.extensions.iqm.backends.retry import (
@@ -55,7 +56,6 @@ from pytket.extensions.iqm.backends.retry import (
     is_transient,
     never_reached_server,
     retry_call,
-    submit_retry_is_safe,
 )
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 from pytket.extensions.iqm.errors import (
@@ -64,8 +64,6 @@ from pytket.extensions.iqm.errors import (
     IQMServerError,
     IQMTranslationError,
 )
-
-CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
 
 _STATUS_MAP: dict[Status, StatusEnum] = {
     Status.RECEIVED: StatusEnum.SUBMITTED,
@@ -137,7 +135,7 @@ class IQMClient22Connection(ServerConnection):
                     password=credentials.password,
                 ),
                 f"connect to {device_url}",
-                retryable=_never,
+                retryable=never_retry,
             )
 
     def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
@@ -210,38 +208,14 @@ class IQMClient22Connection(ServerConnection):
         """
         client_circuits = [_client_circuit(circuit) for circuit in circuits]
         client_options = _client_options(options)
-        action = "submit a job"
-        try:
-            return retry_call(
-                lambda: self._client.submit_circuits(
-                    client_circuits,
-                    calibration_set_id=calibration_set_id,
-                    shots=shots,
-                    options=client_options,
-                ),
-                policy=self.retry,
-                retryable=submit_retry_is_safe,
-                action=action,
-                sleep=self._sleep,
-                rng=self._rng,
+        return self._submit_call(
+            lambda: self._client.submit_circuits(
+                client_circuits,
+                calibration_set_id=calibration_set_id,
+                shots=shots,
+                options=client_options,
             )
-        except RetriesExhaustedError as exhausted:
-            raise self._translated(
-                exhausted.last_error,
-                action,
-                attempts=(
-                    f" (gave up after {exhausted.attempts} attempts; the server never received "
-                    "the job, so none was created)"
-                ),
-            ) from None
-        except Exception as error:
-            if is_transient(error):
-                raise IQMServerError(
-                    f"Could not {action}: {error}. The request reached the server, which may "
-                    "or may not have created the job; it was not resubmitted, to avoid running "
-                    "it twice. Check the server's job list before submitting again."
-                ) from None
-            raise self._translated(error, action) from None
+        )
 
     def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
         """The job's current status (and failure message).
@@ -324,11 +298,6 @@ class IQMClient22Connection(ServerConnection):
         if isinstance(error, Exception):
             return error
         return RuntimeError(str(error))  # pragma: no cover - only Exceptions are caught
-
-
-def _never(error: BaseException) -> bool:
-    """Retry nothing: building the client only warns about an unreachable server."""
-    return False
 
 
 def _device_url(url: str, device: str | None) -> str:

@@ -51,15 +51,16 @@ from iqm.station_control.interface.models.circuit import (
     MoveGateValidationMode,
 )
 from iqm.station_control.interface.models.jobs_new import JobData, JobStatus
-from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
 from pytket.extensions.iqm.backends.client import (
+    CLIENT_SIGNATURE,
     ApiLine,
     JobRecord,
     JobState,
     RunOptions,
     ServerConnection,
     hidden_iqm_environment,
+    never_retry,
 )
 from pytket.extensions.iqm.backends.credentials import Credentials
 from pytket.extensions.iqm.backends.retry import (
@@ -68,7 +69,6 @@ from pytket.extensions.iqm.backends.retry import (
     is_transient,
     never_reached_server,
     retry_call,
-    submit_retry_is_safe,
 )
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 from pytket.extensions.iqm.errors import (
@@ -77,8 +77,6 @@ from pytket.extensions.iqm.errors import (
     IQMDeviceError,
     IQMServerError,
 )
-
-CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
 
 RESONANCE_URL = "https://resonance.iqm.tech"
 
@@ -139,7 +137,7 @@ class IQMServerApiConnection(ServerConnection):
             self._client = self._call(
                 lambda: self._build_client(root, device, credentials),
                 f"connect to {root}",
-                retryable=_never,
+                retryable=never_retry,
             )
         self.device_name = self._client._executor.client.quantum_computer
 
@@ -222,38 +220,14 @@ class IQMServerApiConnection(ServerConnection):
         """
         client_circuits: CircuitBatch = [_client_circuit(circuit) for circuit in circuits]
         client_options = _client_options(options)
-        action = "submit a job"
-        try:
-            tracker = retry_call(
-                lambda: self._client.submit_circuits(
-                    client_circuits,
-                    calibration_set_id=calibration_set_id,
-                    shots=shots,
-                    options=client_options,
-                ),
-                policy=self.retry,
-                retryable=submit_retry_is_safe,
-                action=action,
-                sleep=self._sleep,
-                rng=self._rng,
+        tracker = self._submit_call(
+            lambda: self._client.submit_circuits(
+                client_circuits,
+                calibration_set_id=calibration_set_id,
+                shots=shots,
+                options=client_options,
             )
-        except RetriesExhaustedError as exhausted:
-            raise self._translated(
-                exhausted.last_error,
-                action,
-                attempts=(
-                    f" (gave up after {exhausted.attempts} attempts; the server never received "
-                    "the job, so none was created)"
-                ),
-            ) from None
-        except Exception as error:
-            if self._is_transient(error):
-                raise IQMServerError(
-                    f"Could not {action}: {error}. The request reached the server, which may "
-                    "or may not have created the job; it was not resubmitted, to avoid running "
-                    "it twice. Check the server's job list before submitting again."
-                ) from None
-            raise self._translated(error, action) from None
+        )
         return UUID(str(tracker.job_id))
 
     def _tracker(self, job_id: UUID, action: str, deadline: float | None = None) -> JobTracker[Any]:
@@ -355,11 +329,6 @@ class IQMServerApiConnection(ServerConnection):
         if isinstance(error, Exception):
             return error
         return RuntimeError(str(error))  # pragma: no cover - only Exceptions are caught
-
-
-def _never(error: BaseException) -> bool:
-    """Retry nothing while connecting: a refused connection is reported at once."""
-    return False
 
 
 def _message(error: object) -> str:
