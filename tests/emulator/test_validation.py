@@ -25,6 +25,7 @@ from iqm.iqm_client import (  # noqa: E402
 
 from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
 from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.models import RunRequest as WireRunRequest  # noqa: E402
 from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation  # noqa: E402
 from pytket.extensions.iqm.emulator.validation import (  # noqa: E402
     JobValidationError,
@@ -290,16 +291,18 @@ def test_duration_over_t2_limit() -> None:
 
 def _request(
     *instructions: Instruction, mapping: dict[str, str] | None = None, **kw: Any
-) -> RunRequest:
+) -> WireRunRequest:
+    """The request as iqm-client builds it, read back as the emulator reads it off the wire."""
     circuit = Circuit.model_validate({"name": "w", "instructions": instructions})
     qubit_mapping = (
         [{"logical_name": k, "physical_name": v} for k, v in mapping.items()]
         if mapping is not None
         else None
     )
-    return RunRequest.model_validate(
+    sent = RunRequest.model_validate(
         {"circuits": [circuit], "shots": 1, "qubit_mapping": qubit_mapping, **kw}
     )
+    return WireRunRequest.model_validate_json(sent.model_dump_json())
 
 
 def test_turns_become_radians_and_mapping_applies(native: SimpleNamespace) -> None:

@@ -129,6 +129,11 @@ class Instruction(BaseModel):
     qubits: Locus = Field(examples=[("QB1",)])
     args: dict[str, Any] = Field(default_factory=dict, examples=[{"key": "m"}])
 
+    @property
+    def locus(self) -> tuple[str, ...]:
+        """The components acted on, under the name the IQM Server API gives them."""
+        return self.qubits
+
     @field_validator("name")
     @classmethod
     def _known_name(cls, value: str) -> str:

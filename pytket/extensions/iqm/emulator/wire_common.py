@@ -1,11 +1,37 @@
-"""What both wire formats share: the qubit mapping and the implementation check."""
+"""What both wire formats share: the qubit mapping, the implementation check, and turning a
+request's circuits into the emulator's :class:`CircuitSpec`."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from pytket.extensions.iqm.emulator.models import SingleQubitMapping
+from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation
 from pytket.extensions.iqm.emulator.validation import JobValidationError
+
+
+class WireInstruction(Protocol):
+    """An instruction of either wire format."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def locus(self) -> tuple[str, ...]: ...
+    @property
+    def args(self) -> dict[str, Any]: ...
+    @property
+    def implementation(self) -> str | None: ...
+
+
+class WireCircuit(Protocol):
+    """A circuit of either wire format."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def instructions(self) -> Sequence[WireInstruction]: ...
+
 
 UNCALIBRATED = frozenset({"barrier", "delay", "reset"})
 """Meta-operations whose ``implementation`` is ignored, as iqm-client ignores it."""
@@ -78,3 +104,56 @@ def check_implementation(
             f"Circuit {circuit!r} (index {index}): {gate} implementation {implementation!r} is "
             f"not calibrated; available: {', '.join(sorted(offered)) or 'none'}."
         )
+
+
+def physical_circuits(
+    circuits: Iterable[WireCircuit],
+    mapping: Mapping[str, str] | None,
+    implementations: Mapping[str, Collection[str]] | None,
+    *,
+    angle_names: tuple[str, str],
+    radians_per_unit: float,
+) -> list[CircuitSpec]:
+    """The circuits in physical names and radians.
+
+    :param mapping: the checked logical → physical mapping (:func:`checked_mapping`), if any.
+    :param implementations: gate → offered implementation names; ``None`` skips that check.
+    :param angle_names: the names of the rotation angle and phase arguments of ``prx``.
+    :param radians_per_unit: what one unit of those arguments is in radians.
+    :raises JobValidationError: if the mapping misses a qubit a circuit uses, or an instruction
+        asks for an implementation that is not calibrated.
+    """
+    angle_name, phase_name = angle_names
+    specs: list[CircuitSpec] = []
+    for index, circuit in enumerate(circuits):
+        operations: list[Operation] = []
+        for instruction in circuit.instructions:
+            name, args = instruction.name, instruction.args
+            check_implementation(
+                name, instruction.implementation, implementations, circuit.name, index
+            )
+            locus = tuple(to_physical(mapping, q, circuit.name, index) for q in instruction.locus)
+            if name in ("prx", "cc_prx"):
+                feedback_qubit = None
+                if name == "cc_prx":
+                    raw = str(args["feedback_qubit"])
+                    feedback_qubit = mapping.get(raw, raw) if mapping is not None else raw
+                operation = Operation(
+                    name,
+                    locus,
+                    angle=radians_per_unit * float(args[angle_name]),
+                    phase=radians_per_unit * float(args[phase_name]),
+                    feedback_key=args.get("feedback_key"),
+                    feedback_qubit=feedback_qubit,
+                )
+            elif name == "measure":
+                operation = Operation(
+                    name, locus, key=args["key"], feedback_key=args.get("feedback_key")
+                )
+            elif name == "delay":
+                operation = Operation(name, locus, duration=float(args["duration"]))
+            else:
+                operation = Operation(name, locus)
+            operations.append(operation)
+        specs.append(CircuitSpec(circuit.name, tuple(operations)))
+    return specs

@@ -10,37 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from pytket.extensions.iqm.emulator.job_spec import JobSpec
-from pytket.extensions.iqm.emulator.models_server_api import (
-    CircuitJobDefinition,
-    CircuitOperation,
-)
-from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation
-from pytket.extensions.iqm.emulator.wire_common import (
-    check_implementation,
-    checked_mapping,
-    to_physical,
-)
-
-
-def _operation(
-    instruction: CircuitOperation, locus: tuple[str, ...], feedback_qubit: str | None
-) -> Operation:
-    args = instruction.args
-    name = instruction.name
-    if name in ("prx", "cc_prx"):
-        return Operation(
-            name,
-            locus,
-            angle=float(args["angle"]),
-            phase=float(args["phase"]),
-            feedback_key=args.get("feedback_key"),
-            feedback_qubit=feedback_qubit,
-        )
-    if name == "measure":
-        return Operation(name, locus, key=args["key"], feedback_key=args.get("feedback_key"))
-    if name == "delay":
-        return Operation(name, locus, duration=float(args["duration"]))
-    return Operation(name, locus)
+from pytket.extensions.iqm.emulator.models_server_api import CircuitJobDefinition
+from pytket.extensions.iqm.emulator.operations import CircuitSpec
+from pytket.extensions.iqm.emulator.wire_common import checked_mapping, physical_circuits
 
 
 def circuits_from_definition(
@@ -56,22 +28,13 @@ def circuits_from_definition(
     :raises JobValidationError: if the qubit mapping is invalid, misses a qubit a circuit uses,
         or an instruction asks for an implementation that is not calibrated.
     """
-    mapping = checked_mapping(definition.qubit_mapping, components)
-    specs: list[CircuitSpec] = []
-    for index, circuit in enumerate(definition.circuits):
-        operations: list[Operation] = []
-        for instruction in circuit.instructions:
-            check_implementation(
-                instruction.name, instruction.implementation, implementations, circuit.name, index
-            )
-            locus = tuple(to_physical(mapping, q, circuit.name, index) for q in instruction.locus)
-            feedback_qubit = None
-            if instruction.name == "cc_prx":
-                raw = str(instruction.args["feedback_qubit"])
-                feedback_qubit = mapping.get(raw, raw) if mapping is not None else raw
-            operations.append(_operation(instruction, locus, feedback_qubit))
-        specs.append(CircuitSpec(circuit.name, tuple(operations)))
-    return specs
+    return physical_circuits(
+        definition.circuits,
+        checked_mapping(definition.qubit_mapping, components),
+        implementations,
+        angle_names=("angle", "phase"),
+        radians_per_unit=1.0,
+    )
 
 
 def job_from_definition(

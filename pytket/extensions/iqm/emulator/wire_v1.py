@@ -11,13 +11,9 @@ import math
 from collections.abc import Collection, Mapping
 
 from pytket.extensions.iqm.emulator.job_spec import JobSpec
-from pytket.extensions.iqm.emulator.models import Instruction, RunRequest
-from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation
-from pytket.extensions.iqm.emulator.wire_common import (
-    check_implementation,
-    checked_mapping,
-    to_physical,
-)
+from pytket.extensions.iqm.emulator.models import RunRequest
+from pytket.extensions.iqm.emulator.operations import CircuitSpec
+from pytket.extensions.iqm.emulator.wire_common import checked_mapping, physical_circuits
 
 
 def physical_mapping(request: RunRequest, components: Collection[str]) -> dict[str, str] | None:
@@ -28,27 +24,6 @@ def physical_mapping(request: RunRequest, components: Collection[str]) -> dict[s
         one, or a physical name is not a component of the device.
     """
     return checked_mapping(request.qubit_mapping, components)
-
-
-def _operation(
-    instruction: Instruction, qubits: tuple[str, ...], feedback_qubit: str | None
-) -> Operation:
-    args = instruction.args
-    name = instruction.name
-    if name in ("prx", "cc_prx"):
-        return Operation(
-            name,
-            qubits,
-            angle=2 * math.pi * float(args["angle_t"]),
-            phase=2 * math.pi * float(args["phase_t"]),
-            feedback_key=args.get("feedback_key"),
-            feedback_qubit=feedback_qubit,
-        )
-    if name == "measure":
-        return Operation(name, qubits, key=args["key"], feedback_key=args.get("feedback_key"))
-    if name == "delay":
-        return Operation(name, qubits, duration=float(args["duration"]))
-    return Operation(name, qubits)
 
 
 def circuits_from_request(
@@ -64,22 +39,13 @@ def circuits_from_request(
     :raises JobValidationError: if the qubit mapping is invalid, misses a qubit a circuit uses,
         or an instruction asks for an implementation that is not calibrated.
     """
-    mapping = physical_mapping(request, components)
-    specs: list[CircuitSpec] = []
-    for index, circuit in enumerate(request.circuits):
-        operations: list[Operation] = []
-        for instruction in circuit.instructions:
-            check_implementation(
-                instruction.name, instruction.implementation, implementations, circuit.name, index
-            )
-            qubits = tuple(to_physical(mapping, q, circuit.name, index) for q in instruction.qubits)
-            feedback_qubit = None
-            if instruction.name == "cc_prx":
-                raw = str(instruction.args["feedback_qubit"])
-                feedback_qubit = mapping.get(raw, raw) if mapping is not None else raw
-            operations.append(_operation(instruction, qubits, feedback_qubit))
-        specs.append(CircuitSpec(circuit.name, tuple(operations)))
-    return specs
+    return physical_circuits(
+        request.circuits,
+        physical_mapping(request, components),
+        implementations,
+        angle_names=("angle_t", "phase_t"),
+        radians_per_unit=2 * math.pi,
+    )
 
 
 def job_from_request(
