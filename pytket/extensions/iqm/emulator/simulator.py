@@ -649,33 +649,13 @@ class _Executor:
         steps = self.program.steps
         while stack:
             pending = stack.pop()
-            if pending.snapshot.users > 1:
-                self._check_memory(stack)
-            state = pending.snapshot.take()
-            if pending.transform is not None:
-                pending.transform(state)
+            state = self._resume(pending, stack)
             shots, pc = pending.shots, pending.pc
             while pc < len(steps):
                 branches = self._step(steps[pc], state, shots)
                 pc += 1
-                if not branches:
-                    continue
-                if len(branches) == 1:
-                    shots, transform = branches[0]
-                    if transform is not None:
-                        transform(state)
-                    continue
-                # Largest branches wait on the stack, the smallest goes on: the path being run
-                # at least halves its shots at every split, which bounds the states alive.
-                branches.sort(key=lambda branch: len(branch[0]), reverse=True)
-                snapshot = _Snapshot(state, len(branches))
-                for branch_shots, transform in branches[:-1]:
-                    stack.append(_Pending(snapshot, branch_shots, pc, transform))
-                self._check_memory(stack)
-                state = snapshot.take()
-                shots, transform = branches[-1]
-                if transform is not None:
-                    transform(state)
+                if branches:
+                    state, shots, _ = self._follow(state, branches, pc, stack, _NO_EVENTS)
             self._finish(state, shots)
 
     # -- state-vector runs: presampled events, event-free segments applied without sampling -----
@@ -783,11 +763,7 @@ class _Executor:
         stack = [_Pending(_Snapshot(self._new_state(), 1), all_shots, 0, None, all_events)]
         while stack:
             pending = stack.pop()
-            if pending.snapshot.users > 1:
-                self._check_memory(stack)
-            state = pending.snapshot.take()
-            if pending.transform is not None:
-                pending.transform(state)
+            state = self._resume(pending, stack)
             shots, pc = pending.shots, pending.pc
             ahead = pending.events if pending.events is not None else _NO_EVENTS
             while pc < total:
@@ -825,27 +801,48 @@ class _Executor:
                 else:
                     branches = self._step(steps[pc], state, shots)
                 pc += 1
-                if not branches:
-                    continue
-                if len(branches) == 1:
-                    shots, transform = branches[0]
-                    if transform is not None:
-                        transform(state)
-                    continue
-                # Largest branches wait on the stack, the smallest goes on: the path being run
-                # at least halves its shots at every split, which bounds the states alive.
-                branches.sort(key=lambda branch: len(branch[0]), reverse=True)
-                parts = self._partition(ahead, [branch[0] for branch in branches])
-                snapshot = _Snapshot(state, len(branches))
-                for (branch_shots, transform), part in zip(branches[:-1], parts[:-1], strict=True):
-                    stack.append(_Pending(snapshot, branch_shots, pc, transform, part))
-                self._check_memory(stack)
-                state = snapshot.take()
-                shots, transform = branches[-1]
-                ahead = parts[-1]
-                if transform is not None:
-                    transform(state)
+                if branches:
+                    state, shots, ahead = self._follow(state, branches, pc, stack, ahead)
             self._finish(state, shots)
+
+    def _resume(self, pending: _Pending, stack: list[_Pending]) -> _State:
+        """The state a waiting group of shots resumes from (its branch's transform applied)."""
+        if pending.snapshot.users > 1:
+            self._check_memory(stack)
+        state = pending.snapshot.take()
+        if pending.transform is not None:
+            pending.transform(state)
+        return state
+
+    def _follow(
+        self,
+        state: _State,
+        branches: list[tuple[IntArray, Transform | None]],
+        pc: int,
+        stack: list[_Pending],
+        ahead: IntArray,
+    ) -> tuple[_State, IntArray, IntArray]:
+        """Go on after a step split the shots into ``branches``: returns the state, shots and
+        pending noise events (state-vector runs; empty otherwise) of the branch that goes on
+        now; the others wait on ``stack`` from step ``pc``."""
+        if len(branches) == 1:
+            shots, transform = branches[0]
+            part = ahead
+        else:
+            # Largest branches wait on the stack, the smallest goes on: the path being run at
+            # least halves its shots at every split, which bounds the states alive.
+            branches.sort(key=lambda branch: len(branch[0]), reverse=True)
+            parts = self._partition(ahead, [branch[0] for branch in branches])
+            snapshot = _Snapshot(state, len(branches))
+            for (branch_shots, transform), waiting in zip(branches[:-1], parts[:-1], strict=True):
+                stack.append(_Pending(snapshot, branch_shots, pc, transform, waiting))
+            self._check_memory(stack)
+            state = snapshot.take()
+            shots, transform = branches[-1]
+            part = parts[-1]
+        if transform is not None:
+            transform(state)
+        return state, shots, part
 
     def _holds_for(self, shots: IntArray) -> Callable[[tuple[str, str]], bool]:
         first = int(shots[0])  # after a _SplitOnFeedback every group agrees on the bit
