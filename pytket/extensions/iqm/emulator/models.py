@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictStr, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StrictStr, ValidationError, ValidationInfo, field_validator
 
 Locus = tuple[StrictStr, ...]
 """Names of the components (qubits, resonators) an operation acts on."""
@@ -460,6 +460,14 @@ class OAuthError(BaseModel):
     error_description: str
 
 
+def validation_problems(error: ValidationError) -> str:
+    """A request body's problems, ``location: message`` each, joined by ``; ``."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
+        for item in error.errors(include_url=False)
+    )
+
+
 __all__ = [
     "NATIVE_OPERATIONS",
     "AbortResponse",
@@ -498,4 +506,5 @@ __all__ = [
     "Status",
     "SubmitResponse",
     "TokenResponse",
+    "validation_problems",
 ]

@@ -21,6 +21,7 @@ from pytket.extensions.iqm.emulator.models import (
     RunStatus,
     Status,
     SubmitResponse,
+    validation_problems,
 )
 from pytket.extensions.iqm.emulator.state import (
     Authorized,
@@ -38,15 +39,6 @@ router = APIRouter(
 )
 
 
-def validation_message(error: ValidationError) -> str:
-    """One line per problem of a pydantic validation error: ``location: message``."""
-    parts = []
-    for item in error.errors(include_url=False):
-        location = ".".join(str(x) for x in item["loc"]) or "body"
-        parts.append(f"{location}: {item['msg']}")
-    return "Invalid run request: " + "; ".join(parts)
-
-
 def parse_run_request(body: bytes) -> RunRequest:
     """The run request in a POST body.
 
@@ -62,7 +54,7 @@ def parse_run_request(body: bytes) -> RunRequest:
     try:
         return RunRequest.model_validate(data)
     except ValidationError as error:
-        raise HTTPException(422, validation_message(error)) from None
+        raise HTTPException(422, f"Invalid run request: {validation_problems(error)}") from None
     except TypeError as error:
         # iqm-client's Instruction validator raises TypeError for mistyped arguments.
         raise HTTPException(422, f"Invalid run request: {error}") from None

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pytket.extensions.iqm.emulator import payloads_server_api
 from pytket.extensions.iqm.emulator.devices import Device
-from pytket.extensions.iqm.emulator.models import Status
+from pytket.extensions.iqm.emulator.models import Status, validation_problems
 from pytket.extensions.iqm.emulator.models_server_api import (
     CircuitJobDefinition,
     CircuitMeasurementCounts,
@@ -50,14 +50,6 @@ router = APIRouter(
 )
 
 
-def _problems(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors(include_url=False):
-        location = ".".join(str(x) for x in item["loc"]) or "body"
-        parts.append(f"{location}: {item['msg']}")
-    return "; ".join(parts)
-
-
 def parse_definition(body: bytes) -> CircuitJobDefinition:
     """The circuit job definition in a POST body.
 
@@ -78,7 +70,7 @@ def parse_definition(body: bytes) -> CircuitJobDefinition:
         return CircuitJobDefinition.model_validate(data)
     except ValidationError as error:
         raise ServerAPIError(
-            422, f"Invalid circuit job definition: {_problems(error)}", "invalid_job"
+            422, f"Invalid circuit job definition: {validation_problems(error)}", "invalid_job"
         ) from None
 
 
