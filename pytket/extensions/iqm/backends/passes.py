@@ -1225,6 +1225,10 @@ _L2_GPS_TRIALS = 1
 _GPS_GAIN = 0.9
 """Level 2 routes the Pauli resynthesis too only if it has at most this fraction of the CX of
 the peephole-optimised circuit: smaller gains rarely survive routing."""
+_GPS_MIN_CX = 16
+"""Level 2 tries the Pauli resynthesis only on circuits with at least this many CX after the
+peephole: on smaller ones it saved at most one CX on the shared suite (never enough to be
+routed) and costs as much time as the peephole itself."""
 
 
 def _peephole_2q() -> BasePass:
@@ -1263,7 +1267,7 @@ def _level2_pass(architecture: Architecture, noise: _NoiseFigures) -> BasePass:
         peephole = circuit.copy()
         _peephole_2q().apply(peephole)
         variants = [peephole]
-        if _greedy_pauli_applies(circuit):
+        if _greedy_pauli_applies(circuit) and _cx_count(peephole) >= _GPS_MIN_CX:
             resynthesised = circuit.copy()
             try:
                 _pauli_resynthesis().apply(resynthesised)
