@@ -139,11 +139,7 @@ class IQMClient22Connection(ServerConnection):
             )
 
     def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
-        """The device's gates and loci for a calibration set (``None``: the server's default).
-
-        :raises IQMDeviceError: the server does not know the calibration set.
-        :raises IQMServerError: the server kept failing or could not be reached.
-        """
+        """See :meth:`ServerConnection.dynamic_architecture`."""
         dqa = self._call(
             lambda: self._client.get_dynamic_quantum_architecture(
                 calibration_set_id, timeout_secs=self.retry.request_timeout
@@ -156,11 +152,7 @@ class IQMClient22Connection(ServerConnection):
         return DynamicArchitecture.from_json(dqa.model_dump(mode="json"))
 
     def quality_metrics(self, calibration_set_id: UUID) -> dict[str, Any] | None:
-        """The calibration set's quality metrics by name; ``None`` when the server does not
-        serve them.
-
-        :raises IQMAuthenticationError: the server refused the credentials.
-        """
+        """See :meth:`ServerConnection.quality_metrics`."""
         try:
             metric_set = retry_call(
                 lambda: self._client.get_quality_metric_set(
@@ -195,17 +187,10 @@ class IQMClient22Connection(ServerConnection):
         calibration_set_id: UUID | None,
         options: RunOptions,
     ) -> UUID:
-        """Submit one job running every circuit with the same shot count; returns the job id.
+        """See :meth:`ServerConnection.submit`. The job is certainly not received when the
+        connection was refused or iqm-client's calibration GET before the POST failed.
 
-        Retried only when the server certainly did not receive the job (connection refused,
-        or a failed calibration GET before the POST), so a job is never created twice.
-
-        :raises IQMTranslationError: iqm-client refuses an instruction.
-        :raises IQMDeviceError: the circuits do not fit the device's calibration.
-        :raises IQMServerError: the server refused the job (its message is included), kept
-            failing, or failed in a way that leaves open whether it created the job (the
-            message says so; the job is not resubmitted).
-        """
+        :raises IQMTranslationError: iqm-client refuses an instruction."""
         client_circuits = [_client_circuit(circuit) for circuit in circuits]
         client_options = _client_options(options)
         return self._submit_call(
@@ -218,13 +203,7 @@ class IQMClient22Connection(ServerConnection):
         )
 
     def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
-        """The job's current status (and failure message).
-
-        :param deadline: a ``time.monotonic()`` time until which transient failures are retried
-            (``None``: within the retry policy).
-        :raises IQMServerError: the server kept failing, or does not know the job.
-        :raises DeadlineReachedError: the server kept failing until ``deadline``.
-        """
+        """See :meth:`ServerConnection.state`."""
         run_status = self._call(
             lambda: self._client.get_run_status(
                 job_id, timeout_secs=self._request_timeout(deadline)
@@ -235,11 +214,7 @@ class IQMClient22Connection(ServerConnection):
         return _job_state(run_status.status, run_status.message)
 
     def record(self, job_id: UUID) -> JobRecord:
-        """The job's full record (status, measurements when ready, metadata), without raising
-        for a failed job.
-
-        :raises IQMServerError: the server kept failing, or does not know the job.
-        """
+        """See :meth:`ServerConnection.record`."""
         # get_run raises for failed jobs; the raw V1 call returns the record whatever the status,
         # which is what status reporting and metadata need.
         run: RunResult = self._call(
@@ -253,10 +228,7 @@ class IQMClient22Connection(ServerConnection):
         )
 
     def abort(self, job_id: UUID) -> None:
-        """Ask the server to abort the job (retried only if the server was not reached).
-
-        :raises IQMServerError: the server refused (e.g. the job has already finished).
-        """
+        """See :meth:`ServerConnection.abort`."""
         self._call(
             lambda: self._client.abort_job(job_id, timeout_secs=self.retry.request_timeout),
             f"abort job {job_id}",
@@ -278,8 +250,7 @@ class IQMClient22Connection(ServerConnection):
         not_found: Exception | None = None,
         attempts: str = "",
     ) -> Exception:
-        """pytket-iqm's error for an exception of iqm-client or requests raised while doing
-        ``action`` (other exceptions are returned unchanged)."""
+        """See :meth:`ServerConnection._translated`."""
         if isinstance(error, ClientAuthenticationError):
             return IQMAuthenticationError(_auth_message(self.url, error, action))
         if isinstance(error, CircuitValidationError):

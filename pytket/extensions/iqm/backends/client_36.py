@@ -156,11 +156,7 @@ class IQMServerApiConnection(ServerConnection):
         )
 
     def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
-        """The device's gates and loci for a calibration set (``None``: the server's default).
-
-        :raises IQMDeviceError: the server does not know the calibration set.
-        :raises IQMServerError: the server kept failing or could not be reached.
-        """
+        """See :meth:`ServerConnection.dynamic_architecture`."""
         dqa = self._call(
             lambda: self._client.get_dynamic_quantum_architecture(calibration_set_id),
             f"get the dynamic architecture of calibration set {calibration_set_id or 'default'}",
@@ -172,11 +168,7 @@ class IQMServerApiConnection(ServerConnection):
         return DynamicArchitecture.from_json(dqa.model_dump(mode="json"))
 
     def quality_metrics(self, calibration_set_id: UUID) -> dict[str, Any] | None:
-        """The calibration set's quality metrics by name; ``None`` when the server does not
-        serve them.
-
-        :raises IQMAuthenticationError: the server refused the token.
-        """
+        """See :meth:`ServerConnection.quality_metrics`."""
         try:
             metric_set = retry_call(
                 lambda: self._client.get_quality_metric_set(calibration_set_id),
@@ -208,16 +200,7 @@ class IQMServerApiConnection(ServerConnection):
         calibration_set_id: UUID | None,
         options: RunOptions,
     ) -> UUID:
-        """Submit one job running every circuit with the same shot count; returns the job id.
-
-        Retried only when the server certainly did not receive the job, so a job is never
-        created twice.
-
-        :raises IQMDeviceError: the circuits do not fit the device's calibration.
-        :raises IQMServerError: the server refused the job (its message is included), kept
-            failing, or failed in a way that leaves open whether it created the job (the
-            message says so; the job is not resubmitted).
-        """
+        """See :meth:`ServerConnection.submit`."""
         client_circuits: CircuitBatch = [_client_circuit(circuit) for circuit in circuits]
         client_options = _client_options(options)
         tracker = self._submit_call(
@@ -244,19 +227,12 @@ class IQMServerApiConnection(ServerConnection):
         return self._tracker(job_id, action, deadline).job_data
 
     def state(self, job_id: UUID, *, deadline: float | None = None) -> JobState:
-        """The job's current status (and failure message).
-
-        :raises IQMServerError: the server kept failing, or does not know the job.
-        :raises DeadlineReachedError: the server kept failing until ``deadline``.
-        """
+        """See :meth:`ServerConnection.state`."""
         return _job_state(self._job_data(job_id, f"get the status of job {job_id}", deadline))
 
     def record(self, job_id: UUID) -> JobRecord:
-        """The job's record (status, measurements when completed, metadata), without raising
-        for a failed job.
-
-        :raises IQMServerError: the server kept failing, or does not know the job.
-        """
+        """See :meth:`ServerConnection.record`; the payload is in its metadata as
+        ``request``."""
         tracker = self._tracker(job_id, f"get job {job_id}")
         job_data = tracker.job_data
         state = _job_state(job_data)
@@ -283,10 +259,7 @@ class IQMServerApiConnection(ServerConnection):
         )
 
     def abort(self, job_id: UUID) -> None:
-        """Ask the server to cancel the job (retried only if the server was not reached).
-
-        :raises IQMServerError: the server refused (e.g. the job has already finished).
-        """
+        """See :meth:`ServerConnection.abort` (the IQM Server API calls it cancelling)."""
         self._call(
             lambda: self._client.cancel_job(job_id),
             f"cancel job {job_id}",
@@ -307,8 +280,7 @@ class IQMServerApiConnection(ServerConnection):
         not_found: Exception | None = None,
         attempts: str = "",
     ) -> Exception:
-        """pytket-iqm's error for an exception of iqm-client or requests raised while doing
-        ``action`` (other exceptions are returned unchanged)."""
+        """See :meth:`ServerConnection._translated`."""
         if isinstance(error, (AuthenticationError, ForbiddenError, ClientAuthenticationError)):
             return IQMAuthenticationError(
                 f"Could not {action}: the server refused the token ({_message(error)}). Check "

@@ -26,6 +26,7 @@ from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.config import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_DURATION_OVER_T2,
+    NOISE_MODELS,
     EmulatorConfig,
     load_devices,
 )
@@ -78,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="simulate the calibration's noise (default: on)",
+    )
+    parser.add_argument(
+        "--noise-model",
+        choices=NOISE_MODELS,
+        default="physical",
+        help=(
+            "noise model built from the calibration (default physical); qiskit-fake reproduces "
+            "qiskit-iqm's fake backends exactly (noiseless MOVE, partner's T1/T2 on 2-qubit gates)"
+        ),
     )
     parser.add_argument("--seed", type=int, help="seed making job results reproducible")
     parser.add_argument("--db", type=Path, help="SQLite file keeping jobs across restarts")
@@ -203,6 +213,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         token=args.token,
         auth_users=_read_users(args.auth_users) if args.auth_users else None,
         noise=args.noise,
+        noise_model=args.noise_model,
         seed=args.seed,
         db=args.db,
         max_shots=args.max_shots,

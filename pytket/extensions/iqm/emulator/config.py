@@ -32,12 +32,18 @@ DEFAULT_MAX_DURATION_OVER_T2 = 1.0
 used when a request leaves ``max_circuit_duration_over_t2`` out (``0`` in a request disables
 the check)."""
 
+NOISE_MODELS = ("physical", "qiskit-fake")
+"""Values of :attr:`EmulatorConfig.noise_model`: ``physical`` relaxes each component with its
+own T1/T2 and makes MOVE noisy; ``qiskit-fake`` reproduces qiskit-iqm's fake backends exactly
+(partner's T1/T2 on two-component gates, noiseless MOVE)."""
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:
     """Configuration of one emulator server.
 
-    :raises ValueError: if a limit is not positive, or a token/password is empty.
+    :raises ValueError: if a limit is not positive, a token/password is empty, or the noise model
+        is not one of :data:`NOISE_MODELS`.
     """
 
     devices: tuple[str, ...] = ("garnet",)
@@ -51,6 +57,11 @@ class EmulatorConfig:
     the job API needs an access token it issued (or ``token``, if that is set too)."""
     noise: bool = True
     """Simulate with the calibration's noise model; ``False`` gives ideal results."""
+    noise_model: str = "physical"
+    """Which noise model to build from the calibration, one of :data:`NOISE_MODELS` (see
+    :meth:`NoiseModel.from_calibration
+    <pytket.extensions.iqm.emulator.noise.NoiseModel.from_calibration>`); ignored when ``noise``
+    is ``False``."""
     seed: int | None = None
     """Seed of the per-job random generators; each job's generator is derived from it and the
     job's sequence number, so the same jobs submitted in the same order reproduce exactly."""
@@ -125,6 +136,11 @@ class EmulatorConfig:
             parse_fault_script(self.fault_script)
         except FaultScriptError as error:
             raise ValueError(f"EmulatorConfig: {error}") from None
+        if self.noise_model not in NOISE_MODELS:
+            raise ValueError(
+                f"EmulatorConfig.noise_model must be one of {', '.join(NOISE_MODELS)}, got "
+                f"{self.noise_model!r}."
+            )
         if self.stage_delay < 0:
             raise ValueError(
                 f"EmulatorConfig.stage_delay must not be negative, got {self.stage_delay!r}; give "

@@ -49,6 +49,9 @@ class IQMEmulator:
     :param auth_users: username → password of an emulated auth server at :attr:`base_url`;
         the job API then needs a token it issued.
     :param noise: simulate the calibration's noise (``False``: ideal results).
+    :param noise_model: ``"physical"`` (each component relaxes with its own T1/T2, MOVE is noisy)
+        or ``"qiskit-fake"`` (qiskit-iqm's fake backends' model exactly: partner's T1/T2 on
+        two-component gates, noiseless MOVE); ignored when ``noise`` is ``False``.
     :param seed: makes job results reproducible (per job, by submission order).
     :param db: SQLite file keeping jobs across restarts (default: in memory); jobs
         a stop left unfinished are queued again on the next start.
@@ -74,6 +77,7 @@ class IQMEmulator:
         token: str | None = None,
         auth_users: Mapping[str, str] | None = None,
         noise: bool = True,
+        noise_model: str = "physical",
         seed: int | None = None,
         db: str | Path | None = None,
         max_shots: int = 100_000,
@@ -90,6 +94,7 @@ class IQMEmulator:
             token=token,
             auth_users=dict(auth_users) if auth_users is not None else None,
             noise=noise,
+            noise_model=noise_model,
             seed=seed,
             db=Path(db) if db is not None else None,
             max_shots=max_shots,

@@ -186,7 +186,9 @@ class JobRunner:
         with self._noise_lock:
             model = self._noise.get(cal.calibration_set_id)
             if model is None:
-                model = NoiseModel.from_calibration(cal)
+                model = NoiseModel.from_calibration(
+                    cal, qiskit_fake_compat=self._config.noise_model == "qiskit-fake"
+                )
                 self._noise[cal.calibration_set_id] = model
             return model
 
