@@ -53,7 +53,7 @@ def test_options_become_config(tmp_path: Path) -> None:
             "--device", "garnet", "--device", "deneb", "--auth-users", str(users), "--no-noise",
             "--seed", "7", "--db", str(tmp_path / "j.sqlite"), "--max-shots", "50",
             "--max-circuits", "4", "--workers", "2", "--stage-delay", "0",
-            "--max-duration-over-t2", "0",
+            "--max-duration-over-t2", "0", "--noise-model", "qiskit-fake",
         ]
     )  # fmt: skip
     config = cli.config_from_args(args)
@@ -61,6 +61,7 @@ def test_options_become_config(tmp_path: Path) -> None:
         devices=("garnet", "deneb"),
         auth_users={"alice": "pw"},
         noise=False,
+        noise_model="qiskit-fake",
         seed=7,
         db=tmp_path / "j.sqlite",
         max_shots=50,
@@ -72,6 +73,7 @@ def test_options_become_config(tmp_path: Path) -> None:
     defaults = cli.config_from_args(cli.build_parser().parse_args([]))
     assert defaults.devices == ("garnet",)
     assert defaults.noise is True
+    assert defaults.noise_model == "physical"
     assert defaults.token is None
     assert defaults.default_max_duration_over_t2 == 1.0
 
@@ -90,6 +92,23 @@ def test_bad_options_exit_2(
 ) -> None:
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_unknown_noise_model_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--noise-model", "aer"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --noise-model: invalid choice: 'aer'" in err
+    assert "(choose from 'physical', 'qiskit-fake')" in err
+
+
+def test_noise_model_help_says_what_qiskit_fake_is(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # argparse would wrap inside hyphenated words
+    assert cli.main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--noise-model {physical,qiskit-fake}" in help_text
+    assert "qiskit-fake reproduces qiskit-iqm's fake backends exactly" in help_text
 
 
 def test_token_and_auth_users_are_exclusive(
