@@ -56,24 +56,6 @@ _MARKER = re.compile(r"^\s*\.\. (?P<name>no-run|needs|iqm-client|write-file):\s*
 _RUN_LANGUAGES = {"python", "python3", "py", "pycon"}
 _TEST_KINDS = {"testcode", "testsetup", "testcleanup"}
 
-# compilation.rst belongs to the compilation work; until it carries its own testsetup block,
-# this binds the names its example takes as given (a backend, a circuit, a BackendInfo).
-_FALLBACK_SETUP = {
-    "compilation.rst": textwrap.dedent(
-        """
-        from pytket import Circuit
-        from pytket.extensions.iqm import IQMBackend
-        from pytket.extensions.iqm.emulator import IQMEmulator
-
-        emulator = IQMEmulator("garnet", noise=False).start()
-        backend = IQMBackend(emulator.url)
-        info = backend.backend_info
-        circuit = Circuit(3, 3).H(0).CX(0, 1).CX(1, 2).measure_all()
-        """
-    )
-}
-_FALLBACK_CLEANUP = {"compilation.rst": "emulator.stop()\n"}
-
 
 @dataclass
 class Block:
@@ -225,9 +207,6 @@ def test_page_examples_run(page: str, page_environment: list[IQMEmulator]) -> No
         pytest.fail(f"docs/{page}: every example is skipped here ({'; '.join(reasons)})")
     setup = [block for block in to_run if block.kind == "testsetup"]
     cleanup = [block for block in to_run if block.kind == "testcleanup"]
-    if not setup and page in _FALLBACK_SETUP:
-        setup = [Block(page, 1, "testsetup", "python", _FALLBACK_SETUP[page])]
-        cleanup = [Block(page, 1, "testcleanup", "python", _FALLBACK_CLEANUP[page])]
     namespace: dict[str, Any] = {"__name__": f"docs_{page.removesuffix('.rst')}"}
     try:
         for block in [*setup, *examples]:
