@@ -218,6 +218,7 @@ def test_the_iqm_server_api_refuses_a_login_before_any_request(
             password="secret-password",
         )
     message = str(info.value)
+    assert message.startswith("Got an auth server login from argument (username and password)")
     assert "authenticates with tokens only: pass token=... or tokens_file=..." in message
     assert "secret-password" not in message
     assert token_emulator.faults.requests == requests_before  # nothing was sent

@@ -439,3 +439,12 @@ def test_a_good_circuit_is_sent_once(backend: IQMBackend, emulator: IQMEmulator)
     handle = backend.process_circuit(_x(), n_shots=4)
     assert backend.get_result(handle, timeout=30).get_counts() == {(1,): 4}
     assert emulator.app.state.emulator.store.count() == jobs + 1
+
+
+def test_available_devices_without_url_says_what_to_give() -> None:
+    with pytest.raises(ValueError) as caught:
+        IQMBackend.available_devices(device="garnet")
+    assert str(caught.value) == (
+        "available_devices needs url=... (the IQM server's URL, with device=... naming the "
+        "device; with iqm-client 22.x the device URL alone also works)."
+    )

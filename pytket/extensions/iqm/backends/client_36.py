@@ -126,7 +126,7 @@ class IQMServerApiConnection(ServerConnection):
         root = _server_root(url, device)
         if credentials.mode == "auth_server":
             raise IQMCredentialsError(
-                f"Credentials from {credentials.source} are a username/password login, but the "
+                f"Got an {credentials.source} (username and password), but the "
                 "installed iqm-client 36 speaks the IQM Server API, which authenticates with "
                 "tokens only: pass token=... or tokens_file=... (or set IQM_TOKEN or "
                 "IQM_TOKENS_FILE). Logins through an auth server need iqm-client 22.x "

@@ -219,12 +219,16 @@ class IQMBackend(Backend):
     def available_devices(cls, **kwargs: Any) -> list[BackendInfo]:
         """The device served at ``url``, as a one-element list of :class:`BackendInfo`.
 
-        Takes the constructor's arguments as keywords (``url`` is required).
+        Takes the constructor's arguments as keywords (``url`` is required; ``device`` names
+        the device when ``url`` is the server root).
 
         :raises ValueError: no ``url`` given.
         """
         if "url" not in kwargs:
-            raise ValueError("available_devices needs url=... (an IQM device URL).")
+            raise ValueError(
+                "available_devices needs url=... (the IQM server's URL, with device=... naming "
+                "the device; with iqm-client 22.x the device URL alone also works)."
+            )
         with cls(**kwargs) as backend:
             return [backend.backend_info]
 
@@ -531,8 +535,10 @@ class IQMBackend(Backend):
         return record
 
     def get_metadata(self, handle: ResultHandle) -> dict[str, Any]:
-        """The job's metadata: job id, status, calibration set, timestamps and the request as
-        the server recorded it. Works for any valid handle, also on a fresh backend."""
+        """The job's metadata: job id, circuit index, status, ``api`` (the API line),
+        calibration set, the request as the server recorded it, and the server's timing
+        (``timestamps`` with iqm-client 22.x; ``timeline``, a list of status changes, with the
+        IQM Server API). Works for any valid handle, also on a fresh backend."""
         self._check_handle_type(handle)
         contents = parse_handle(handle, self._connection.api_line)
         record = self._fetch_record(UUID(contents.job_id))
