@@ -442,7 +442,7 @@ def test_a_good_circuit_is_sent_once(backend: IQMBackend, emulator: IQMEmulator)
 
 
 def test_available_devices_without_url_says_what_to_give() -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match="available_devices needs url") as caught:
         IQMBackend.available_devices(device="garnet")
     assert str(caught.value) == (
         "available_devices needs url=... (the IQM server's URL, with device=... naming the "
