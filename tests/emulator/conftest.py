@@ -6,6 +6,7 @@ another iqm-client line they skip the test that asks for them (see ``iqm_client_
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -35,9 +36,13 @@ def run_request(**fields: Any) -> RunRequest:
     return RunRequest.model_validate(fields)
 
 
+_WARNINGS_LOCK = threading.Lock()
+"""``catch_warnings`` swaps process-wide state: threads building clients take turns."""
+
+
 def make_client(url: str, **kwargs: Any) -> IQMClient:
     """An ``IQMClient`` for ``url`` without the V1-deprecation warning."""
-    with warnings.catch_warnings():
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.filterwarnings("ignore", "The V1 API is deprecated", DeprecationWarning)
         return IQMClient(url, **kwargs)
 
