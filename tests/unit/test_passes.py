@@ -17,6 +17,7 @@ from pytket.unit_id import Node, UnitID
 
 from pytket.extensions.iqm.backends.passes import (
     _absorb_final_swaps,
+    _bidirectional_maps,
     _finish_circuit,
     default_compilation_pass,
     estimated_success_probability,
@@ -567,3 +568,24 @@ def test_error_figures_outside_zero_one_are_clamped() -> None:
         compiled = compile_unit(circuit, info, level).circuit
         assert_same_distribution(circuit, compiled)
         assert 0.0 <= estimated_success_probability(compiled, info) <= 1.0
+
+
+def test_bidirectional_refinement_brings_interacting_qubits_together() -> None:
+    # A line 0-1-2-3 and a circuit whose only interaction is q0-q3, placed at both ends: routing
+    # forwards then backwards ends on a placement where the pair is adjacent, and the refined
+    # placement is still one qubit per node.
+    line = Architecture([(Node(0), Node(1)), (Node(1), Node(2)), (Node(2), Node(3))])
+    circuit = Circuit(4)
+    for _ in range(5):
+        circuit.CX(0, 3).Rz(0.3, 3)
+    far_apart = {Qubit(i): Node(i) for i in range(4)}
+    (refined,) = _bidirectional_maps(circuit, line, [far_apart])
+    assert sorted(refined) == sorted(circuit.qubits)
+    assert len(set(refined.values())) == 4
+    assert abs(refined[Qubit(0)].index[0] - refined[Qubit(3)].index[0]) == 1
+
+
+def test_bidirectional_refinement_of_a_circuit_without_interactions_is_empty() -> None:
+    line = Architecture([(Node(0), Node(1))])
+    circuit = Circuit(2).H(0).H(1)
+    assert _bidirectional_maps(circuit, line, [{Qubit(0): Node(0), Qubit(1): Node(1)}]) == []
