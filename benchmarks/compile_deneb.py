@@ -57,6 +57,8 @@ DEVICE = "deneb"
 MAX_QUBITS = 6
 MOVE_TARGET = 0.7
 ESP_TARGET = 1.2
+COLUMNS = ("ours", "naive", "naive_on_ours")
+"""The ``Row`` fields whose totals the table shows, in order."""
 
 
 def deneb_info() -> BackendInfo:
@@ -184,8 +186,8 @@ def run_deneb(circuits_dir: Path, levels: list[int], verbose: bool = True) -> di
                 )
         naive = Summary.of(rows, "naive")
         alone = Summary.of(rows, "naive_on_ours")
-        moves = "/".join(str(sum(getattr(r, f).moves for r in rows)) for f in _REFERENCES)
-        czs = "/".join(str(sum(getattr(r, f).cz for r in rows)) for f in _REFERENCES)
+        moves = "/".join(str(sum(getattr(r, column).moves for r in rows)) for column in COLUMNS)
+        czs = "/".join(str(sum(getattr(r, column).cz for r in rows)) for column in COLUMNS)
         lines.append(
             f"{level:>5} {moves:>26} {czs:>24} {naive.move_ratio:>13.3f} {naive.esp_ratio:>12.3f}"
             f" {f'{alone.move_ratio:.3f}/{alone.esp_ratio:.3f}':>13}"
@@ -196,9 +198,6 @@ def run_deneb(circuits_dir: Path, levels: list[int], verbose: bool = True) -> di
         print(line)
     print(f"targets (against naive): gm MOVE ratio <= {MOVE_TARGET}, gm ESP ratio >= {ESP_TARGET}")
     return results
-
-
-_REFERENCES = ("ours", "naive", "naive_on_ours")
 
 
 def main() -> None:
