@@ -9,9 +9,10 @@ installed. The models of the IQM Server API (iqm-client 33+) are in :mod:`.model
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictStr, ValidationError, ValidationInfo, field_validator
@@ -460,12 +461,41 @@ class OAuthError(BaseModel):
     error_description: str
 
 
-def validation_problems(error: ValidationError) -> str:
-    """A request body's problems, ``location: message`` each, joined by ``; ``."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
-        for item in error.errors(include_url=False)
-    )
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class RequestBodyError(Exception):
+    """A request body the server refuses: ``status`` 400 (not JSON) or 422 (not the model)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def parse_body(body: bytes, model: type[_Model], what: str) -> _Model:
+    """The ``model`` in a JSON request body; ``what`` names it in messages ("run request").
+
+    :raises RequestBodyError: 400 for malformed JSON; 422 for a body that is not a JSON object
+        or not a valid ``model``, listing its problems (``location: message`` each).
+    """
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RequestBodyError(400, f"The request body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise RequestBodyError(422, f"Invalid {what}: the body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        )
+        raise RequestBodyError(422, f"Invalid {what}: {problems}") from None
+    except TypeError as error:
+        # The Instruction validator raises TypeError for mistyped arguments, as iqm-client's.
+        raise RequestBodyError(422, f"Invalid {what}: {error}") from None
 
 
 __all__ = [
@@ -497,6 +527,7 @@ __all__ = [
     "QualityMetricSet",
     "QuantumArchitecture",
     "QuantumArchitectureSpecification",
+    "RequestBodyError",
     "RunCounts",
     "RunRequest",
     "RunResult",
@@ -506,5 +537,5 @@ __all__ = [
     "Status",
     "SubmitResponse",
     "TokenResponse",
-    "validation_problems",
+    "parse_body",
 ]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pytket.extensions.iqm.emulator.devices import Device, UnknownCalibrationError
@@ -15,13 +13,14 @@ from pytket.extensions.iqm.emulator.models import (
     AbortResponse,
     ErrorMessage,
     Metadata,
+    RequestBodyError,
     RunCounts,
     RunRequest,
     RunResult,
     RunStatus,
     Status,
     SubmitResponse,
-    validation_problems,
+    parse_body,
 )
 from pytket.extensions.iqm.emulator.state import (
     Authorized,
@@ -46,18 +45,9 @@ def parse_run_request(body: bytes) -> RunRequest:
         ``RunRequest``.
     """
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HTTPException(400, f"The request body is not valid JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise HTTPException(422, "Invalid run request: the body must be a JSON object.")
-    try:
-        return RunRequest.model_validate(data)
-    except ValidationError as error:
-        raise HTTPException(422, f"Invalid run request: {validation_problems(error)}") from None
-    except TypeError as error:
-        # iqm-client's Instruction validator raises TypeError for mistyped arguments.
-        raise HTTPException(422, f"Invalid run request: {error}") from None
+        return parse_body(body, RunRequest, "run request")
+    except RequestBodyError as error:
+        raise HTTPException(error.status, error.message) from None
 
 
 def _accept(state: EmulatorState, device: Device, body: bytes) -> uuid.UUID:

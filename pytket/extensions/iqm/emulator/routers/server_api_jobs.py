@@ -10,18 +10,16 @@ when the job is compiled, as on IQM's servers, so a job over it fails with the r
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pytket.extensions.iqm.emulator import payloads_server_api
 from pytket.extensions.iqm.emulator.devices import Device
-from pytket.extensions.iqm.emulator.models import Status, validation_problems
+from pytket.extensions.iqm.emulator.models import RequestBodyError, Status, parse_body
 from pytket.extensions.iqm.emulator.models_server_api import (
     CircuitJobDefinition,
     CircuitMeasurementCounts,
@@ -57,21 +55,10 @@ def parse_definition(body: bytes) -> CircuitJobDefinition:
         ``CircuitJobDefinition``.
     """
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ServerAPIError(
-            400, f"The request body is not valid JSON: {error}", "invalid_json"
-        ) from None
-    if not isinstance(data, dict):
-        raise ServerAPIError(
-            422, "Invalid circuit job definition: the body must be a JSON object.", "invalid_job"
-        )
-    try:
-        return CircuitJobDefinition.model_validate(data)
-    except ValidationError as error:
-        raise ServerAPIError(
-            422, f"Invalid circuit job definition: {validation_problems(error)}", "invalid_job"
-        ) from None
+        return parse_body(body, CircuitJobDefinition, "circuit job definition")
+    except RequestBodyError as error:
+        code = "invalid_json" if error.status == 400 else "invalid_job"
+        raise ServerAPIError(error.status, error.message, code) from None
 
 
 def _job_data(state: EmulatorState, job: JobRecord) -> JobData:
