@@ -37,9 +37,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import statistics
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +88,11 @@ from pytket.predicates import (
 )
 from pytket.unit_id import Node, UnitID
 
+from pytket.extensions.iqm.backends.error_figures import (
+    NoiseFigures,
+    as_node,
+    noise_figures,
+)
 from pytket.extensions.iqm.backends.resonator import (
     is_star_device,
     resonator_compilation_pass,
@@ -108,12 +112,6 @@ __all__ = [
 
 OPTIMISATION_LEVELS: tuple[int, ...] = (0, 1, 2, 3)
 """The optimisation levels :func:`default_compilation_pass` accepts."""
-
-# Nominal figures used only to *rank* circuits when the device publishes no error data: they
-# make a CZ cost about ten PRX and a readout about twenty, which is typical of IQM devices.
-_NOMINAL_PRX_ERROR = 1e-3
-_NOMINAL_CZ_ERROR = 1e-2
-_NOMINAL_READOUT_ERROR = 2e-2
 
 # Angles (half-turns) closer than this to a multiple of the period are treated as exact.
 _ANGLE_TOLERANCE = 1e-9
@@ -232,92 +230,7 @@ def required_predicates(backend_info: BackendInfo) -> list[Predicate]:
     return predicates
 
 
-# ---------------------------------------------------------------------------------------------
-# Error figures
-
-
-@dataclass(frozen=True)
-class _NoiseFigures:
-    """Per-component error probabilities of a device, with fallbacks for missing entries."""
-
-    prx: Mapping[Node, float]
-    cz: Mapping[tuple[Node, Node], float]
-    """Both orientations of every coupler."""
-    readout: Mapping[Node, float]
-    default_prx: float
-    default_cz: float
-    default_readout: float
-    has_data: bool
-    """Whether any figure came from the device (rather than nominal values)."""
-
-    def prx_error(self, qubit: Qubit) -> float:
-        return self.prx.get(_as_node(qubit), self.default_prx)
-
-    def cz_error(self, a: Qubit, b: Qubit) -> float:
-        return self.cz.get((_as_node(a), _as_node(b)), self.default_cz)
-
-    def readout_error(self, qubit: Qubit) -> float:
-        return self.readout.get(_as_node(qubit), self.default_readout)
-
-
-def _as_node(qubit: Qubit) -> Node:
-    return Node(qubit.reg_name, qubit.index)
-
-
-def _probability(value: float) -> float:
-    """An error figure as a probability in [0, 1): published figures can stray outside it
-    (a fidelity above 1 gives a negative error), and an error of 1 would zero every estimate."""
-    return min(max(float(value), 0.0), 1 - 1e-9)
-
-
-def _median_or(values: Iterable[float], fallback: float) -> float:
-    found = list(values)
-    return statistics.median(found) if found else fallback
-
-
-def _noise_figures(backend_info: BackendInfo) -> _NoiseFigures:
-    prx: dict[Node, float] = {}
-    for node, errors in (backend_info.all_node_gate_errors or {}).items():
-        if OpType.PhasedX in errors:
-            prx[_as_node(node)] = _probability(errors[OpType.PhasedX])
-    if not prx:
-        prx = {
-            _as_node(node): _probability(error)
-            for node, error in (backend_info.averaged_node_gate_errors or {}).items()
-        }
-    cz: dict[tuple[Node, Node], float] = {}
-    for (a, b), errors in (backend_info.all_edge_gate_errors or {}).items():
-        if OpType.CZ in errors:
-            cz[(_as_node(a), _as_node(b))] = _probability(errors[OpType.CZ])
-    if not cz:
-        cz = {
-            (_as_node(a), _as_node(b)): _probability(error)
-            for (a, b), error in (backend_info.averaged_edge_gate_errors or {}).items()
-        }
-    # CZ is symmetric: fill in the orientation the info may have left out.
-    for (a, b), error in list(cz.items()):
-        cz.setdefault((b, a), error)
-    readout: dict[Node, float] = {}
-    for node, matrix in (backend_info.all_readout_errors or {}).items():
-        # [[1 - p(1|0), p(1|0)], [p(0|1), 1 - p(0|1)]]: the mean flip probability.
-        readout[_as_node(node)] = _probability((float(matrix[0][1]) + float(matrix[1][0])) / 2)
-    if not readout:
-        readout = {
-            _as_node(node): _probability(error)
-            for node, error in (backend_info.averaged_readout_errors or {}).items()
-        }
-    return _NoiseFigures(
-        prx=prx,
-        cz=cz,
-        readout=readout,
-        default_prx=_median_or(prx.values(), _NOMINAL_PRX_ERROR),
-        default_cz=_median_or(cz.values(), _NOMINAL_CZ_ERROR),
-        default_readout=_median_or(readout.values(), _NOMINAL_READOUT_ERROR),
-        has_data=bool(prx or cz or readout),
-    )
-
-
-def _log_success(circuit: Circuit, noise: _NoiseFigures, single_qubit: bool = True) -> float:
+def _log_success(circuit: Circuit, noise: NoiseFigures, single_qubit: bool = True) -> float:
     """Natural log of the estimated success probability (see
     :func:`estimated_success_probability`); without single-qubit gates if not
     ``single_qubit``."""
@@ -364,7 +277,7 @@ def estimated_success_probability(circuit: Circuit, backend_info: BackendInfo) -
     :param backend_info: the device's description.
     :return: the estimate, between 0 and 1.
     """
-    return math.exp(_log_success(circuit, _noise_figures(backend_info)))
+    return math.exp(_log_success(circuit, noise_figures(backend_info)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -697,9 +610,7 @@ def _placement_matches(effort: float) -> int:
     return max(10, int(1000 * effort))
 
 
-def _primary_placement(
-    architecture: Architecture, noise: _NoiseFigures, effort: float
-) -> Placement:
+def _primary_placement(architecture: Architecture, noise: NoiseFigures, effort: float) -> Placement:
     """Noise-aware placement when the device publishes errors, else graph placement."""
     if noise.has_data:
         return NoiseAwarePlacement(
@@ -887,7 +798,7 @@ def _map_estimate(
     mapping: Mapping[Qubit, Node],
     pairs: Mapping[tuple[Qubit, Qubit], int],
     distances: Mapping[Node, Mapping[Node, int]],
-    noise: _NoiseFigures,
+    noise: NoiseFigures,
 ) -> float:
     """Rough log success of a placement: each gate on a coupler costs its CZ error, a gate
     between nodes d apart costs about 3(d−1)+1 average CZ; every placed qubit one readout."""
@@ -903,7 +814,7 @@ def _map_estimate(
 
 
 def _path_maps(
-    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, n_maps: int
+    circuit: Circuit, architecture: Architecture, noise: NoiseFigures, n_maps: int
 ) -> list[dict[Qubit, Node]]:
     """Placements laying the circuit's interaction order along long paths of the device (on
     the stretch with the best error figures); when the circuit is longer than a path, the
@@ -958,7 +869,7 @@ def _injective_map_count(n_qubits: int, n_nodes: int) -> int:
 
 
 def _exhaustive_maps(
-    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, n_maps: int
+    circuit: Circuit, architecture: Architecture, noise: NoiseFigures, n_maps: int
 ) -> list[dict[Qubit, Node]]:
     """On small devices: every placement of the circuit's interacting qubits, ranked by
     :func:`_map_estimate`; the best ``n_maps`` (qubits without two-qubit gates are left to
@@ -1009,7 +920,7 @@ def _place_rest(
 
 
 def _candidate_placement_passes(
-    circuit: Circuit, architecture: Architecture, noise: _NoiseFigures, effort: float
+    circuit: Circuit, architecture: Architecture, noise: NoiseFigures, effort: float
 ) -> list[BasePass]:
     """Placements worth trying for ``circuit``: noise-aware (or graph) placement, a quick
     graph placement, and for wide circuits, long-path placements. Each is computed once and
@@ -1096,7 +1007,7 @@ def _bidirectional_maps(
                     [RenameQubitsPass(current), _routing_pass(architecture, reorder=False)]
                 ).apply(unit)
                 final = unit.final_map
-                current = {q: Node(final[q].reg_name, final[q].index) for q in circuit.qubits}
+                current = {q: as_node(final[q]) for q in circuit.qubits}
         except RuntimeError:
             # Routing a variant can fail on unusual circuits: the unrefined placement stays.
             continue
@@ -1155,7 +1066,7 @@ def _routed_preparation(architecture: Architecture) -> list[BasePass]:
 
 def _best_mapping_pass(
     architecture: Architecture,
-    noise: _NoiseFigures,
+    noise: NoiseFigures,
     effort: float,
     routings: tuple[_Routing, ...],
     finalists: int,
@@ -1238,7 +1149,7 @@ def _routed_cleanup() -> list[BasePass]:
 
 def _level_passes(backend_info: BackendInfo, optimisation_level: int) -> list[BasePass]:
     architecture = _device_architecture(backend_info)
-    noise = _noise_figures(backend_info)
+    noise = noise_figures(backend_info)
     if optimisation_level == 0:
         return [
             DecomposeBoxes(),
@@ -1310,7 +1221,7 @@ def _pauli_resynthesis(depth_weight: float) -> BasePass:
     )
 
 
-def _level2_pass(architecture: Architecture, noise: _NoiseFigures) -> BasePass:
+def _level2_pass(architecture: Architecture, noise: NoiseFigures) -> BasePass:
     """Level 2's optimisation and mapping: the two-qubit peephole, and when the circuit is a
     plain unitary circuit, also a Pauli-gadget resynthesis (which shortens QAOA, QFT-like and
     phase-estimation circuits by 10–30 % of their CX); the resynthesised circuit is placed and
@@ -1326,11 +1237,10 @@ def _level2_pass(architecture: Architecture, noise: _NoiseFigures) -> BasePass:
         peephole = circuit.copy()
         _peephole_2q().apply(peephole)
         variants = [peephole]
-        if _greedy_pauli_applies(circuit) and _cx_count(peephole) >= _GPS_MIN_CX:
-            resynthesised = _fewest_cx_resynthesis(circuit, _cx_count(peephole))
-            if resynthesised is not None and (
-                _cx_count(resynthesised) < _GPS_GAIN * _cx_count(peephole)
-            ):
+        peephole_cx = _cx_count(peephole)
+        if _greedy_pauli_applies(circuit) and peephole_cx >= _GPS_MIN_CX:
+            resynthesised = _fewest_cx_resynthesis(circuit, peephole_cx)
+            if resynthesised is not None and _cx_count(resynthesised) < _GPS_GAIN * peephole_cx:
                 variants.append(resynthesised)
         results = [_run_unit(variant, mapping) for variant in variants]
         return _fewest_cz_then_success(results, noise)
@@ -1357,7 +1267,7 @@ def _fewest_cx_resynthesis(circuit: Circuit, reference_cx: int) -> Circuit | Non
 
 
 def _fewest_cz_then_success(
-    results: list[tuple[Circuit, _MapPair]], noise: _NoiseFigures
+    results: list[tuple[Circuit, _MapPair]], noise: NoiseFigures
 ) -> tuple[Circuit, _MapPair]:
     """The result with the fewest CZ; among equals, the most likely to succeed."""
     return min(results, key=lambda r: (_cx_count(r[0]), -_log_success(r[0], noise)))
@@ -1372,7 +1282,7 @@ def _portfolio_pipelines(
 ) -> list[BasePass]:
     """Level 3's pipelines for ``circuit``, the level-2 one first."""
     architecture = _device_architecture(backend_info)
-    noise = _noise_figures(backend_info)
+    noise = noise_figures(backend_info)
     mapping = _best_mapping_pass(architecture, noise, 1.0, _ROUTINGS_ALL, finalists=3)
     gps_timeout_ms = max(1, int(1000 * min(timeout / 4, _GPS_THREAD_TIMEOUT_S)))
     found: list[BasePass] = [
@@ -1454,7 +1364,7 @@ def _run_pipelines(
 def _portfolio_pass(backend_info: BackendInfo, timeout: float) -> BasePass:
     """Level 3: run several pipelines (the level-2 one first) and keep the best result: among
     those within a few percent of the fewest CZ, the most likely to succeed."""
-    noise = _noise_figures(backend_info)
+    noise = noise_figures(backend_info)
 
     def transform(circuit: Circuit) -> tuple[Circuit, _MapPair]:
         deadline = time.monotonic() + timeout
@@ -1482,7 +1392,7 @@ def _star_pass(backend_info: BackendInfo, optimisation_level: int, timeout: floa
     if optimisation_level == 1:
         return SequencePass([*_level_passes(backend_info, 1), moves])
     architecture = _device_architecture(backend_info)
-    noise = _noise_figures(backend_info)
+    noise = noise_figures(backend_info)
     budget = timeout if optimisation_level == 3 else min(timeout, _STAR_L2_BUDGET_S)
 
     def pipelines(circuit: Circuit) -> list[BasePass]:

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import bisect
 import math
-import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,9 +57,14 @@ from pytket.circuit import (
 )
 from pytket.passes import BasePass, CustomPass
 from pytket.predicates import GateSetPredicate, Predicate, UserDefinedPredicate
-from pytket.unit_id import Node, UnitID
+from pytket.unit_id import UnitID
 
 from pytket.extensions.iqm.backends.architecture import node_for_qubit, qubit_for_node
+from pytket.extensions.iqm.backends.error_figures import (
+    NOMINAL_CZ_ERROR,
+    median_or,
+    noise_figures,
+)
 from pytket.extensions.iqm.backends.wires import append_wire_permutation
 from pytket.extensions.iqm.errors import IQMTranslationError
 
@@ -98,13 +102,10 @@ def _move_definition() -> CustomGateDef:
 MOVE_GATE: CustomGateDef = _move_definition()
 """The MOVE gate: a custom gate on ``(qubit, resonator)`` defined as SWAP (see module doc)."""
 
-# Nominal error figures, used only to rank choices and estimate ESP when the device publishes
-# none: IQM-like magnitudes (a MOVE about as good as a tenth of a CZ's error is not typical,
-# so it is set close to Deneb's).
-_NOMINAL_PRX_ERROR = 1e-3
-_NOMINAL_CZ_ERROR = 1e-2
+# Nominal MOVE error, used only to rank choices and estimate ESP when the device publishes
+# none (a MOVE about as good as a tenth of a CZ's error is not typical, so it is set close to
+# Deneb's); the other nominal figures are error_figures'.
 _NOMINAL_MOVE_ERROR = 1e-2
-_NOMINAL_READOUT_ERROR = 2e-2
 
 # The look-ahead that picks which qubit to move simulates at most this many emitted operations,
 # which bounds compile time on long circuits.
@@ -225,16 +226,14 @@ class StarLayout:
         known = self.cz_errors.get(frozenset((a, b)))
         if known is not None:
             return known
-        return statistics.median(self.cz_errors.values()) if self.cz_errors else _NOMINAL_CZ_ERROR
+        return median_or(self.cz_errors.values(), NOMINAL_CZ_ERROR)
 
     def move_error(self, qubit: str, resonator: str) -> float:
         """Error of MOVE on ``(qubit, resonator)`` (median or nominal if unknown)."""
         known = self.move_errors.get((qubit, resonator))
         if known is not None:
             return known
-        if self.move_errors:
-            return statistics.median(self.move_errors.values())
-        return _NOMINAL_MOVE_ERROR
+        return median_or(self.move_errors.values(), _NOMINAL_MOVE_ERROR)
 
     def realisations(self, a: str, b: str) -> list[tuple[str, str, int]]:
         """Ways to run CZ(a, b) through a resonator: ``(moved, other, resonator index)``."""
@@ -711,11 +710,6 @@ def resonator_predicates(backend_info: BackendInfo) -> list[Predicate]:
 # Estimated success probability
 
 
-def _median(values: Iterable[float], fallback: float) -> float:
-    found = list(values)
-    return statistics.median(found) if found else fallback
-
-
 def star_success_probability(circuit: Circuit, backend_info: BackendInfo) -> float:
     """Estimated success probability ∏(1 − e) over PRX, CZ (qubit–qubit and qubit–resonator),
     MOVE and readouts, from the device's figures (median of the known ones, else nominal, for
@@ -726,17 +720,7 @@ def star_success_probability(circuit: Circuit, backend_info: BackendInfo) -> flo
     :return: the estimate, between 0 and 1
     """
     layout = StarLayout.from_backend_info(backend_info)
-    prx = {
-        _as_node(n): float(errors[OpType.PhasedX])
-        for n, errors in (backend_info.all_node_gate_errors or {}).items()
-        if OpType.PhasedX in errors
-    }
-    readout = {
-        _as_node(n): (float(m[0][1]) + float(m[1][0])) / 2
-        for n, m in (backend_info.all_readout_errors or {}).items()
-    }
-    default_prx = _median(prx.values(), _NOMINAL_PRX_ERROR)
-    default_readout = _median(readout.values(), _NOMINAL_READOUT_ERROR)
+    noise = noise_figures(backend_info)
 
     def component(unit: UnitID) -> str:
         if is_resonator_qubit(unit):
@@ -751,7 +735,7 @@ def star_success_probability(circuit: Circuit, backend_info: BackendInfo) -> flo
         if isinstance(op, Conditional):
             optype = op.op.type
         if optype == OpType.Measure:
-            total += math.log1p(-readout.get(_as_node(qubits[0]), default_readout))
+            total += math.log1p(-noise.readout_error(qubits[0]))
         elif is_move(op):
             total += math.log1p(-layout.move_error(component(qubits[0]), component(qubits[1])))
         elif optype == OpType.CZ:
@@ -759,11 +743,7 @@ def star_success_probability(circuit: Circuit, backend_info: BackendInfo) -> flo
         elif optype in (OpType.Barrier, OpType.Reset, OpType.Phase) or not qubits:
             continue
         elif len(qubits) == 1:
-            total += math.log1p(-prx.get(_as_node(qubits[0]), default_prx))
+            total += math.log1p(-noise.prx_error(qubits[0]))
         else:
             total += (len(qubits) - 1) * 2 * math.log1p(-layout.cz_error("", ""))
     return math.exp(total)
-
-
-def _as_node(unit: UnitID) -> Node:
-    return Node(unit.reg_name, unit.index)
