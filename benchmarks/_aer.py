@@ -1,12 +1,12 @@
 """qiskit-aer's side of the simulation benchmark and of the compatibility test.
 
-The noise model is built the way qiskit-iqm's fake backends build theirs (``IQMFakeBackend``,
-see ``shared/reference/devices-and-simulation.md`` §2), from the emulator's calibration figures,
-without qiskit-iqm: after every ``r`` (PRX) on qubit q, ``thermal_relaxation_error(T1_q, T2_q,
-t_prx).compose(depolarizing_error(p_q, 1))``; after every ``cz`` on a locus (a, b), for both
-orders, ``thermal(a).tensor(thermal(b)).compose(depolarizing_error(p_ab, 2))``, with qiskit's
-tensor convention putting ``thermal(a)`` on the locus's *second* qubit (the fake backends' T1/T2
-swap); a per-qubit ``ReadoutError``. MOVE is noiseless (the fake backends' second quirk) and is
+The noise model is built the way qiskit-iqm's fake backends build theirs (``IQMFakeBackend``),
+from the emulator's calibration figures, without qiskit-iqm: after every ``r`` (PRX) on qubit q,
+``thermal_relaxation_error(T1_q, T2_q, t_prx).compose(depolarizing_error(p_q, 1))``; after every
+``cz`` on a locus (a, b), for both orders,
+``thermal(a).tensor(thermal(b)).compose(depolarizing_error(p_ab, 2))``, with qiskit's tensor
+convention putting ``thermal(a)`` on the locus's *second* qubit (the fake backends' T1/T2 swap);
+a per-qubit ``ReadoutError``. MOVE is noiseless (the fake backends' second quirk) and is
 simulated as qiskit-iqm's ``MOVE_GATE_UNITARY`` (a SWAP with phases e^(∓0.7i)).
 
 Only the components a circuit acts on become qiskit qubits, in order of first use, as the

@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._baseline import baseline_pass
 from benchmarks._devices import device_info
+from benchmarks._suite import SUITE_DIR
 from pytket.extensions.iqm.backends.passes import (
     default_compilation_pass,
     estimated_success_probability,
@@ -188,8 +189,7 @@ def main() -> None:
     parser.add_argument("--levels", default="0,1,2,3")
     parser.add_argument("--quick", action="store_true", help="a 12-circuit subset, 1 repeat")
     parser.add_argument("--repeats", type=int, default=None, help="compiles per circuit (3)")
-    default_dir = Path(__file__).resolve().parents[2] / "shared" / "bench-circuits"
-    parser.add_argument("--circuits", type=Path, default=default_dir)
+    parser.add_argument("--circuits", type=Path, default=SUITE_DIR)
     args = parser.parse_args()
     levels = sorted({int(x) for x in args.levels.split(",")})
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._baseline import baseline_pass
 from benchmarks._devices import device_info
+from benchmarks._suite import SUITE_DIR
 from pytket.extensions.iqm.backends.passes import default_compilation_pass
 from pytket.extensions.iqm.backends.resonator import (
     count_moves,
@@ -202,9 +203,8 @@ def run_deneb(circuits_dir: Path, levels: list[int], verbose: bool = True) -> di
 
 def main() -> None:
     """Command-line entry point."""
-    root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--circuits", type=Path, default=root.parent / "shared" / "bench-circuits")
+    parser.add_argument("--circuits", type=Path, default=SUITE_DIR)
     parser.add_argument("--levels", default="0,1,2,3")
     parser.add_argument("--quiet", action="store_true", help="table only")
     args = parser.parse_args()

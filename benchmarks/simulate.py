@@ -11,7 +11,7 @@ as ``IQMFakeBackend`` does (``benchmarks/_aer.py``).
 
 Cases: GHZ-20 (a Hamiltonian path of Garnet), random PRX/CZ circuits on 16 and 20 qubits of depth
 20 (every layer a random PRX on each qubit, then one matching of Garnet's couplings, cycling),
-QFT-12 on a random product state, and the shared compile suite (``shared/bench-circuits``)
+QFT-12 on a random product state, and the shared compile suite (``tests/data/bench-circuits``)
 compiled for Garnet by ``pass_from_info`` at level 2; each noiseless and noisy.
 
 Aer runs in its automatic mode, as a state vector with shot branching and (noisy, ≤ 12 qubits)
@@ -48,13 +48,13 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks._suite import SUITE_DIR as SUITE  # noqa: E402
 from pytket.extensions.iqm.emulator.devices import Calibration, get_device  # noqa: E402
 from pytket.extensions.iqm.emulator.noise import NoiseModel  # noqa: E402
 from pytket.extensions.iqm.emulator.operations import Operation  # noqa: E402
 from pytket.extensions.iqm.emulator.simulator import simulate  # noqa: E402
 
 PI = math.pi
-SUITE = REPO.parent / "shared" / "bench-circuits"
 QUICK_SUITE = ("ghz_n10", "qft_n08", "randomcircuit_n05", "graphstate_n16", "qaoa_n12")
 AER_DENSITY_MATRIX_MAX = 12
 NOISELESS_TARGET, NOISY_TARGET, WORST_TARGET = 1.5, 5.0, 1 / 1.5

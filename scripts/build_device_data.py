@@ -1,7 +1,7 @@
 """One-off generator of the emulator's device files (``pytket/extensions/iqm/emulator/data``).
 
-Reads the device facts collected from qiskit-iqm's fake backends (a JSON file such as
-``/work/shared/reference/iqm-devices.json``) and writes one device file per catalogue device,
+Reads the device facts collected from qiskit-iqm's fake backends (a JSON file kept outside
+the repository, given on the command line) and writes one device file per catalogue device,
 in the schema documented in ``docs/emulator_devices.rst``. The generated files are committed;
 the package never reads the facts file at run time.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,6 @@ from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
 from pytket.extensions.iqm.emulator.devices import catalogue  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_devices_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,12 +167,10 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 
 def test_serves_until_interrupted(client_for: ClientFactory, native: SimpleNamespace) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # The child imports the package under test as this process does (no PYTHONPATH of its own).
     command = [sys.executable, "-m", "pytket.extensions.iqm.emulator", "--port", "0"]
     command += ["--no-noise", "--stage-delay", "0", "--device", "garnet", "--device", "adonis"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         lines: list[str] = []

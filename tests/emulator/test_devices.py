@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,8 @@ from pytket.extensions.iqm.emulator.devices import (
     load_device_file,
 )
 
-DATA_DIR = (
-    Path(__file__).resolve().parents[2] / "pytket" / "extensions" / "iqm" / "emulator" / "data"
-)
+# The device files of the package under test (the installed one in CI, not the checkout's).
+DATA_DIR = Path(str(resources.files("pytket.extensions.iqm.emulator") / "data"))
 
 # Crystal-20 couplers (Apollo = Garnet), as listed in the reference ("a-b" means QBa-QBb).
 CRYSTAL_20 = (
