@@ -19,7 +19,9 @@ from pytket.extensions.iqm.backends.client import (
     RunOptions,
     hidden_iqm_environment,
     installed_api_line,
+    looks_like_device_name,
     metric_values,
+    server_address,
 )
 
 SUPPORTED_HINT = (
@@ -255,3 +257,38 @@ def test_iqm_environment_restored_after_an_error(monkeypatch: pytest.MonkeyPatch
     assert seen == [None]
     assert os.environ["IQM_TOKEN"] == "secret"
     assert "IQM_SERVER_URL" not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("line", "address"),
+    [
+        (ApiLine.IQM_CLIENT_22, ("https://cocos.resonance.meetiqm.com", "garnet")),
+        (ApiLine.IQM_SERVER_API, ("https://resonance.iqm.tech", "garnet")),
+    ],
+)
+def test_without_a_url_the_device_is_on_iqm_resonance_as_each_line_addresses_it(
+    line: ApiLine, address: tuple[str, str]
+) -> None:
+    assert server_address(None, None, "garnet", line) == address
+    assert server_address(None, "https://my.server", "garnet", line) == (
+        "https://my.server",
+        "garnet",
+    )
+    assert server_address("https://a", None, None, line) == ("https://a", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_name"),
+    [
+        ("garnet", True),
+        ("garnet:timeslot", True),
+        ("Deneb-2", True),
+        ("https://host/garnet", False),
+        ("127.0.0.1:8000", False),
+        ("host:8000/garnet", False),
+        ("localhost:8000", False),
+        ("", False),
+    ],
+)
+def test_a_bare_device_name_is_told_from_a_url(text: str, is_name: bool) -> None:
+    assert looks_like_device_name(text) is is_name

@@ -54,3 +54,13 @@ def test_repr_hides_secrets() -> None:
     assert "username='u'" in text
     assert "password=***" in text
     assert "s3cr3t" not in str(config)
+
+
+def test_018_api_token_key_is_read_as_the_token(config_home: Path) -> None:
+    config_home.parent.mkdir(parents=True)
+    config_home.write_text(json.dumps({"extensions": {"iqm": {"api_token": "old"}}}))
+    assert IQMConfig.from_default_config_file().token == "old"
+    set_iqm_config(api_token="new")
+    assert IQMConfig.from_default_config_file() == IQMConfig(token="new")
+    assert IQMConfig.from_default_config_file().api_token == "new"
+    assert "new" not in repr(IQMConfig(api_token="new"))

@@ -3,6 +3,10 @@
 The file is pytket's own (``~/.config/pytket/config.json``, or under ``$XDG_CONFIG_HOME``). Because
 it may hold a password or a token, :func:`set_iqm_config` always leaves it readable and writable
 by its owner only.
+
+pytket-iqm 0.18 stored its token under the key ``api_token``; such a file is read as the token,
+and ``api_token`` is accepted wherever ``token`` is (giving both, different, is an error).
+The documented import path ``pytket.extensions.iqm.backends.config`` re-exports this module.
 """
 
 from __future__ import annotations
@@ -15,10 +19,15 @@ from typing import Any, ClassVar
 
 from pytket.config.pytket_config import PytketConfig, PytketExtConfig, get_config_file_path
 
+from pytket.extensions.iqm.errors import IQMCredentialsError
+
 _SECRET_FIELDS = frozenset({"password", "token"})
 
+LEGACY_TOKEN_KEY = "api_token"  # noqa: S105 - a key name, not a secret
+"""pytket-iqm 0.18's name for the token, in its config file and its arguments."""
 
-@dataclass
+
+@dataclass(init=False)
 class IQMConfig(PytketExtConfig):
     """Stored defaults for :class:`~pytket.extensions.iqm.IQMBackend` credentials.
 
@@ -28,6 +37,8 @@ class IQMConfig(PytketExtConfig):
     :param username: user name on the authentication server.
     :param password: password on the authentication server.
     :param token: a bearer token for the IQM server.
+    :param api_token: pytket-iqm 0.18's name for ``token``.
+    :raises IQMCredentialsError: ``token`` and ``api_token`` are both given and differ.
     """
 
     ext_dict_key: ClassVar[str] = "iqm"
@@ -37,11 +48,38 @@ class IQMConfig(PytketExtConfig):
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
 
+    def __init__(
+        self,
+        auth_server_url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        *,
+        api_token: str | None = None,
+    ) -> None:
+        self.auth_server_url = auth_server_url
+        self.username = username
+        self.password = password
+        self.token = same_token(token, api_token)
+
+    @property
+    def api_token(self) -> str | None:
+        """pytket-iqm 0.18's name for :attr:`token`."""
+        return self.token
+
+    @api_token.setter
+    def api_token(self, value: str | None) -> None:
+        self.token = value
+
     @classmethod
     def from_extension_dict(cls, ext_dict: dict[str, Any]) -> IQMConfig:
-        """Build from the ``iqm`` entry of pytket's config file (unknown keys are ignored)."""
+        """Build from the ``iqm`` entry of pytket's config file (unknown keys are ignored; 0.18's
+        ``api_token`` is the token)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in ext_dict.items() if key in known})
+        values = {key: value for key, value in ext_dict.items() if key in known}
+        if ext_dict.get(LEGACY_TOKEN_KEY) and not values.get("token"):
+            values["token"] = ext_dict[LEGACY_TOKEN_KEY]
+        return cls(**values)
 
     @classmethod
     def from_default_config_file(cls) -> IQMConfig:
@@ -74,6 +112,8 @@ def set_iqm_config(
     username: str | None = None,
     password: str | None = None,
     token: str | None = None,
+    *,
+    api_token: str | None = None,
 ) -> None:
     """Store default credentials for IQM servers in pytket's config file.
 
@@ -84,7 +124,10 @@ def set_iqm_config(
     :param username: user name on the authentication server.
     :param password: password on the authentication server.
     :param token: a bearer token for the IQM server.
+    :param api_token: pytket-iqm 0.18's name for ``token``.
+    :raises IQMCredentialsError: ``token`` and ``api_token`` are both given and differ.
     """
+    token = same_token(token, api_token)
     config = IQMConfig.from_default_config_file()
     updates = {
         "auth_server_url": auth_server_url,
@@ -96,6 +139,19 @@ def set_iqm_config(
         if value is not None:
             setattr(config, name, value)
     config.update_default_config_file()
+
+
+def same_token(token: str | None, api_token: str | None) -> str | None:
+    """The token given as ``token`` or as 0.18's ``api_token`` (the same credential).
+
+    :raises IQMCredentialsError: both are given and differ.
+    """
+    if token and api_token and token != api_token:
+        raise IQMCredentialsError(
+            "token and api_token are the same credential (api_token is pytket-iqm 0.18's name "
+            "for it), but two different values were given: pass one of them."
+        )
+    return token or api_token
 
 
 def _write_private_json(path: Path, content: dict[str, Any]) -> None:

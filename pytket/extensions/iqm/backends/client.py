@@ -22,17 +22,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import importlib
 import importlib.metadata
 import math
 import os
 import random
+import re
 import sys
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from packaging.version import InvalidVersion, Version
@@ -47,7 +49,12 @@ from pytket.extensions.iqm.backends.retry import (
     retry_call,
     submit_retry_is_safe,
 )
-from pytket.extensions.iqm.errors import IQMClientVersionError, IQMServerError, IQMTimeoutError
+from pytket.extensions.iqm.errors import (
+    IQMBackendError,
+    IQMClientVersionError,
+    IQMServerError,
+    IQMTimeoutError,
+)
 
 if TYPE_CHECKING:
     from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
@@ -67,6 +74,17 @@ class ApiLine(enum.Enum):
             return "the IQM REST API of iqm-client 22.x"
         return "the IQM Server API of iqm-client 36.x"
 
+
+RESONANCE_URLS = {
+    ApiLine.IQM_CLIENT_22: "https://cocos.resonance.meetiqm.com",
+    ApiLine.IQM_SERVER_API: "https://resonance.iqm.tech",
+}
+"""IQM Resonance's server root as each iqm-client line addresses it (22.x appends the device, as
+pytket-iqm 0.18 did; 36.x passes it separately): used when no URL is given."""
+
+_DEVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*(:[A-Za-z][A-Za-z0-9_.-]*)?")
+"""A device name, optionally with Resonance's ``:timeslot`` suffix (``garnet``,
+``garnet:timeslot``); never a URL."""
 
 SUPPORTED_IQM_CLIENT = {
     ApiLine.IQM_CLIENT_22: ">=22.3,<23",
@@ -89,6 +107,7 @@ _FIRST_POLL_PAUSE = 0.02
 _MIN_REQUEST_TIMEOUT = 1.0
 
 _T = TypeVar("_T")
+_E = TypeVar("_E", bound=IQMBackendError)
 
 TERMINAL_STATUSES = frozenset({StatusEnum.COMPLETED, StatusEnum.ERROR, StatusEnum.CANCELLED})
 
@@ -382,10 +401,11 @@ class ServerConnection(ABC):
             try:
                 job_state = self.state(job_id, deadline=deadline)
             except DeadlineReachedError as reached:
-                raise IQMTimeoutError(
+                raise compatible_error(
+                    IQMTimeoutError,
                     f"Job {job_id} did not finish within {timeout} s; its last known status is "
                     f"'{last_status}' (status requests were failing: {reached.last_error}). "
-                    "The handle stays valid: call get_result again later."
+                    "The handle stays valid: call get_result again later.",
                 ) from None
             last_status = job_state.server_status
             if job_state.terminal:
@@ -393,10 +413,11 @@ class ServerConnection(ABC):
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise IQMTimeoutError(
+                    raise compatible_error(
+                        IQMTimeoutError,
                         f"Job {job_id} was still '{last_status}' after {timeout} s. "
                         "The handle stays valid: call get_result again later, with a longer "
-                        "timeout."
+                        "timeout.",
                     )
                 pause = min(pause, remaining)
             time.sleep(pause)
@@ -468,6 +489,36 @@ _SUPPORTED_VERSIONS_HINT = (
 )
 
 
+def looks_like_device_name(text: object) -> bool:
+    """Whether ``text`` is a bare device name (``"garnet"``) rather than a URL."""
+    return isinstance(text, str) and _DEVICE_NAME.fullmatch(text) is not None
+
+
+def server_address(
+    url: str | None, server_url: str | None, device: str | None, line: ApiLine
+) -> tuple[str, str | None]:
+    """The URL and device to connect to, from the seed-era ``url`` or 0.18's ``server_url``;
+    with neither, IQM Resonance as ``line`` addresses it (:data:`RESONANCE_URLS`).
+
+    :raises ValueError: both ``url`` and ``server_url`` are given, or neither and no ``device``.
+    """
+    if url is not None and server_url is not None:
+        raise ValueError(
+            f"url={url!r} and server_url={server_url!r} both name the server (server_url is "
+            "pytket-iqm 0.18's name for it): give one of them."
+        )
+    given = url if url is not None else server_url
+    if given is not None:
+        return given, device
+    if device is None:
+        raise ValueError(
+            "IQMBackend needs the device: IQMBackend(device='garnet', token=...) for IQM "
+            "Resonance, IQMBackend(server_root, device='garnet') for another IQM server, or "
+            "(iqm-client 22.x) IQMBackend(device_url)."
+        )
+    return RESONANCE_URLS[line], device
+
+
 def connect(
     url: str,
     device: str | None,
@@ -503,6 +554,41 @@ def connect(
     return connection
 
 
+CompatibleErrors = Mapping[type[IQMBackendError], type[IQMBackendError]]
+"""pytket-iqm's error types, each with its subclass that also derives from the installed
+iqm-client's own exception for the same case."""
+
+
+def compatible_subclass(
+    ours: type[IQMBackendError], theirs: tuple[type[Exception], ...], module: str
+) -> type[IQMBackendError]:
+    """A subclass of ``ours`` that is also each of iqm-client's ``theirs``, under the name of
+    ``ours``: code written for iqm-client's exceptions (or for older pytket-iqm, which let
+    them through) keeps catching, and so does ``except`` with pytket-iqm's own type."""
+    names = ", ".join(f"{kind.__module__}.{kind.__name__}" for kind in theirs)
+    subclass = type(
+        ours.__name__,
+        (ours, *theirs),
+        {"__module__": module, "__doc__": f"{ours.__doc__}\n\nAlso a {names}."},
+    )
+    return cast("type[IQMBackendError]", subclass)
+
+
+def compatible_error(kind: type[_E], message: str) -> _E:
+    """``kind(message)``, as the subclass that is also the installed iqm-client's own exception
+    for the same case where it has one (see :data:`CompatibleErrors`), else ``kind`` itself."""
+    try:
+        line = installed_api_line()
+    except IQMClientVersionError:
+        return kind(message)
+    # Imported here: each table lives with its line's connection and imports its iqm-client.
+    module = "client_22" if line is ApiLine.IQM_CLIENT_22 else "client_36"
+    table: CompatibleErrors = importlib.import_module(
+        f"pytket.extensions.iqm.backends.{module}"
+    ).COMPATIBLE_ERRORS
+    return cast("_E", table.get(kind, kind)(message))
+
+
 def metric_values(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """Quality metrics as ``{name: value}`` (iqm-client 22 wraps each value in an entry)."""
     return {
@@ -516,17 +602,23 @@ __all__ = [
     "HERALDING_MODES",
     "MOVE_FRAME_TRACKING_MODES",
     "MOVE_VALIDATION_MODES",
+    "RESONANCE_URLS",
     "SUPPORTED_IQM_CLIENT",
     "TERMINAL_STATUSES",
     "ApiLine",
+    "CompatibleErrors",
     "DeadlineReachedError",
     "JobRecord",
     "JobState",
     "RunOptions",
     "ServerConnection",
+    "compatible_error",
+    "compatible_subclass",
     "connect",
     "hidden_iqm_environment",
     "installed_api_line",
+    "looks_like_device_name",
     "metric_values",
     "never_retry",
+    "server_address",
 ]

@@ -22,8 +22,10 @@ from pydantic import ValidationError
 from pytket.backends.status import StatusEnum
 
 from iqm.iqm_client import (
+    APITimeoutError,
     Circuit,
     CircuitCompilationOptions,
+    CircuitExecutionError,
     CircuitValidationError,
     ClientAuthenticationError,
     ClientConfigurationError,
@@ -41,10 +43,12 @@ from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
 from pytket.extensions.iqm.backends.client import (
     CLIENT_SIGNATURE,
     ApiLine,
+    CompatibleErrors,
     JobRecord,
     JobState,
     RunOptions,
     ServerConnection,
+    compatible_subclass,
     hidden_iqm_environment,
     metric_values,
     never_retry,
@@ -60,10 +64,27 @@ from pytket.extensions.iqm.backends.retry import (
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,
+    IQMCredentialsError,
     IQMDeviceError,
+    IQMJobFailedError,
     IQMServerError,
+    IQMTimeoutError,
     IQMTranslationError,
 )
+
+COMPATIBLE_ERRORS: CompatibleErrors = {
+    ours: compatible_subclass(ours, theirs, __name__)
+    for ours, theirs in (
+        (IQMAuthenticationError, (ClientAuthenticationError,)),
+        (IQMCredentialsError, (ClientConfigurationError,)),
+        (IQMDeviceError, (CircuitValidationError,)),
+        (IQMJobFailedError, (CircuitExecutionError,)),
+        (IQMTimeoutError, (APITimeoutError,)),
+    )
+}
+"""Where iqm-client 22 raises its own exception for a case, pytket-iqm's error for it is also
+that exception (refused credentials, conflicting credentials, a circuit the calibration cannot
+run, a failed job, a wait that timed out)."""
 
 _STATUS_MAP: dict[Status, StatusEnum] = {
     Status.RECEIVED: StatusEnum.SUBMITTED,
@@ -174,7 +195,7 @@ class IQMClient22Connection(ServerConnection):
             # Quality metrics are optional on IQM servers (Resonance does not serve them).
             return None
         except ClientAuthenticationError as error:
-            raise IQMAuthenticationError(
+            raise COMPATIBLE_ERRORS[IQMAuthenticationError](
                 _auth_message(self.url, error, "get the quality metrics")
             ) from None
         return metric_values(metric_set.metrics or {})
@@ -252,9 +273,9 @@ class IQMClient22Connection(ServerConnection):
     ) -> Exception:
         """See :meth:`ServerConnection._translated`."""
         if isinstance(error, ClientAuthenticationError):
-            return IQMAuthenticationError(_auth_message(self.url, error, action))
+            return COMPATIBLE_ERRORS[IQMAuthenticationError](_auth_message(self.url, error, action))
         if isinstance(error, CircuitValidationError):
-            return IQMDeviceError(f"Could not {action}: {error}")
+            return COMPATIBLE_ERRORS[IQMDeviceError](f"Could not {action}: {error}")
         if isinstance(error, (ClientConfigurationError, JobAbortionError, EndpointRequestError)):
             return IQMServerError(f"Could not {action}: {error}{attempts}")
         if isinstance(error, requests.HTTPError):

@@ -23,6 +23,8 @@ import requests
 from exa.common.errors.iqm_error import (
     AuthenticationError,
     BadGatewayError,
+    CircuitExecutionError,
+    CircuitValidationError,
     ForbiddenError,
     IQMError,
     NotFoundError,
@@ -54,11 +56,14 @@ from iqm.station_control.interface.models.jobs_new import JobData, JobStatus
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
 from pytket.extensions.iqm.backends.client import (
     CLIENT_SIGNATURE,
+    RESONANCE_URLS,
     ApiLine,
+    CompatibleErrors,
     JobRecord,
     JobState,
     RunOptions,
     ServerConnection,
+    compatible_subclass,
     hidden_iqm_environment,
     never_retry,
 )
@@ -75,10 +80,25 @@ from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,
     IQMCredentialsError,
     IQMDeviceError,
+    IQMJobFailedError,
     IQMServerError,
 )
 
-RESONANCE_URL = "https://resonance.iqm.tech"
+COMPATIBLE_ERRORS: CompatibleErrors = {
+    ours: compatible_subclass(ours, theirs, __name__)
+    for ours, theirs in (
+        (IQMAuthenticationError, (AuthenticationError, ClientAuthenticationError)),
+        (IQMCredentialsError, (ClientConfigurationError,)),
+        (IQMDeviceError, (CircuitValidationError,)),
+        (IQMJobFailedError, (CircuitExecutionError,)),
+    )
+}
+"""Where iqm-client 36 raises its own exception for a case, pytket-iqm's error for it is also
+that exception (refused credentials, conflicting credentials, a circuit the calibration cannot
+run, a failed job). Its waits time out with Python's ``TimeoutError``, which
+:class:`~pytket.extensions.iqm.IQMTimeoutError` already is."""
+
+RESONANCE_URL = RESONANCE_URLS[ApiLine.IQM_SERVER_API]
 
 _STATUS_MAP = {
     JobStatus.WAITING: StatusEnum.QUEUED,
@@ -125,7 +145,7 @@ class IQMServerApiConnection(ServerConnection):
         """
         root = _server_root(url, device)
         if credentials.mode == "auth_server":
-            raise IQMCredentialsError(
+            raise COMPATIBLE_ERRORS[IQMCredentialsError](
                 f"Got an {credentials.source} (username and password), but the "
                 "installed iqm-client 36 speaks the IQM Server API, which authenticates with "
                 "tokens only: pass token=... or tokens_file=... (or set IQM_TOKEN or "
@@ -179,7 +199,7 @@ class IQMServerApiConnection(ServerConnection):
                 rng=self._rng,
             )
         except (AuthenticationError, ForbiddenError, ClientAuthenticationError) as error:
-            raise IQMAuthenticationError(
+            raise COMPATIBLE_ERRORS[IQMAuthenticationError](
                 f"The server at {self.url} refused the token ({error}). Check the token or "
                 "tokens file."
             ) from None
@@ -282,7 +302,7 @@ class IQMServerApiConnection(ServerConnection):
     ) -> Exception:
         """See :meth:`ServerConnection._translated`."""
         if isinstance(error, (AuthenticationError, ForbiddenError, ClientAuthenticationError)):
-            return IQMAuthenticationError(
+            return COMPATIBLE_ERRORS[IQMAuthenticationError](
                 f"Could not {action}: the server refused the token ({_message(error)}). Check "
                 "the token or tokens file."
             )
@@ -291,7 +311,7 @@ class IQMServerApiConnection(ServerConnection):
         if isinstance(error, NotFoundError) and not_found is not None:
             return not_found
         if isinstance(error, IQMValidationError):
-            return IQMDeviceError(f"Could not {action}: {_message(error)}")
+            return COMPATIBLE_ERRORS[IQMDeviceError](f"Could not {action}: {_message(error)}")
         if isinstance(error, (IQMError, ClientConfigurationError)):
             return IQMServerError(f"Could not {action}: {_message(error)}{attempts}")
         if isinstance(error, requests.RequestException):

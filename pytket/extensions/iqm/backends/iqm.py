@@ -30,7 +30,16 @@ from pytket.utils.results import KwargTypes
 from pytket.extensions.iqm._metadata import __extension_version__
 from pytket.extensions.iqm.backends import passes
 from pytket.extensions.iqm.backends.architecture import IQMDevice, device_from_dqa
-from pytket.extensions.iqm.backends.client import JobRecord, JobState, RunOptions, connect
+from pytket.extensions.iqm.backends.client import (
+    JobRecord,
+    JobState,
+    RunOptions,
+    compatible_error,
+    connect,
+    installed_api_line,
+    looks_like_device_name,
+    server_address,
+)
 from pytket.extensions.iqm.backends.credentials import resolve_credentials
 from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
 from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
@@ -39,13 +48,21 @@ from pytket.extensions.iqm.backends.resonator import resonator_qubit
 from pytket.extensions.iqm.backends.results import measurements_to_result
 from pytket.extensions.iqm.backends.retry import RetryPolicy
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
-from pytket.extensions.iqm.config import IQMConfig
+from pytket.extensions.iqm.config import IQMConfig, same_token
 from pytket.extensions.iqm.errors import (
+    IQMAuthenticationError,
+    IQMCredentialsError,
     IQMDeviceError,
     IQMJobCancelledError,
     IQMJobFailedError,
     IQMServerError,
 )
+
+IqmAuthenticationError = IQMAuthenticationError
+"""pytket-iqm 0.18's name, kept importable from here: its credentials were refused."""
+
+IqmDeviceUnsupportedError = IQMDeviceError
+"""pytket-iqm 0.18's name, kept importable from here: the device cannot be used as asked."""
 
 DEFAULT_MAX_BATCH_SIZE = 1000
 """Circuits with the same shot count go into one job, split into jobs of at most this many."""
@@ -85,7 +102,10 @@ class IQMBackend(Backend):
         an emulator's :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.url` (or the server
         root, with ``device``); with iqm-client 36.x, the server root, e.g.
         ``https://resonance.iqm.tech`` or an emulator's
-        :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.root_url`.
+        :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.root_url`. Left out (with
+        ``device`` given), IQM Resonance as the installed iqm-client addresses it. A bare
+        device name here is pytket-iqm 0.18's form ``IQMBackend(device, api_token,
+        server_url)``, and its second and third positional arguments are read as 0.18's.
     :param arch: optional coupling map overriding the server's, as pairs of qubit names
         (``[["QB1", "QB2"], ...]``); every pair must be a calibrated CZ locus.
     :param auth_server_url: authentication server for a username/password login (iqm-client
@@ -106,6 +126,8 @@ class IQMBackend(Backend):
     :param retry: how transient server failures (502/503/504/429, resets, timeouts) are
         retried, and the per-request timeout; a submit is retried only when the server
         certainly did not receive it. Default: :class:`~.retry.RetryPolicy` ().
+    :param api_token: pytket-iqm 0.18's name for ``token`` (giving both, different, is an error).
+    :param server_url: pytket-iqm 0.18's name for the server root ``url`` (with ``device``).
     :raises ValueError: ``url`` is not an http(s) URL, does not fit the installed iqm-client's
         addressing (the message shows the right form), or a number is out of range.
     :raises IQMClientVersionError: the installed iqm-client is neither 22.x nor 36.x.
@@ -124,8 +146,8 @@ class IQMBackend(Backend):
 
     def __init__(
         self,
-        url: str,
-        arch: Sequence[Sequence[str]] | None = None,
+        url: str | None = None,
+        arch: Sequence[Sequence[str]] | str | None = None,
         auth_server_url: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -138,8 +160,28 @@ class IQMBackend(Backend):
         poll_interval: float = 1.0,
         max_shots: int = DEFAULT_MAX_SHOTS,
         retry: RetryPolicy | None = None,
+        api_token: str | None = None,
+        server_url: str | None = None,
     ) -> None:
         super().__init__()
+        if url is not None and looks_like_device_name(url):
+            # pytket-iqm 0.18's IQMBackend(device, api_token=None, server_url=None), positionally.
+            if device is not None:
+                raise ValueError(
+                    f"IQMBackend({url!r}, device={device!r}) names the device twice; give the "
+                    "server URL first (or server_url=...), and the device as device=."
+                )
+            device, url = url, None
+            if isinstance(arch, str):  # 0.18's second parameter; no coupling map is a string
+                api_token, arch = same_token(api_token, arch), None
+            if auth_server_url is not None and not (username or password):
+                # 0.18's third parameter: an auth server without a login would mean nothing.
+                server_url, auth_server_url = auth_server_url, None
+        if isinstance(arch, str):
+            raise ValueError(
+                f"arch must be pairs of qubit names such as [['QB1', 'QB2']], not {arch!r}."
+            )
+        url, device = server_address(url, server_url, device, installed_api_line())
         _check_url(url)
         if device is not None and (not isinstance(device, str) or not device.strip()):
             raise ValueError(
@@ -154,15 +196,19 @@ class IQMBackend(Backend):
         self._max_batch_size = max_batch_size
         self._poll_interval = poll_interval
         self._max_shots = max_shots
-        credentials = resolve_credentials(
-            token=token,
-            tokens_file=tokens_file,
-            auth_server_url=auth_server_url,
-            username=username,
-            password=password,
-            environment=os.environ,
-            config=IQMConfig.from_default_config_file(),
-        )
+        try:
+            credentials = resolve_credentials(
+                token=same_token(token, api_token),
+                tokens_file=tokens_file,
+                auth_server_url=auth_server_url,
+                username=username,
+                password=password,
+                environment=os.environ,
+                config=IQMConfig.from_default_config_file(),
+            )
+        except IQMCredentialsError as error:
+            # Also iqm-client's own exception for conflicting credentials, as it was in 0.18.
+            raise compatible_error(IQMCredentialsError, str(error)) from None
         self._connection = connect(url.rstrip("/"), device, credentials, retry=retry)
         dqa = self._connection.dynamic_architecture(_optional_uuid(calibration_set_id))
         self._calibration_set_id = dqa.calibration_set_id
@@ -661,4 +707,6 @@ def _raise_unless_ready(job_id: UUID, job_state: JobState) -> None:
     if job_state.status == StatusEnum.CANCELLED:
         raise IQMJobCancelledError(f"Job {job_id} was aborted; it has no results.")
     reason = job_state.message or "no reason given"
-    raise IQMJobFailedError(f"Job {job_id} ended as '{job_state.server_status}': {reason}")
+    raise compatible_error(
+        IQMJobFailedError, f"Job {job_id} ended as '{job_state.server_status}': {reason}"
+    )

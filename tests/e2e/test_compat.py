@@ -1,0 +1,215 @@
+"""Code written for the documented (seed-era) pytket-iqm API or for pytket-iqm 0.18 runs unchanged
+against the emulator, on whichever iqm-client line is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_line import API_LINE, only_iqm_client_22, only_iqm_server_api
+from pytket.circuit import Circuit
+
+from pytket.extensions.iqm import (
+    IQMAuthenticationError,
+    IQMBackend,
+    IQMCredentialsError,
+    IQMDeviceError,
+    IQMJobFailedError,
+    IQMTimeoutError,
+)
+from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.emulator import IQMEmulator
+
+TOKEN = "compat-test-token"
+
+
+@pytest.fixture(scope="module")
+def token_emulator() -> Iterator[IQMEmulator]:
+    with IQMEmulator(device="adonis", noise=False, token=TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in list(os.environ):
+        if name.startswith("IQM_") and name != "IQM_CLIENT_SECONDS_BETWEEN_CALLS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path / "config" / "pytket" / "config.json"
+
+
+def _runs_a_job(backend: IQMBackend) -> None:
+    circuit = backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
+    assert backend.run_circuit(circuit, n_shots=3).get_counts() == {(1,): 3}
+
+
+# -- the documented import paths ------------------------------------------------------------------
+
+
+def test_config_at_the_documented_path_is_the_one_implementation() -> None:
+    from pytket.extensions.iqm import IQMConfig, set_iqm_config
+    from pytket.extensions.iqm.backends import config
+
+    assert config.IQMConfig is IQMConfig
+    assert config.set_iqm_config is set_iqm_config
+
+
+def test_018_exception_names_are_importable_where_018_had_them() -> None:
+    from pytket.extensions.iqm.backends.iqm import (
+        IqmAuthenticationError,
+        IqmDeviceUnsupportedError,
+    )
+
+    assert IqmAuthenticationError is IQMAuthenticationError
+    assert IqmDeviceUnsupportedError is IQMDeviceError
+
+
+# -- 0.18's constructor and config ----------------------------------------------------------------
+
+
+def test_018_keywords_device_api_token_server_url(token_emulator: IQMEmulator) -> None:
+    _runs_a_job(IQMBackend(device="adonis", api_token=TOKEN, server_url=token_emulator.root_url))
+
+
+def test_018_positional_device_and_api_token(token_emulator: IQMEmulator) -> None:
+    _runs_a_job(IQMBackend("adonis", TOKEN, token_emulator.root_url))
+    _runs_a_job(IQMBackend("adonis", TOKEN, server_url=token_emulator.root_url))
+
+
+def test_018_config_file_api_token_is_the_token(
+    token_emulator: IQMEmulator, clean_environment: Path
+) -> None:
+    # The file as pytket-iqm 0.18's set_iqm_config(api_token=...) wrote it.
+    clean_environment.parent.mkdir(parents=True)
+    clean_environment.write_text(json.dumps({"extensions": {"iqm": {"api_token": TOKEN}}}))
+    _runs_a_job(IQMBackend(device="adonis", server_url=token_emulator.root_url))
+
+
+def test_018_set_iqm_config_api_token(token_emulator: IQMEmulator) -> None:
+    from pytket.extensions.iqm.backends.config import IQMConfig, set_iqm_config
+
+    set_iqm_config(api_token=TOKEN)
+    assert IQMConfig.from_default_config_file().api_token == TOKEN
+    assert IQMConfig(api_token="x").token == "x"
+    _runs_a_job(IQMBackend(device="adonis", server_url=token_emulator.root_url))
+
+
+def test_token_and_api_token_differing_is_a_clear_error(token_emulator: IQMEmulator) -> None:
+    message = (
+        "token and api_token are the same credential (api_token is pytket-iqm 0.18's name for "
+        "it), but two different values were given: pass one of them."
+    )
+    with pytest.raises(IQMCredentialsError) as raised:
+        IQMBackend(token_emulator.root_url, device="adonis", token=TOKEN, api_token="another token")
+    assert str(raised.value) == message
+    from pytket.extensions.iqm import set_iqm_config
+
+    with pytest.raises(IQMCredentialsError) as raised:
+        set_iqm_config(token="a", api_token="b")
+    assert str(raised.value) == message
+    # The same value under both names is one credential.
+    _runs_a_job(IQMBackend(token_emulator.root_url, device="adonis", token=TOKEN, api_token=TOKEN))
+
+
+def test_url_and_server_url_together_is_a_clear_error(token_emulator: IQMEmulator) -> None:
+    with pytest.raises(ValueError, match="both name the server") as raised:
+        IQMBackend(token_emulator.root_url, device="adonis", server_url=token_emulator.root_url)
+    assert str(raised.value) == (
+        f"url={token_emulator.root_url!r} and server_url={token_emulator.root_url!r} both name "
+        "the server (server_url is pytket-iqm 0.18's name for it): give one of them."
+    )
+
+
+def test_device_named_twice_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="names the device twice") as raised:
+        IQMBackend("garnet", device="adonis")
+    assert str(raised.value) == (
+        "IQMBackend('garnet', device='adonis') names the device twice; give the server URL "
+        "first (or server_url=...), and the device as device=."
+    )
+
+
+def test_no_url_and_no_device_says_what_to_give() -> None:
+    with pytest.raises(ValueError, match="IQMBackend needs the device") as raised:
+        IQMBackend()
+    assert str(raised.value) == (
+        "IQMBackend needs the device: IQMBackend(device='garnet', token=...) for IQM "
+        "Resonance, IQMBackend(server_root, device='garnet') for another IQM server, or "
+        "(iqm-client 22.x) IQMBackend(device_url)."
+    )
+
+
+# -- exceptions users already catch ---------------------------------------------------------------
+
+
+def test_refused_token_is_also_iqm_clients_own_exception(token_emulator: IQMEmulator) -> None:
+    from pytket.extensions.iqm.backends.iqm import IqmAuthenticationError
+
+    if API_LINE is ApiLine.IQM_CLIENT_22:
+        from iqm.iqm_client import ClientAuthenticationError as Theirs
+    else:
+        from iqm.iqm_client import AuthenticationError as Theirs
+    for caught in (IQMAuthenticationError, Theirs, IqmAuthenticationError):
+        with pytest.raises(caught) as raised:
+            IQMBackend(token_emulator.root_url, device="adonis", token="not-the-token")
+        assert type(raised.value).__name__ == "IQMAuthenticationError"
+        assert "not-the-token" not in str(raised.value)
+
+
+@only_iqm_client_22
+def test_conflicting_credentials_are_also_client_configuration_error(
+    token_emulator: IQMEmulator,
+) -> None:
+    from iqm.iqm_client import ClientConfigurationError
+
+    with pytest.raises(ClientConfigurationError, match="Conflicting credentials"):
+        IQMBackend(token_emulator.url, token="t", tokens_file="/nonexistent")
+
+
+@only_iqm_server_api
+def test_login_on_the_server_api_is_also_client_configuration_error(
+    token_emulator: IQMEmulator,
+) -> None:
+    from iqm.station_control.client.authentication import (
+        ClientConfigurationError,
+    )
+
+    with pytest.raises(ClientConfigurationError) as raised:
+        IQMBackend(
+            token_emulator.root_url,
+            device="adonis",
+            auth_server_url="http://127.0.0.1:1",
+            username="u",
+            password="p",
+        )
+    assert isinstance(raised.value, IQMCredentialsError)
+
+
+def test_failed_job_is_also_circuit_execution_error(token_emulator: IQMEmulator) -> None:
+    from iqm.iqm_client import CircuitExecutionError
+
+    backend = IQMBackend(token_emulator.root_url, device="adonis", token=TOKEN)
+    circuit = backend.get_compiled_circuit(Circuit(2, 2).H(0).CX(0, 1).measure_all())
+    handle = backend.process_circuit(circuit, n_shots=10, max_circuit_duration_over_t2=1e-9)
+    with pytest.raises(CircuitExecutionError) as raised:
+        backend.get_result(handle, timeout=60)
+    assert isinstance(raised.value, IQMJobFailedError)
+    assert f"Job {handle[0]} ended as 'failed'" in str(raised.value)
+
+
+@only_iqm_client_22
+def test_timeout_is_also_api_timeout_error() -> None:
+    from iqm.iqm_client import APITimeoutError
+
+    with IQMEmulator(device="adonis", noise=False, stage_delay=3.0) as slow:
+        backend = IQMBackend(slow.url)
+        circuit = backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
+        handle = backend.process_circuit(circuit, n_shots=1)
+        with pytest.raises(APITimeoutError) as raised:
+            backend.get_result(handle, timeout=0.1)
+        assert isinstance(raised.value, IQMTimeoutError)
+        assert isinstance(raised.value, TimeoutError)
+        backend.cancel(handle)
