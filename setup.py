@@ -47,7 +47,7 @@ setup(
     include_package_data=True,
     package_data={
         "pytket.extensions.iqm": ["py.typed"],
-        "pytket.extensions.iqm.emulator": ["data/*.json"],
+        "pytket.extensions.iqm.emulator.devices": ["data/*.json"],
     },
     install_requires=[
         "pytket>=2.0,<3",

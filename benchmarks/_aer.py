@@ -19,8 +19,8 @@ import cmath
 from collections.abc import Sequence
 from typing import Any
 
-from pytket.extensions.iqm.emulator.devices import Calibration
-from pytket.extensions.iqm.emulator.operations import Operation
+from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.simulation.program import Operation
 
 
 def active_components(ops: Sequence[Operation]) -> list[str]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pytket.backends.backendinfo import BackendInfo
 
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
-from pytket.extensions.iqm.emulator import payloads
-from pytket.extensions.iqm.emulator.devices import get_device
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device
+from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 
 
 def device_info(name: str) -> BackendInfo:

@@ -49,10 +49,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks._suite import SUITE_DIR as SUITE  # noqa: E402
-from pytket.extensions.iqm.emulator.devices import Calibration, get_device  # noqa: E402
-from pytket.extensions.iqm.emulator.noise import NoiseModel  # noqa: E402
-from pytket.extensions.iqm.emulator.operations import Operation  # noqa: E402
-from pytket.extensions.iqm.emulator.simulator import simulate  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import Calibration, get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.noise import NoiseModel  # noqa: E402
+from pytket.extensions.iqm.emulator.simulation.program import Operation  # noqa: E402
+from pytket.extensions.iqm.emulator.simulation.simulator import simulate  # noqa: E402
 
 PI = math.pi
 QUICK_SUITE = ("ghz_n10", "qft_n08", "randomcircuit_n05", "graphstate_n16", "qaoa_n12")

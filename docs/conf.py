@@ -9,8 +9,8 @@ from sphinx.application import Sphinx
 
 from pytket.extensions.iqm import __extension_version__
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
-from pytket.extensions.iqm.emulator import payloads
-from pytket.extensions.iqm.emulator.devices import get_device
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device
+from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 
 project = "pytket-iqm"
 author = "pytket-iqm developers"

@@ -1,4 +1,4 @@
-"""One-off generator of the emulator's device files (``pytket/extensions/iqm/emulator/data``).
+"""One-off generator of the emulator's device files (``emulator/devices/data``).
 
 Reads the device facts collected from qiskit-iqm's fake backends (a JSON file kept outside
 the repository, given on the command line) and writes one device file per catalogue device,
@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 DATA_DIR = (
-    Path(__file__).resolve().parent.parent / "pytket" / "extensions" / "iqm" / "emulator" / "data"
+    Path(__file__).resolve().parent.parent
+    / "pytket"
+    / "extensions"
+    / "iqm"
+    / "emulator"
+    / "devices"
+    / "data"
 )
 
 # Namespace of the calibration set ids: uuid5(namespace, "<device>/<index>") keeps them stable.

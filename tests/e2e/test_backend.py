@@ -274,7 +274,7 @@ def test_backend_info_describes_the_device(garnet_backend: IQMBackend) -> None:
 
 def test_calibration_pinning(ideal_garnet: IQMEmulator) -> None:
     default = IQMBackend(ideal_garnet.root_url, device=ideal_garnet.devices[0])
-    from pytket.extensions.iqm.emulator.devices import get_device
+    from pytket.extensions.iqm.emulator.devices.catalogue import get_device
 
     older = get_device("garnet").calibrations[1].calibration_set_id
     pinned = IQMBackend(

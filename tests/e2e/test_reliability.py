@@ -21,7 +21,7 @@ from pytket.circuit import Circuit
 from pytket.extensions.iqm import IQMBackend, IQMServerError, IQMTimeoutError
 from pytket.extensions.iqm.backends.retry import RetryPolicy
 from pytket.extensions.iqm.emulator import IQMEmulator
-from pytket.extensions.iqm.emulator.faults import parse_fault_script
+from pytket.extensions.iqm.emulator.http.faults import parse_fault_script
 
 # Fast pauses: the emulator answers in milliseconds.
 FAST = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, max_attempts=8, max_total=20.0)

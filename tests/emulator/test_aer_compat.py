@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from scipy import stats  # type: ignore[import-untyped]
 
-from pytket.extensions.iqm.emulator.devices import get_device
-from pytket.extensions.iqm.emulator.noise import NoiseModel
-from pytket.extensions.iqm.emulator.operations import Operation
-from pytket.extensions.iqm.emulator.simulator import exact_distribution, simulate
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device
+from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.simulation.program import Operation
+from pytket.extensions.iqm.emulator.simulation.simulator import exact_distribution, simulate
 
 pytest.importorskip("qiskit_aer")
 

@@ -19,7 +19,7 @@ require_iqm_client_22()
 from iqm.iqm_client import APIVariant, IQMClient  # noqa: E402
 
 from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
-from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 GARNET = get_device("garnet")
@@ -270,7 +270,7 @@ def test_client_maps_bad_body_to_configuration_error(
 
 
 def test_emulator_serves_all_devices_and_names_urls() -> None:
-    from pytket.extensions.iqm.emulator.devices import catalogue
+    from pytket.extensions.iqm.emulator.devices.catalogue import catalogue
 
     emulator = IQMEmulator("all")
     assert emulator.devices == tuple(catalogue())
@@ -291,7 +291,7 @@ def test_emulator_serves_all_devices_and_names_urls() -> None:
 
 
 def test_emulator_rejects_bad_arguments() -> None:
-    from pytket.extensions.iqm.emulator.devices import UnknownDeviceError
+    from pytket.extensions.iqm.emulator.devices.catalogue import UnknownDeviceError
 
     with pytest.raises(UnknownDeviceError, match="nowhere"):
         IQMEmulator("nowhere")

@@ -20,14 +20,14 @@ from iqm.iqm_client import ClientAuthenticationError, IQMClient, Status  # noqa:
 from iqm.iqm_client.authentication import TokenManager  # noqa: E402
 
 from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
-from pytket.extensions.iqm.emulator.auth import (  # noqa: E402
+from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
+from pytket.extensions.iqm.emulator.http.tokens import (  # noqa: E402
     AuthenticationError,
     BearerAuth,
     InvalidGrantError,
     TokenIssuer,
     encode_payload,
 )
-from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 SECRET = "s3cret-token"

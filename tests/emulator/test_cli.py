@@ -18,8 +18,8 @@ require_iqm_client_22()
 from iqm.iqm_client import IQMClient, Status  # noqa: E402
 
 from pytket.extensions.iqm.emulator import cli  # noqa: E402
-from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
-from pytket.extensions.iqm.emulator.devices import catalogue  # noqa: E402
+from pytket.extensions.iqm.emulator.config import EmulatorConfig, is_loopback  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import catalogue  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 
@@ -163,7 +163,7 @@ def test_warns_when_exposed_without_auth(
      ("0.0.0.0", False), ("192.168.1.4", False), ("example.org", False)],
 )  # fmt: skip
 def test_is_loopback(host: str, loopback: bool) -> None:
-    assert cli.is_loopback(host) is loopback
+    assert is_loopback(host) is loopback
 
 
 def test_serves_until_interrupted(client_for: ClientFactory, native: SimpleNamespace) -> None:

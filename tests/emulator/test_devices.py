@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytket.extensions.iqm.emulator.devices import (
+from pytket.extensions.iqm.emulator.devices.catalogue import (
     Calibration,
     Device,
     InvalidDeviceFileError,
@@ -23,7 +23,7 @@ from pytket.extensions.iqm.emulator.devices import (
 )
 
 # The device files of the package under test (the installed one in CI, not the checkout's).
-DATA_DIR = Path(str(resources.files("pytket.extensions.iqm.emulator") / "data"))
+DATA_DIR = Path(str(resources.files("pytket.extensions.iqm.emulator.devices") / "data"))
 
 # Crystal-20 couplers (Apollo = Garnet), as listed in the reference ("a-b" means QBa-QBb).
 CRYSTAL_20 = (

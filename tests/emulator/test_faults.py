@@ -18,7 +18,7 @@ from iqm.iqm_client import IQMClient, Status  # noqa: E402
 
 from pytket.extensions.iqm.emulator import IQMEmulator, cli  # noqa: E402
 from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
-from pytket.extensions.iqm.emulator.faults import (  # noqa: E402
+from pytket.extensions.iqm.emulator.http.faults import (  # noqa: E402
     FaultInjector,
     FaultRule,
     FaultScriptError,

@@ -24,8 +24,8 @@ from hypothesis import strategies as st  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
 from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
-from pytket.extensions.iqm.emulator.app import create_app  # noqa: E402
 from pytket.extensions.iqm.emulator.config import EmulatorConfig  # noqa: E402
+from pytket.extensions.iqm.emulator.http.app import create_app  # noqa: E402
 
 EXAMPLES_PER_OPERATION = 45
 """Generated requests per operation (29 operations, both route sets); keeps the whole file

@@ -27,9 +27,10 @@ from iqm.iqm_client import (  # noqa: E402
     Status,
 )
 
-import pytket.extensions.iqm.emulator.worker as worker_module  # noqa: E402
-from pytket.extensions.iqm.emulator import IQMEmulator, simulator  # noqa: E402
-from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
+import pytket.extensions.iqm.emulator.jobs.worker as worker_module  # noqa: E402
+from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.simulation import simulator  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 

@@ -21,8 +21,10 @@ import pytest
 from iqm_client_line import IQM_CLIENT_22, IQM_CLIENT_36, REASON_22, REASON_36
 from pydantic import BaseModel
 
-from pytket.extensions.iqm.emulator import models, models_server_api, payloads_server_api
-from pytket.extensions.iqm.emulator.devices import get_device
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device
+from pytket.extensions.iqm.emulator.http.rest_v1 import models
+from pytket.extensions.iqm.emulator.http.server_api import models as models_server_api
+from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
 
 # The package under test (the installed one in CI), whose emulator modules the child imports.
 PACKAGE_DIR = Path(str(resources.files("pytket.extensions.iqm")))
@@ -53,7 +55,7 @@ def test_the_emulator_imports_no_iqm_package() -> None:
         import pytket.extensions.iqm.emulator as emulator
         for info in pkgutil.walk_packages(emulator.__path__, emulator.__name__ + "."):
             importlib.import_module(info.name)
-        from pytket.extensions.iqm.emulator.app import create_app
+        from pytket.extensions.iqm.emulator.http.app import create_app
         create_app()
         loaded = sorted(m for m in sys.modules if m == "iqm" or m.startswith("iqm."))
         print("loaded:", loaded)

@@ -8,9 +8,9 @@ from uuid import UUID
 import numpy as np
 import pytest
 
-from pytket.extensions.iqm.emulator.density_matrix import DensityMatrix
-from pytket.extensions.iqm.emulator.devices import Calibration
-from pytket.extensions.iqm.emulator.noise import NoiseModel, Relaxation
+from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.devices.noise import NoiseModel, Relaxation
+from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
 
 # Numbers from iqm-devices.json (qiskit-iqm fake backends), converted to seconds:
 # Garnet QB1, QB2 and their CZ; Deneb QB1 and CR1 with their MOVE.

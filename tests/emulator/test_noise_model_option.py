@@ -19,10 +19,10 @@ from iqm_client_line import IQM_CLIENT_22
 
 from pytket.extensions.iqm.emulator import IQMEmulator
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
-from pytket.extensions.iqm.emulator.devices import get_device
-from pytket.extensions.iqm.emulator.noise import NoiseModel
-from pytket.extensions.iqm.emulator.operations import Operation
-from pytket.extensions.iqm.emulator.simulator import exact_distribution
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device
+from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.simulation.program import Operation
+from pytket.extensions.iqm.emulator.simulation.simulator import exact_distribution
 
 if IQM_CLIENT_22:
     from iqm.iqm_client import IQMClient

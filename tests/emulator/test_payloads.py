@@ -19,8 +19,8 @@ from iqm.iqm_client.models import (  # noqa: E402
     StaticQuantumArchitecture,
 )
 
-from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
-from pytket.extensions.iqm.emulator.payloads import (  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.http.rest_v1.payloads import (  # noqa: E402
     calibration_set,
     client_libraries,
     dynamic_architecture,

@@ -15,7 +15,8 @@ from iqm_client_line import require_iqm_client_22
 require_iqm_client_22()
 
 from pytket.extensions.iqm import IQMAuthenticationError, IQMBackend  # noqa: E402
-from pytket.extensions.iqm.emulator import IQMEmulator, auth, cli  # noqa: E402
+from pytket.extensions.iqm.emulator import IQMEmulator, cli  # noqa: E402
+from pytket.extensions.iqm.emulator.http import tokens as auth  # noqa: E402
 
 TOKEN = "fixed-TOKEN-7f3a9c"
 PASSWORD = "alice-PASSWORD-c41d"

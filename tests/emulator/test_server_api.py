@@ -16,7 +16,7 @@ import pytest
 from iqm_client_line import IQM_CLIENT_36, REASON_36
 
 from pytket.extensions.iqm.emulator import IQMEmulator
-from pytket.extensions.iqm.emulator.devices import get_device
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device
 
 TOKEN = "server-api-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

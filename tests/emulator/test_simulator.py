@@ -12,10 +12,10 @@ import pytest
 from scipy import stats  # type: ignore[import-untyped]
 
 from pytket import Circuit, OpType
-from pytket.extensions.iqm.emulator.devices import Calibration
-from pytket.extensions.iqm.emulator.noise import NoiseModel
-from pytket.extensions.iqm.emulator.operations import Operation
-from pytket.extensions.iqm.emulator.simulator import (
+from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.simulation.program import Operation
+from pytket.extensions.iqm.emulator.simulation.simulator import (
     Method,
     SimulationError,
     TooLargeError,
@@ -217,7 +217,7 @@ def test_final_depolarizing_flips_bits_at_the_expected_rate(method: Method) -> N
 
 def test_few_draws_from_a_large_distribution_follow_it() -> None:
     # Few shots from ≥ 2**14 outcomes take the two-level (block, then index) sampling path.
-    from pytket.extensions.iqm.emulator.simulator import _sample_indices
+    from pytket.extensions.iqm.emulator.simulation.simulator import _sample_indices
 
     weights = np.random.default_rng(99).random(1 << 16) ** 4
     weights[::7] = 0.0
@@ -753,7 +753,7 @@ def test_noisy_ghz_on_garnet_matches_product_of_fidelities() -> None:
 
 
 def test_reordering_keeps_each_components_sequence_and_reaches_components_late() -> None:
-    from pytket.extensions.iqm.emulator.simulator import _late_first_use
+    from pytket.extensions.iqm.emulator.simulation.simulator import _late_first_use
 
     qubits = ["QB1", "QB2", "QB3", "QB4"]
     # A compiled-looking circuit: a layer of PRX on every qubit first, then a CZ chain.
@@ -780,7 +780,7 @@ def test_noisy_mid_circuit_measure_and_reset_trajectories_agree_with_density_mat
 
 
 def test_grown_density_matrix_has_unit_trace_after_two_qubit_depolarizing() -> None:
-    from pytket.extensions.iqm.emulator.density_matrix import DensityMatrix
+    from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
 
     rho = DensityMatrix(0)
     rho.grow(3)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytket.extensions.iqm.emulator.models import Status
-from pytket.extensions.iqm.emulator.store import API_COCOS_V1, API_SERVER_V1, JobStore
+from pytket.extensions.iqm.emulator.http.rest_v1.models import Status
+from pytket.extensions.iqm.emulator.jobs.store import API_COCOS_V1, API_SERVER_V1, JobStore
 
 CAL = uuid.UUID("66ee0a15-843b-549b-b70e-153278ff0eca")
 

@@ -24,15 +24,15 @@ from iqm.iqm_client import (  # noqa: E402
 )
 
 from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
-from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
-from pytket.extensions.iqm.emulator.models import RunRequest as WireRunRequest  # noqa: E402
-from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation  # noqa: E402
-from pytket.extensions.iqm.emulator.validation import (  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest as WireRunRequest  # noqa: E402
+from pytket.extensions.iqm.emulator.http.rest_v1.wire import circuits_from_request  # noqa: E402
+from pytket.extensions.iqm.emulator.jobs.validation import (  # noqa: E402
     JobValidationError,
     circuit_duration,
     validate_circuits,
 )
-from pytket.extensions.iqm.emulator.wire_v1 import circuits_from_request  # noqa: E402
+from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec, Operation  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 GARNET = get_device("garnet").default_calibration

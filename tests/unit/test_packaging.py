@@ -44,10 +44,10 @@ def test_typing_marker_and_device_data_are_installed() -> None:
     files = _installed_files()
     assert "pytket/extensions/iqm/py.typed" in files
     device_files = {
-        name for name in files if name.startswith("pytket/extensions/iqm/emulator/data/")
+        name for name in files if name.startswith("pytket/extensions/iqm/emulator/devices/data/")
     }
     assert {
-        f"pytket/extensions/iqm/emulator/data/{device}.json"
+        f"pytket/extensions/iqm/emulator/devices/data/{device}.json"
         for device in ("adonis", "apollo", "garnet", "deneb", "emerald")
     } <= device_files
 

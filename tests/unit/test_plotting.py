@@ -21,7 +21,7 @@ from pytket.circuit import Node, OpType  # noqa: E402
 from pytket.utils.outcomearray import OutcomeArray  # noqa: E402
 
 from pytket.extensions.iqm.backends.architecture import node_for_qubit  # noqa: E402
-from pytket.extensions.iqm.emulator.devices import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
 from pytket.extensions.iqm.plotting import plot_counts, plot_coupling_map  # noqa: E402
 
 GREY = "#b0b0b0"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import socket
 import statistics
@@ -28,10 +27,11 @@ from pytket.extensions.iqm.emulator.config import (
     DEFAULT_MAX_DURATION_OVER_T2,
     NOISE_MODELS,
     EmulatorConfig,
+    is_loopback,
     load_devices,
 )
-from pytket.extensions.iqm.emulator.devices import Device, catalogue
-from pytket.extensions.iqm.emulator.faults import FAULT_KINDS, JOB_KINDS, MAX_DELAY_MS
+from pytket.extensions.iqm.emulator.devices.catalogue import Device, catalogue
+from pytket.extensions.iqm.emulator.http.faults import FAULT_KINDS, JOB_KINDS, MAX_DELAY_MS
 
 PROG = "pytket-iqm-emulator"
 
@@ -232,16 +232,6 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _median(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.4f}" if values else "-"
 
@@ -299,7 +289,7 @@ def _serve(
     # The web stack is imported only to serve, so 'devices' and --help stay quick.
     import uvicorn  # noqa: PLC0415
 
-    from pytket.extensions.iqm.emulator.app import create_app  # noqa: PLC0415
+    from pytket.extensions.iqm.emulator.http.app import create_app  # noqa: PLC0415
 
     app = create_app(config)
     devices = list(app.state.emulator.devices)

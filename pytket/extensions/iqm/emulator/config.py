@@ -1,20 +1,26 @@
 """Every option of the emulator server, in one immutable object.
 
-:class:`EmulatorConfig` is what :func:`~pytket.extensions.iqm.emulator.app.create_app`, the
+:class:`EmulatorConfig` is what :func:`~pytket.extensions.iqm.emulator.http.app.create_app`, the
 :class:`~pytket.extensions.iqm.emulator.IQMEmulator` and the ``pytket-iqm-emulator`` command
 line share. Secrets (the fixed token, the user passwords) are kept out of its ``repr``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from pytket.extensions.iqm.emulator.devices import Device, catalogue, get_device, load_device_file
-from pytket.extensions.iqm.emulator.faults import (
+from pytket.extensions.iqm.emulator.devices.catalogue import (
+    Device,
+    catalogue,
+    get_device,
+    load_device_file,
+)
+from pytket.extensions.iqm.emulator.http.faults import (
     JOB_KINDS,
     FaultScriptError,
     check_fault_options,
@@ -60,8 +66,8 @@ class EmulatorConfig:
     noise_model: str = "physical"
     """Which noise model to build from the calibration, one of :data:`NOISE_MODELS` (see
     :meth:`NoiseModel.from_calibration
-    <pytket.extensions.iqm.emulator.noise.NoiseModel.from_calibration>`); ignored when ``noise``
-    is ``False``."""
+    <pytket.extensions.iqm.emulator.devices.noise.NoiseModel.from_calibration>`); ignored when
+    ``noise`` is ``False``."""
     seed: int | None = None
     """Seed of the per-job random generators; each job's generator is derived from it and the
     job's sequence number, so the same jobs submitted in the same order reproduce exactly."""
@@ -98,7 +104,7 @@ class EmulatorConfig:
     max_random_faults: int = 100
     """Most random faults one server injects, so that retrying clients always get through."""
     fault_kinds: tuple[str, ...] = JOB_KINDS
-    """Request kinds random faults hit (see :mod:`~pytket.extensions.iqm.emulator.faults`)."""
+    """Request kinds random faults hit (see :mod:`~pytket.extensions.iqm.emulator.http.faults`)."""
     slow_ms: int = 0
     """Fault injection: milliseconds added to every device request before it is handled."""
     fault_script: str = ""
@@ -214,3 +220,13 @@ def load_devices(config: EmulatorConfig) -> dict[str, Device]:
             )
         devices[device.name] = device
     return devices
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -14,17 +14,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pytket.extensions.iqm.emulator.cli import is_loopback
 from pytket.extensions.iqm.emulator.config import (
     DEFAULT_CLIENT_LIBRARY_RANGE,
     EmulatorConfig,
+    is_loopback,
     load_devices,
 )
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from pytket.extensions.iqm.emulator.faults import FaultInjector
+    from pytket.extensions.iqm.emulator.http.faults import FaultInjector
 
 _STARTUP_TIMEOUT = 30.0
 
@@ -62,7 +62,7 @@ class IQMEmulator:
     :param device_files: extra device files (the catalogue's JSON schema) to serve.
     :param options: further :class:`EmulatorConfig` fields, e.g. ``stage_delay``, or the
         fault injection ``fail_rate``, ``slow_ms``, ``fault_script`` (see
-        :mod:`~pytket.extensions.iqm.emulator.faults`) and ``max_body_bytes``.
+        :mod:`~pytket.extensions.iqm.emulator.http.faults`) and ``max_body_bytes``.
     :raises UnknownDeviceError: if a device name is not in the catalogue.
     :raises InvalidDeviceFileError: if a device file is invalid.
     :raises ValueError: if an option is invalid.
@@ -218,7 +218,7 @@ class IQMEmulator:
         # Imported here so that importing the package stays light (no web stack).
         import uvicorn  # noqa: PLC0415
 
-        from pytket.extensions.iqm.emulator.app import create_app  # noqa: PLC0415
+        from pytket.extensions.iqm.emulator.http.app import create_app  # noqa: PLC0415
 
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)

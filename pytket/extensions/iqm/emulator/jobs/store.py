@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
 
-from pytket.extensions.iqm.emulator.models import Status
+from pytket.extensions.iqm.emulator.http.rest_v1.models import Status
 
 API_COCOS_V1 = "cocos-v1"
 """A job submitted on the iqm-client 22.x route set (``/{device}/jobs``); request:

@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from pytket.extensions.iqm.emulator.models import (
+from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     DDMode,
     DDStrategy,
     HeraldingMode,

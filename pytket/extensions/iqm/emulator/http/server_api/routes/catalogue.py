@@ -12,9 +12,16 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from pytket.extensions.iqm._metadata import __version__
-from pytket.extensions.iqm.emulator import payloads_server_api
-from pytket.extensions.iqm.emulator.models import DynamicQuantumArchitecture
-from pytket.extensions.iqm.emulator.models_server_api import (
+from pytket.extensions.iqm.emulator.http.dependencies import (
+    SERVER_API_PREFIX,
+    Authorized,
+    ServedQuantumComputer,
+    State,
+    server_calibration_of,
+)
+from pytket.extensions.iqm.emulator.http.rest_v1.models import DynamicQuantumArchitecture
+from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
+from pytket.extensions.iqm.emulator.http.server_api.models import (
     ObservationSet,
     QuantumComputerList,
     ServerAbout,
@@ -22,13 +29,6 @@ from pytket.extensions.iqm.emulator.models_server_api import (
     ServerHealth,
     ServerStaticQuantumArchitecture,
     StationAbout,
-)
-from pytket.extensions.iqm.emulator.state import (
-    SERVER_API_PREFIX,
-    Authorized,
-    ServedQuantumComputer,
-    State,
-    server_calibration_of,
 )
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

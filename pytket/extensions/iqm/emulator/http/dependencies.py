@@ -10,16 +10,22 @@ from uuid import UUID
 
 from fastapi import Depends, HTTPException, Path, Request
 
-from pytket.extensions.iqm.emulator import payloads, payloads_server_api
-from pytket.extensions.iqm.emulator.auth import AuthenticationError, BearerAuth, TokenIssuer
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
-from pytket.extensions.iqm.emulator.devices import (
+from pytket.extensions.iqm.emulator.devices.catalogue import (
     Calibration,
     Device,
     UnknownCalibrationError,
 )
-from pytket.extensions.iqm.emulator.store import API_COCOS_V1, API_SERVER_V1, JobRecord, JobStore
-from pytket.extensions.iqm.emulator.worker import WorkerPool
+from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
+from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
+from pytket.extensions.iqm.emulator.http.tokens import AuthenticationError, BearerAuth, TokenIssuer
+from pytket.extensions.iqm.emulator.jobs.store import (
+    API_COCOS_V1,
+    API_SERVER_V1,
+    JobRecord,
+    JobStore,
+)
+from pytket.extensions.iqm.emulator.jobs.worker import WorkerPool
 
 TIMESLOT_SUFFIX = ":timeslot"
 """Suffix of the device path segment that asks for a reserved timeslot (served the same)."""

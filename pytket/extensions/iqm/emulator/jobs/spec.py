@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytket.extensions.iqm.emulator.operations import CircuitSpec
+from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
 
 
 @dataclass(frozen=True)

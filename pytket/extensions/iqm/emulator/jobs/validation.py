@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytket.extensions.iqm.emulator.devices import Calibration
-from pytket.extensions.iqm.emulator.operations import CircuitSpec, Operation
+from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec, Operation
 
 MOVE_VALIDATION_MODES = ("strict", "allow_prx", "none")
 """Values of the request's ``move_validation_mode``."""

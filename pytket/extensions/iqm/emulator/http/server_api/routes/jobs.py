@@ -17,16 +17,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pytket.extensions.iqm.emulator import payloads_server_api
-from pytket.extensions.iqm.emulator.devices import Device
-from pytket.extensions.iqm.emulator.models import RequestBodyError, Status, parse_body
-from pytket.extensions.iqm.emulator.models_server_api import (
-    CircuitJobDefinition,
-    CircuitMeasurementCounts,
-    JobData,
-    ServerError,
-)
-from pytket.extensions.iqm.emulator.state import (
+from pytket.extensions.iqm.emulator.devices.catalogue import Device
+from pytket.extensions.iqm.emulator.http.dependencies import (
     SERVER_API_PREFIX,
     Authorized,
     EmulatorState,
@@ -36,9 +28,17 @@ from pytket.extensions.iqm.emulator.state import (
     server_calibration_of,
     server_job_of,
 )
-from pytket.extensions.iqm.emulator.store import API_SERVER_V1, JobRecord
-from pytket.extensions.iqm.emulator.validation import JobValidationError
-from pytket.extensions.iqm.emulator.worker import plan_job
+from pytket.extensions.iqm.emulator.http.rest_v1.models import RequestBodyError, Status, parse_body
+from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
+from pytket.extensions.iqm.emulator.http.server_api.models import (
+    CircuitJobDefinition,
+    CircuitMeasurementCounts,
+    JobData,
+    ServerError,
+)
+from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_V1, JobRecord
+from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError
+from pytket.extensions.iqm.emulator.jobs.worker import plan_job
 
 router = APIRouter(
     prefix=f"{SERVER_API_PREFIX}/jobs",

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from pytket.extensions.iqm.emulator.models import (
+from pytket.extensions.iqm.emulator.http.dependencies import (
+    Authorized,
+    ServedDevice,
+    State,
+    calibration_of,
+)
+from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     CalibrationSet,
     DynamicQuantumArchitecture,
     ErrorMessage,
@@ -13,7 +19,6 @@ from pytket.extensions.iqm.emulator.models import (
     QuantumArchitecture,
     StaticQuantumArchitecture,
 )
-from pytket.extensions.iqm.emulator.state import Authorized, ServedDevice, State, calibration_of
 
 router = APIRouter(
     prefix="/{device}",

@@ -39,10 +39,10 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from pytket.extensions.iqm.emulator.density_matrix import DensityMatrix
-from pytket.extensions.iqm.emulator.noise import NoiseModel
-from pytket.extensions.iqm.emulator.operations import Operation
-from pytket.extensions.iqm.emulator.statevector import (
+from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
+from pytket.extensions.iqm.emulator.simulation.program import Operation
+from pytket.extensions.iqm.emulator.simulation.statevector import (
     ComplexArray,
     FloatArray,
     StateVector,

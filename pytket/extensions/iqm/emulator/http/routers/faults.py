@@ -11,13 +11,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from pytket.extensions.iqm.emulator.faults import (
+from pytket.extensions.iqm.emulator.http.dependencies import Authorized
+from pytket.extensions.iqm.emulator.http.faults import (
     FaultInjector,
     FaultScriptError,
     parse_fault_script,
 )
-from pytket.extensions.iqm.emulator.models import ErrorMessage
-from pytket.extensions.iqm.emulator.state import Authorized
+from pytket.extensions.iqm.emulator.http.rest_v1.models import ErrorMessage
 
 router = APIRouter(
     prefix="/_faults",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 
-from pytket.extensions.iqm.emulator.job_spec import JobSpec
-from pytket.extensions.iqm.emulator.models import RunRequest
-from pytket.extensions.iqm.emulator.operations import CircuitSpec
-from pytket.extensions.iqm.emulator.wire_common import checked_mapping, physical_circuits
+from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
+from pytket.extensions.iqm.emulator.http.wire import checked_mapping, physical_circuits
+from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
+from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
 
 
 def physical_mapping(request: RunRequest, components: Collection[str]) -> dict[str, str] | None:

@@ -27,32 +27,27 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pytket.extensions.iqm._metadata import __version__
-from pytket.extensions.iqm.emulator.auth import BearerAuth, TokenIssuer
 from pytket.extensions.iqm.emulator.config import EmulatorConfig, load_devices
-from pytket.extensions.iqm.emulator.faults import (
-    FaultInjector,
-    ReliabilityMiddleware,
-    parse_fault_script,
-)
-from pytket.extensions.iqm.emulator.models import RunRequest, Status
-from pytket.extensions.iqm.emulator.models_server_api import SOURCE, CircuitJobDefinition
-from pytket.extensions.iqm.emulator.routers import (
-    architecture,
-    auth,
-    faults,
-    info,
-    jobs,
-    server_api_catalogue,
-    server_api_jobs,
-)
-from pytket.extensions.iqm.emulator.state import (
+from pytket.extensions.iqm.emulator.http.dependencies import (
     SERVER_API_PREFIX,
     EmulatorState,
     PayloadCache,
     ServerAPIError,
 )
-from pytket.extensions.iqm.emulator.store import JobStore
-from pytket.extensions.iqm.emulator.worker import JobRunner, WorkerPool
+from pytket.extensions.iqm.emulator.http.faults import (
+    FaultInjector,
+    ReliabilityMiddleware,
+    parse_fault_script,
+)
+from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest, Status
+from pytket.extensions.iqm.emulator.http.rest_v1.routes import architecture, jobs
+from pytket.extensions.iqm.emulator.http.routers import auth, faults, info
+from pytket.extensions.iqm.emulator.http.server_api.models import SOURCE, CircuitJobDefinition
+from pytket.extensions.iqm.emulator.http.server_api.routes import catalogue as server_api_catalogue
+from pytket.extensions.iqm.emulator.http.server_api.routes import jobs as server_api_jobs
+from pytket.extensions.iqm.emulator.http.tokens import BearerAuth, TokenIssuer
+from pytket.extensions.iqm.emulator.jobs.store import JobStore
+from pytket.extensions.iqm.emulator.jobs.worker import JobRunner, WorkerPool
 
 logger = logging.getLogger(__name__)
 

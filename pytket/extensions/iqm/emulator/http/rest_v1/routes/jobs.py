@@ -8,8 +8,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pytket.extensions.iqm.emulator.devices import Device, UnknownCalibrationError
-from pytket.extensions.iqm.emulator.models import (
+from pytket.extensions.iqm.emulator.devices.catalogue import Device, UnknownCalibrationError
+from pytket.extensions.iqm.emulator.http.dependencies import (
+    Authorized,
+    EmulatorState,
+    ServedDevice,
+    State,
+    job_of,
+)
+from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     AbortResponse,
     ErrorMessage,
     Metadata,
@@ -21,13 +28,6 @@ from pytket.extensions.iqm.emulator.models import (
     Status,
     SubmitResponse,
     parse_body,
-)
-from pytket.extensions.iqm.emulator.state import (
-    Authorized,
-    EmulatorState,
-    ServedDevice,
-    State,
-    job_of,
 )
 
 router = APIRouter(

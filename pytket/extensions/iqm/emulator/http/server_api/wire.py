@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from pytket.extensions.iqm.emulator.job_spec import JobSpec
-from pytket.extensions.iqm.emulator.models_server_api import CircuitJobDefinition
-from pytket.extensions.iqm.emulator.operations import CircuitSpec
-from pytket.extensions.iqm.emulator.wire_common import checked_mapping, physical_circuits
+from pytket.extensions.iqm.emulator.http.server_api.models import CircuitJobDefinition
+from pytket.extensions.iqm.emulator.http.wire import checked_mapping, physical_circuits
+from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
+from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
 
 
 def circuits_from_definition(

@@ -19,17 +19,25 @@ import numpy as np
 from pydantic import ValidationError
 
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
-from pytket.extensions.iqm.emulator.devices import Calibration, Device, UnknownCalibrationError
-from pytket.extensions.iqm.emulator.job_spec import JobSpec
-from pytket.extensions.iqm.emulator.models import RunRequest, Status
-from pytket.extensions.iqm.emulator.models_server_api import CircuitJobDefinition
-from pytket.extensions.iqm.emulator.noise import NoiseModel
-from pytket.extensions.iqm.emulator.operations import CircuitSpec
-from pytket.extensions.iqm.emulator.simulator import SimulationError, SimulationResult, simulate
-from pytket.extensions.iqm.emulator.store import API_SERVER_V1, JobRecord, JobStore
-from pytket.extensions.iqm.emulator.validation import JobValidationError, validate_circuits
-from pytket.extensions.iqm.emulator.wire_server_api import job_from_definition
-from pytket.extensions.iqm.emulator.wire_v1 import job_from_request
+from pytket.extensions.iqm.emulator.devices.catalogue import (
+    Calibration,
+    Device,
+    UnknownCalibrationError,
+)
+from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest, Status
+from pytket.extensions.iqm.emulator.http.rest_v1.wire import job_from_request
+from pytket.extensions.iqm.emulator.http.server_api.models import CircuitJobDefinition
+from pytket.extensions.iqm.emulator.http.server_api.wire import job_from_definition
+from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
+from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_V1, JobRecord, JobStore
+from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_circuits
+from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
+from pytket.extensions.iqm.emulator.simulation.simulator import (
+    SimulationError,
+    SimulationResult,
+    simulate,
+)
 
 Implementations = Callable[[Device, Calibration], Mapping[str, set[str]]]
 """``(device, calibration)`` → gate → implementation names the calibration offers."""

@@ -1,0 +1,1 @@
+"""Routes of neither API line: root pages, the emulated auth server and ``/_faults``."""

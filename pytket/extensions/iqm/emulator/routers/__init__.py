@@ -1,1 +1,0 @@
-"""The emulator server's routers: root pages, architecture, jobs and the auth server."""
