@@ -238,13 +238,14 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
     """One client process: submit, abort some, poll to terminal, fetch and check results."""
     from pytket.backends.status import StatusEnum
 
-    from pytket.extensions.iqm.backends.client import RunOptions, connect
-    from pytket.extensions.iqm.backends.credentials import Credentials
-    from pytket.extensions.iqm.backends.retry import RetryPolicy
+    from pytket.extensions.iqm.backends.connection.credentials import Credentials
+    from pytket.extensions.iqm.backends.connection.installed import connect
+    from pytket.extensions.iqm.backends.connection.retry import RetryPolicy
+    from pytket.extensions.iqm.backends.connection.types import RunOptions
     from pytket.extensions.iqm.errors import IQMBackendError
 
     report = ClientReport(client)
-    retry_log = logging.getLogger("pytket.extensions.iqm.backends.retry")
+    retry_log = logging.getLogger("pytket.extensions.iqm.backends.connection.retry")
     counter = _RetryCounter()
     retry_log.addHandler(counter)
     retry_log.setLevel(logging.INFO)
@@ -372,7 +373,7 @@ def run_load(
     # threads (a test session's emulators) can copy a held lock into the child.
     # The server imports the client stack once, so that each client starts at once.
     context = multiprocessing.get_context("forkserver")
-    preload = ["pytket.extensions.iqm.backends.client", "iqm.iqm_client"]
+    preload = ["pytket.extensions.iqm.backends.connection.interface", "iqm.iqm_client"]
     if run_client.__module__ != "__main__":
         preload.append(run_client.__module__)
     context.set_forkserver_preload(preload)

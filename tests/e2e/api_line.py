@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from pytket.extensions.iqm.backends.client import ApiLine, installed_api_line
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 
 API_LINE = installed_api_line()
 
-only_iqm_client_22 = pytest.mark.skipif(
-    API_LINE is not ApiLine.IQM_CLIENT_22,
+only_rest_v1 = pytest.mark.skipif(
+    API_LINE is not ApiLine.REST_V1,
     reason="username/password logins through an auth server exist on the iqm-client 22.x line only",
 )
-only_iqm_server_api = pytest.mark.skipif(
-    API_LINE is not ApiLine.IQM_SERVER_API,
+only_server_api = pytest.mark.skipif(
+    API_LINE is not ApiLine.SERVER_API,
     reason="needs iqm-client 36.x (the IQM Server API line)",
 )

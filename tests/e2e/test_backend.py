@@ -13,7 +13,7 @@ import warnings
 from collections import Counter
 
 import pytest
-from api_line import only_iqm_server_api
+from api_line import only_server_api
 from pytket.backends import ResultHandle, StatusEnum
 from pytket.backends.backend_exceptions import CircuitNotValidError
 from pytket.circuit import Bit, Circuit, OpType, Qubit
@@ -26,8 +26,8 @@ from pytket.extensions.iqm import (
     IQMJobFailedError,
     IQMTimeoutError,
 )
-from pytket.extensions.iqm.backends.client import ApiLine
-from pytket.extensions.iqm.backends.translation import LAYOUT_FORMATS
+from pytket.extensions.iqm.backends.connection.types import ApiLine
+from pytket.extensions.iqm.backends.handles import LAYOUT_FORMATS
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 
@@ -171,7 +171,7 @@ def test_metadata_of_a_job(garnet_backend: IQMBackend) -> None:
     assert metadata["request"]["shots"] == 3
     assert metadata["api"] == garnet_backend.api
     # Each API line reports the job's history in its own words.
-    if garnet_backend.api == ApiLine.IQM_CLIENT_22.value:
+    if garnet_backend.api == ApiLine.REST_V1.value:
         assert metadata["status"] == "ready"
         assert {"job_start", "job_end"} <= set(metadata["timestamps"])
     else:
@@ -368,7 +368,7 @@ def test_a_handle_of_the_other_api_line_is_refused(garnet_backend: IQMBackend) -
     assert garnet_backend.get_result(handle).get_counts() == Counter({(1,): 3})
 
 
-@only_iqm_server_api
+@only_server_api
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -392,7 +392,7 @@ def test_old_urls_get_the_new_form_before_any_request(url: str, expected: str) -
     assert str(info.value) == expected
 
 
-@only_iqm_server_api
+@only_server_api
 def test_unknown_device_names_the_served_ones(ideal_garnet: IQMEmulator) -> None:
     with pytest.raises(IQMDeviceError, match="garnet"):
         IQMBackend(ideal_garnet.root_url, device="nonexistent")

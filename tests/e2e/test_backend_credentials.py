@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from api_line import only_iqm_client_22, only_iqm_server_api
+from api_line import only_rest_v1, only_server_api
 from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import (
@@ -93,7 +93,7 @@ def test_missing_token_is_a_401(token_emulator: IQMEmulator) -> None:
         IQMBackend(token_emulator.root_url, device=token_emulator.devices[0])
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_login_with_username_and_password(login_emulator: IQMEmulator) -> None:
     with IQMBackend(
         login_emulator.root_url,
@@ -105,7 +105,7 @@ def test_login_with_username_and_password(login_emulator: IQMEmulator) -> None:
         _runs_a_job(backend)
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_login_from_environment_variables(
     login_emulator: IQMEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,7 +116,7 @@ def test_login_from_environment_variables(
         _runs_a_job(backend)
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_login_from_config_with_password_argument(login_emulator: IQMEmulator) -> None:
     set_iqm_config(auth_server_url=login_emulator.base_url, username="alice")
     with IQMBackend(
@@ -125,7 +125,7 @@ def test_login_from_config_with_password_argument(login_emulator: IQMEmulator) -
         _runs_a_job(backend)
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_wrong_password(login_emulator: IQMEmulator) -> None:
     with pytest.raises(IQMAuthenticationError) as raised:
         IQMBackend(
@@ -148,7 +148,7 @@ def test_half_given_login_fails_before_any_request(login_emulator: IQMEmulator) 
         )
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_job_api_refuses_requests_without_the_issued_token(login_emulator: IQMEmulator) -> None:
     with pytest.raises(IQMAuthenticationError):
         IQMBackend(login_emulator.root_url, device=login_emulator.devices[0])
@@ -170,7 +170,7 @@ def _write_tokens_file(path: Path, tokens: dict[str, str], base_url: str) -> Non
     path.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_tokens_file_argument(login_emulator: IQMEmulator, tmp_path: Path) -> None:
     tokens_file = tmp_path / "tokens.json"
     _write_tokens_file(
@@ -185,7 +185,7 @@ def test_tokens_file_argument(login_emulator: IQMEmulator, tmp_path: Path) -> No
     )
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_tokens_file_environment_with_other_variables_set(
     login_emulator: IQMEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -204,7 +204,7 @@ def test_tokens_file_environment_with_other_variables_set(
     assert os.environ["IQM_TOKEN"] == "a-stale-token"
 
 
-@only_iqm_server_api
+@only_server_api
 def test_the_iqm_server_api_refuses_a_login_before_any_request(
     token_emulator: IQMEmulator,
 ) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_line import API_LINE, only_iqm_client_22, only_iqm_server_api
+from api_line import API_LINE, only_rest_v1, only_server_api
 from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import (
@@ -20,7 +20,7 @@ from pytket.extensions.iqm import (
     IQMJobFailedError,
     IQMTimeoutError,
 )
-from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 TOKEN = "compat-test-token"
@@ -148,7 +148,7 @@ def test_no_url_and_no_device_says_what_to_give() -> None:
 def test_refused_token_is_also_iqm_clients_own_exception(token_emulator: IQMEmulator) -> None:
     from pytket.extensions.iqm.backends.iqm import IqmAuthenticationError
 
-    if API_LINE is ApiLine.IQM_CLIENT_22:
+    if API_LINE is ApiLine.REST_V1:
         from iqm.iqm_client import ClientAuthenticationError as Theirs
     else:
         from iqm.iqm_client import AuthenticationError as Theirs
@@ -159,7 +159,7 @@ def test_refused_token_is_also_iqm_clients_own_exception(token_emulator: IQMEmul
         assert "not-the-token" not in str(raised.value)
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_conflicting_credentials_are_also_client_configuration_error(
     token_emulator: IQMEmulator,
 ) -> None:
@@ -169,7 +169,7 @@ def test_conflicting_credentials_are_also_client_configuration_error(
         IQMBackend(token_emulator.url, token="t", tokens_file="/nonexistent")
 
 
-@only_iqm_server_api
+@only_server_api
 def test_login_on_the_server_api_is_also_client_configuration_error(
     token_emulator: IQMEmulator,
 ) -> None:
@@ -200,7 +200,7 @@ def test_failed_job_is_also_circuit_execution_error(token_emulator: IQMEmulator)
     assert f"Job {handle[0]} ended as 'failed'" in str(raised.value)
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_timeout_is_also_api_timeout_error() -> None:
     from iqm.iqm_client import APITimeoutError
 

@@ -14,7 +14,7 @@ from pytket.architecture import Architecture
 from pytket.circuit import Circuit, Node, OpType
 
 from pytket.extensions.iqm import IQMBackend, IQMDeviceError, IQMJobFailedError
-from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.backends.resonator import (
     MOVE_GATE,
     count_moves,
@@ -91,7 +91,7 @@ def test_open_sandwich_is_rejected_by_the_server(deneb: IQMBackend) -> None:
     circuit = _raw()
     circuit.add_custom_gate(MOVE_GATE, [], [Node(0), resonator_qubit(0)])
     circuit.Measure(Node(1), circuit.bits[0])
-    if deneb.api == ApiLine.IQM_CLIENT_22.value:
+    if deneb.api == ApiLine.REST_V1.value:
         handle = deneb.process_circuits([circuit], n_shots=10, valid_check=False)[0]
         with pytest.raises(IQMJobFailedError, match="ends inside a MOVE sandwich"):
             deneb.get_result(handle)

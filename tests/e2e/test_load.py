@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from pytket.extensions.iqm.backends.client import ApiLine, installed_api_line
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 
 # The driver speaks through whichever iqm-client line is installed (the emulator serves both).
-IQM_CLIENT_22 = installed_api_line() is ApiLine.IQM_CLIENT_22
+REST_V1 = installed_api_line() is ApiLine.REST_V1
 
 REPO = Path(__file__).resolve().parents[2]
 # The client processes import the driver by name, from the path they inherit.
@@ -46,7 +47,7 @@ def test_eight_clients_at_once_lose_and_duplicate_nothing(emulator: object) -> N
     assert sum(statuses.values()) == 320
     assert set(statuses) <= {"COMPLETED", "CANCELLED"}
     accepted = sum(accepted for r in report.reports for accepted in r.aborted.values())
-    if IQM_CLIENT_22:
+    if REST_V1:
         assert statuses["CANCELLED"] == accepted
     else:
         # The IQM Server API also accepts cancelling a job that has just finished.

@@ -14,7 +14,7 @@ from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import IQMBackend
 from pytket.extensions.iqm.backends import iqm as iqm_module
-from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.backends.progress import (
     ResultsProgress,
     collect_with_progress,
@@ -101,7 +101,7 @@ def test_status_is_shown_while_waiting() -> None:
     shown = re.findall(rf"job {job}: ([a-z ]+)\]", output.getvalue())
     # The job was queued when the wait began, then done; both were on the bar, in that order.
     # Each API line names the statuses in its own words.
-    if backend.api == ApiLine.IQM_CLIENT_22.value:
+    if backend.api == ApiLine.REST_V1.value:
         assert shown[0] in {"received", "pending compilation", "pending execution"}
     else:
         assert shown[0] in {"waiting", "processing"}

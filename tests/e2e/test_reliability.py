@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_line import only_iqm_client_22
+from api_line import only_rest_v1
 from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import IQMBackend, IQMServerError, IQMTimeoutError
-from pytket.extensions.iqm.backends.retry import RetryPolicy
+from pytket.extensions.iqm.backends.connection.retry import RetryPolicy
 from pytket.extensions.iqm.emulator import IQMEmulator
 from pytket.extensions.iqm.emulator.http.faults import parse_fault_script
 
@@ -119,7 +119,7 @@ def test_an_ambiguous_submit_failure_is_reported_not_resubmitted(
     assert _jobs(faulty) - jobs == jobs_created  # never two
 
 
-@only_iqm_client_22  # iqm-client 36 never retries a 502 itself
+@only_rest_v1  # iqm-client 36 never retries a 502 itself
 def test_submit_502_is_retried_by_iqm_client_and_creates_one_job(
     faulty: IQMEmulator, backend: IQMBackend
 ) -> None:
@@ -230,7 +230,7 @@ def test_random_faults_on_reads_are_survived() -> None:
         assert _jobs(emulator) == 8
 
 
-@only_iqm_client_22
+@only_rest_v1
 def test_expired_access_tokens_are_refreshed() -> None:
     with (
         IQMEmulator(

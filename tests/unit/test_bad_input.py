@@ -29,14 +29,15 @@ from pytket.extensions.iqm import (
     IQMHandleError,
     IQMTranslationError,
 )
-from pytket.extensions.iqm.backends.client import ApiLine, installed_api_line
-from pytket.extensions.iqm.backends.translation import LAYOUT_FORMATS
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.types import ApiLine
+from pytket.extensions.iqm.backends.handles import LAYOUT_FORMATS
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 LINE = installed_api_line()
 OTHER_LINE = next(line for line in ApiLine if line is not LINE)
 
-if LINE is ApiLine.IQM_SERVER_API and not hasattr(IQMEmulator, "root_url"):
+if LINE is ApiLine.SERVER_API and not hasattr(IQMEmulator, "root_url"):
     pytest.skip(
         "the emulator of this tree does not serve the IQM Server API", allow_module_level=True
     )
@@ -61,7 +62,7 @@ def emulator() -> Iterator[IQMEmulator]:
 
 def _connect(emulator: IQMEmulator, **kwargs: Any) -> IQMBackend:
     """A backend on the emulator's garnet, addressed as the installed line addresses devices."""
-    if LINE is ApiLine.IQM_CLIENT_22:
+    if LINE is ApiLine.REST_V1:
         return IQMBackend(emulator.url, **kwargs)
     return IQMBackend(emulator.root_url, device="garnet", **kwargs)
 

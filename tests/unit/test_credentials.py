@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytket.extensions.iqm.backends.credentials import Credentials, resolve_credentials
+from pytket.extensions.iqm.backends.connection.credentials import Credentials, resolve_credentials
 from pytket.extensions.iqm.config import IQMConfig
 from pytket.extensions.iqm.errors import IQMCredentialsError
 

@@ -9,23 +9,27 @@ import sys
 
 import pytest
 from pytket.backends.resulthandle import ResultHandle
-from pytket.circuit import Bit, Circuit
+from pytket.circuit import Bit, Circuit, Node
 from pytket.utils.prepare import prepare_circuit
 
-from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.backends.handles import (
     HANDLE_TYPE,
+    LAYOUT_FORMATS,
+    ForeignApiLineError,
     HandleContents,
+    layout_from_json,
+    layout_to_json,
     make_handle,
     parse_handle,
 )
-from pytket.extensions.iqm.backends.translation import LAYOUT_FORMATS, MeasurementLayout
+from pytket.extensions.iqm.backends.translation import MeasurementLayout, circuit_to_iqm
 from pytket.extensions.iqm.errors import IQMHandleError
 
 JOB_ID = "3c3fcda3-e860-46bf-92a4-bcc59fa76ce9"
 FOREIGN_FORMAT = "pytket-iqm/iqm-client-36/measurement-layout/1"
 NOT_OURS = "it is not a pytket-iqm result handle"
-LINE = ApiLine.IQM_CLIENT_22
+LINE = ApiLine.REST_V1
 LAYOUT_FORMAT = LAYOUT_FORMATS[LINE]
 
 
@@ -64,9 +68,9 @@ def test_round_trip_through_str_with_ppcirc(line: ApiLine) -> None:
 _CHILD = """
 import json, sys
 from pytket.backends.resulthandle import ResultHandle
-from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.backends.handles import parse_handle
-contents = parse_handle(ResultHandle.from_str(sys.stdin.read()), ApiLine.IQM_CLIENT_22)
+contents = parse_handle(ResultHandle.from_str(sys.stdin.read()), ApiLine.REST_V1)
 print(json.dumps({
     "job_id": contents.job_id,
     "index": contents.index,
@@ -115,11 +119,11 @@ def test_round_trip_in_another_process() -> None:
             f"str, index: int, layout: str, ppcirc: str): {NOT_OURS}",
         ),
         (
-            ResultHandle("job-1", 0, _layout().to_json(LINE), ""),
+            ResultHandle("job-1", 0, layout_to_json(_layout(), LINE), ""),
             f"Handle job id 'job-1' is not a UUID: {NOT_OURS}",
         ),
         (
-            ResultHandle(JOB_ID, -1, _layout().to_json(LINE), ""),
+            ResultHandle(JOB_ID, -1, layout_to_json(_layout(), LINE), ""),
             f"Handle circuit index -1 is negative: {NOT_OURS}",
         ),
         (
@@ -133,7 +137,7 @@ def test_round_trip_in_another_process() -> None:
             f"expected '{LAYOUT_FORMAT}': it was not written by pytket-iqm; {NOT_OURS}",
         ),
         (
-            ResultHandle(JOB_ID, 0, _layout().to_json(LINE), "{bad"),
+            ResultHandle(JOB_ID, 0, layout_to_json(_layout(), LINE), "{bad"),
             "Handle post-processing circuit is malformed (Expecting property name enclosed in "
             f"double quotes: line 1 column 2 (char 1)): {NOT_OURS}",
         ),
@@ -157,15 +161,15 @@ def test_handle_of_another_backend_rejected() -> None:
     ("made", "read", "message"),
     [
         (
-            ApiLine.IQM_CLIENT_22,
-            ApiLine.IQM_SERVER_API,
+            ApiLine.REST_V1,
+            ApiLine.SERVER_API,
             "The job was submitted through the IQM REST API of iqm-client 22.x, but this "
             "backend uses the IQM Server API of iqm-client 36.x; fetch its results with "
             "pytket-iqm on the iqm-client line that submitted it",
         ),
         (
-            ApiLine.IQM_SERVER_API,
-            ApiLine.IQM_CLIENT_22,
+            ApiLine.SERVER_API,
+            ApiLine.REST_V1,
             "The job was submitted through the IQM Server API of iqm-client 36.x, but this "
             "backend uses the IQM REST API of iqm-client 22.x; fetch its results with "
             "pytket-iqm on the iqm-client line that submitted it",
@@ -178,4 +182,90 @@ def test_handle_of_the_other_api_line_rejected(made: ApiLine, read: ApiLine, mes
     restored = ResultHandle.from_str(str(handle))
     with pytest.raises(IQMHandleError) as info:
         parse_handle(restored, read)
+    assert str(info.value) == message
+
+
+# --- the layout's JSON -------------------------------------------------------------------
+
+
+def test_layout_json_round_trip_and_format_marker() -> None:
+    circuit = Circuit()
+    circuit.add_q_register("node", 1)
+    bits = [Bit("m", 1), Bit("c", 0), Bit("x", [1, 2])]
+    for bit in bits:
+        circuit.add_bit(bit)
+    circuit.Measure(Node(0), Bit("x", [1, 2]))
+    _, layout = circuit_to_iqm(circuit, "j")
+    for line in ApiLine:
+        text = layout_to_json(layout, line)
+        assert f'"format":"{LAYOUT_FORMATS[line]}"' in text
+        assert layout_from_json(text, line) == layout
+    assert layout.keys[layout.bits.index(Bit("x", [1, 2]))] == "x[1, 2]"
+
+
+def test_layout_format_markers_per_api_line() -> None:
+    # The 22.x marker is the one written before the IQM Server API line existed, so handles
+    # saved then stay readable.
+    assert LAYOUT_FORMATS == {
+        ApiLine.REST_V1: "pytket-iqm/iqm-client-22/measurement-layout/1",
+        ApiLine.SERVER_API: "pytket-iqm/iqm-server-api/measurement-layout/1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("written", "read", "message"),
+    [
+        (
+            ApiLine.REST_V1,
+            ApiLine.SERVER_API,
+            "The job was submitted through the IQM REST API of iqm-client 22.x, but this "
+            "backend uses the IQM Server API of iqm-client 36.x; fetch its results with "
+            "pytket-iqm on the iqm-client line that submitted it",
+        ),
+        (
+            ApiLine.SERVER_API,
+            ApiLine.REST_V1,
+            "The job was submitted through the IQM Server API of iqm-client 36.x, but this "
+            "backend uses the IQM REST API of iqm-client 22.x; fetch its results with "
+            "pytket-iqm on the iqm-client line that submitted it",
+        ),
+    ],
+)
+def test_layout_of_the_other_api_line_rejected(
+    written: ApiLine, read: ApiLine, message: str
+) -> None:
+    layout = MeasurementLayout(bits=(Bit(0),), keys=("c[0]",))
+    with pytest.raises(ForeignApiLineError) as info:
+        layout_from_json(layout_to_json(layout, written), read)
+    assert isinstance(info.value, IQMHandleError)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "{",
+            "Measurement layout is not valid JSON: Expecting property name enclosed in double "
+            "quotes: line 1 column 2 (char 1)",
+        ),
+        (
+            json.dumps({"format": FOREIGN_FORMAT, "bits": [], "keys": []}),
+            f"Measurement layout has format '{FOREIGN_FORMAT}', expected "
+            f"'{LAYOUT_FORMAT}': it was not written by pytket-iqm",
+        ),
+        (
+            "[1, 2]",
+            f"Measurement layout has format None, expected '{LAYOUT_FORMAT}': it was not "
+            "written by pytket-iqm",
+        ),
+        (
+            f'{{"format": "{LAYOUT_FORMAT}", "bits": [["c", [0]]], "keys": []}}',
+            "Measurement layout is malformed: bits and keys do not match",
+        ),
+    ],
+)
+def test_layout_from_bad_json(text: str, message: str) -> None:
+    with pytest.raises(IQMHandleError) as info:
+        layout_from_json(text, ApiLine.REST_V1)
     assert str(info.value) == message

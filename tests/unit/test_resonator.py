@@ -21,7 +21,8 @@ from pytket.qasm.qasm import circuit_from_qasm
 from pytket.unit_id import UnitID
 
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
-from pytket.extensions.iqm.backends.client import ApiLine, installed_api_line
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.backends.passes import default_compilation_pass
 from pytket.extensions.iqm.backends.resonator import (
     MOVE_GATE,
@@ -40,17 +41,17 @@ from pytket.extensions.iqm.errors import IQMTranslationError
 
 # iqm-client's own circuit validation is the independent check of MOVE sandwiches; each line
 # has it in another place, and takes its own circuit type.
-if installed_api_line() is ApiLine.IQM_CLIENT_22:
+if installed_api_line() is ApiLine.REST_V1:
     from iqm.iqm_client import CircuitValidationError, IQMClient
 
-    from pytket.extensions.iqm.backends.client_22 import _client_circuit
+    from pytket.extensions.iqm.backends.connection.rest_v1 import _client_circuit
 
     validate_circuit_instructions = IQMClient._validate_circuit_instructions
 else:
     from exa.common.errors.iqm_error import CircuitValidationError
     from iqm.iqm_client.validation import validate_circuit_instructions
 
-    from pytket.extensions.iqm.backends.client_36 import _client_circuit
+    from pytket.extensions.iqm.backends.connection.server_api import _client_circuit
 
 CAL = UUID("26c5e70f-bea0-43af-bd37-6212ec7d04cb")
 QUBITS = [f"QB{i}" for i in range(1, 7)]

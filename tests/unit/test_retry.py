@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from pytket.extensions.iqm.backends.retry import (
+from pytket.extensions.iqm.backends.connection.retry import (
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,

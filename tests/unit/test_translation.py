@@ -1,29 +1,21 @@
-"""pytket Circuit → IQM instructions, and measurement layouts (translation.py)."""
+"""pytket Circuit → IQM instructions and measurement layouts (translation.py)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
 import sympy
 from pytket.circuit import Bit, Circuit, Node, OpType, Qubit
 
-from pytket.extensions.iqm.backends.client import ApiLine
 from pytket.extensions.iqm.backends.translation import (
-    LAYOUT_FORMATS,
-    ForeignApiLineError,
     IQMCircuit,
     IQMInstruction,
     MeasurementLayout,
     circuit_to_iqm,
     prx_args,
 )
-from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
+from pytket.extensions.iqm.errors import IQMTranslationError
 
-LAYOUT_FORMAT = LAYOUT_FORMATS[ApiLine.IQM_CLIENT_22]
-
-FOREIGN_FORMAT = "pytket-iqm/iqm-client-36/measurement-layout/1"
 COMPILE_HINT = (
     "Compile the circuit with backend.get_compiled_circuit (or rebase it to CZ and PhasedX) first."
 )
@@ -143,89 +135,6 @@ def test_barrier_reset_and_bits_only_barrier() -> None:
         ("barrier", ["QB1", "QB3"], {}),
         ("reset", ["QB2"], {}),
     ]
-
-
-def test_layout_json_round_trip_and_format_marker() -> None:
-    circuit = Circuit()
-    circuit.add_q_register("node", 1)
-    bits = [Bit("m", 1), Bit("c", 0), Bit("x", [1, 2])]
-    for bit in bits:
-        circuit.add_bit(bit)
-    circuit.Measure(Node(0), Bit("x", [1, 2]))
-    _, layout = circuit_to_iqm(circuit, "j")
-    for line in ApiLine:
-        text = layout.to_json(line)
-        assert f'"format":"{LAYOUT_FORMATS[line]}"' in text
-        assert MeasurementLayout.from_json(text, line) == layout
-    assert layout.keys[layout.bits.index(Bit("x", [1, 2]))] == "x[1, 2]"
-
-
-def test_layout_format_markers_per_api_line() -> None:
-    # The 22.x marker is the one written before the IQM Server API line existed, so handles
-    # saved then stay readable.
-    assert LAYOUT_FORMATS == {
-        ApiLine.IQM_CLIENT_22: "pytket-iqm/iqm-client-22/measurement-layout/1",
-        ApiLine.IQM_SERVER_API: "pytket-iqm/iqm-server-api/measurement-layout/1",
-    }
-
-
-@pytest.mark.parametrize(
-    ("written", "read", "message"),
-    [
-        (
-            ApiLine.IQM_CLIENT_22,
-            ApiLine.IQM_SERVER_API,
-            "The job was submitted through the IQM REST API of iqm-client 22.x, but this "
-            "backend uses the IQM Server API of iqm-client 36.x; fetch its results with "
-            "pytket-iqm on the iqm-client line that submitted it",
-        ),
-        (
-            ApiLine.IQM_SERVER_API,
-            ApiLine.IQM_CLIENT_22,
-            "The job was submitted through the IQM Server API of iqm-client 36.x, but this "
-            "backend uses the IQM REST API of iqm-client 22.x; fetch its results with "
-            "pytket-iqm on the iqm-client line that submitted it",
-        ),
-    ],
-)
-def test_layout_of_the_other_api_line_rejected(
-    written: ApiLine, read: ApiLine, message: str
-) -> None:
-    layout = MeasurementLayout(bits=(Bit(0),), keys=("c[0]",))
-    with pytest.raises(ForeignApiLineError) as info:
-        MeasurementLayout.from_json(layout.to_json(written), read)
-    assert isinstance(info.value, IQMHandleError)
-    assert str(info.value) == message
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "{",
-            "Measurement layout is not valid JSON: Expecting property name enclosed in double "
-            "quotes: line 1 column 2 (char 1)",
-        ),
-        (
-            json.dumps({"format": FOREIGN_FORMAT, "bits": [], "keys": []}),
-            f"Measurement layout has format '{FOREIGN_FORMAT}', expected "
-            f"'{LAYOUT_FORMAT}': it was not written by pytket-iqm",
-        ),
-        (
-            "[1, 2]",
-            f"Measurement layout has format None, expected '{LAYOUT_FORMAT}': it was not "
-            "written by pytket-iqm",
-        ),
-        (
-            f'{{"format": "{LAYOUT_FORMAT}", "bits": [["c", [0]]], "keys": []}}',
-            "Measurement layout is malformed: bits and keys do not match",
-        ),
-    ],
-)
-def test_layout_from_bad_json(text: str, message: str) -> None:
-    with pytest.raises(IQMHandleError) as info:
-        MeasurementLayout.from_json(text, ApiLine.IQM_CLIENT_22)
-    assert str(info.value) == message
 
 
 # --- errors -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
 from pytket.extensions.iqm.backends import IQMBackend
-from pytket.extensions.iqm.backends.retry import RetryPolicy
+from pytket.extensions.iqm.backends.connection.retry import RetryPolicy
 from pytket.extensions.iqm.config import IQMConfig, set_iqm_config
 from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,

@@ -1,8 +1,9 @@
 """Persistent result handles: everything needed to fetch and decode a result, in four strings/ints.
 
 A handle is ``(job_id, index, layout_json, ppcirc_json)``: the IQM job UUID, the circuit's index
-in the job's batch, the :class:`~.translation.MeasurementLayout` (with its format marker) and the
-post-processing circuit as pytket JSON (``""`` if none). It survives ``str(handle)`` →
+in the job's batch, the :class:`~.translation.MeasurementLayout` as JSON with a format marker
+naming the API line (:func:`layout_to_json`) and the post-processing circuit as pytket JSON
+(``""`` if none). It survives ``str(handle)`` →
 ``ResultHandle.from_str(...)``, so results can be retrieved from another process.
 """
 
@@ -13,16 +14,82 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pytket.backends.resulthandle import ResultHandle
-from pytket.circuit import Circuit
+from pytket.circuit import Bit, Circuit
 
-from pytket.extensions.iqm.backends.client import ApiLine
-from pytket.extensions.iqm.backends.translation import ForeignApiLineError, MeasurementLayout
+from pytket.extensions.iqm.backends.connection.types import ApiLine
+from pytket.extensions.iqm.backends.translation import MeasurementLayout
 from pytket.extensions.iqm.errors import IQMHandleError
 
 HANDLE_TYPE: tuple[type, ...] = (str, int, str, str)
 """Types of the handle's fields; what ``IQMBackend._result_id_type`` returns."""
 
 _NOT_OURS = "it is not a pytket-iqm result handle"
+
+LAYOUT_FORMATS = {line: f"pytket-iqm/{line.value}/measurement-layout/1" for line in ApiLine}
+"""Format marker written into every serialised layout, per API line (a job id means nothing to
+a server of the other line); other markers are rejected."""
+
+
+class ForeignApiLineError(IQMHandleError):
+    """A layout (and so a handle) belongs to a job of the other API line."""
+
+
+def layout_to_json(layout: MeasurementLayout, api_line: ApiLine) -> str:
+    """Serialise a layout (compactly, with a format marker) for storage in a result handle.
+
+    :param layout: the layout
+    :param api_line: the API line of the job the layout belongs to
+    :return: a JSON string
+    """
+    return json.dumps(
+        {
+            "format": LAYOUT_FORMATS[api_line],
+            "bits": [b.to_list() for b in layout.bits],
+            "keys": list(layout.keys),
+        },
+        separators=(",", ":"),
+    )
+
+
+def layout_from_json(s: str, api_line: ApiLine) -> MeasurementLayout:
+    """Inverse of :func:`layout_to_json`.
+
+    :param s: JSON produced by :func:`layout_to_json`
+    :param api_line: the API line the reader speaks
+    :raises IQMHandleError: if ``s`` is not a layout of this format, or belongs to a job of
+        the other API line
+    :return: the layout
+    """
+    try:
+        data = json.loads(s)
+    except (TypeError, ValueError) as err:
+        raise IQMHandleError(f"Measurement layout is not valid JSON: {err}") from None
+    found = data.get("format") if isinstance(data, dict) else None
+    if found != LAYOUT_FORMATS[api_line]:
+        for other in ApiLine:
+            if found == LAYOUT_FORMATS[other]:
+                raise ForeignApiLineError(
+                    f"The job was submitted through {other.description}, but this backend "
+                    f"uses {api_line.description}; fetch its results with pytket-iqm on the "
+                    "iqm-client line that submitted it"
+                )
+        raise IQMHandleError(
+            f"Measurement layout has format {found!r}, expected "
+            f"{LAYOUT_FORMATS[api_line]!r}: it was not written by pytket-iqm"
+        )
+    bits_raw, keys_raw = data.get("bits"), data.get("keys")
+    if (
+        not isinstance(bits_raw, list)
+        or not isinstance(keys_raw, list)
+        or len(bits_raw) != len(keys_raw)
+        or not all(k is None or isinstance(k, str) for k in keys_raw)
+    ):
+        raise IQMHandleError("Measurement layout is malformed: bits and keys do not match")
+    try:
+        bits = tuple(Bit.from_list(b) for b in bits_raw)
+    except Exception as err:  # pytket raises assorted types for malformed unit lists
+        raise IQMHandleError(f"Measurement layout has a malformed bit: {err}") from None
+    return MeasurementLayout(bits=bits, keys=tuple(keys_raw))
 
 
 @dataclass(frozen=True)
@@ -56,7 +123,7 @@ def make_handle(
     :return: the handle
     """
     ppcirc_json = "" if ppcirc is None else json.dumps(ppcirc.to_dict(), separators=(",", ":"))
-    return ResultHandle(str(job_id), int(index), layout.to_json(api_line), ppcirc_json)
+    return ResultHandle(str(job_id), int(index), layout_to_json(layout, api_line), ppcirc_json)
 
 
 def parse_handle(handle: ResultHandle, api_line: ApiLine) -> HandleContents:
@@ -92,7 +159,7 @@ def parse_handle(handle: ResultHandle, api_line: ApiLine) -> HandleContents:
     if index < 0:
         raise IQMHandleError(f"Handle circuit index {index} is negative: {_NOT_OURS}")
     try:
-        layout = MeasurementLayout.from_json(layout_json, api_line)
+        layout = layout_from_json(layout_json, api_line)
     except ForeignApiLineError:
         raise
     except IQMHandleError as err:
@@ -108,4 +175,13 @@ def parse_handle(handle: ResultHandle, api_line: ApiLine) -> HandleContents:
     return HandleContents(job_id=job_id, index=index, layout=layout, ppcirc=ppcirc)
 
 
-__all__ = ["HANDLE_TYPE", "HandleContents", "make_handle", "parse_handle"]
+__all__ = [
+    "HANDLE_TYPE",
+    "LAYOUT_FORMATS",
+    "ForeignApiLineError",
+    "HandleContents",
+    "layout_from_json",
+    "layout_to_json",
+    "make_handle",
+    "parse_handle",
+]

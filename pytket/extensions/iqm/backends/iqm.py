@@ -1,8 +1,9 @@
 """``IQMBackend``: pytket's interface to an IQM quantum computer (or the local emulator).
 
 Backend logic only: the device model, translation, results, handles and passes live in their own
-modules, and every server call goes through a :class:`~.client.ServerConnection`, whose
-implementation depends on the installed iqm-client (22.x or 36.x); nothing here knows which.
+modules, and every server call goes through a
+:class:`~.connection.interface.ServerConnection`, whose implementation depends on the installed
+iqm-client (22.x or 36.x); nothing here knows which.
 """
 
 from __future__ import annotations
@@ -30,23 +31,21 @@ from pytket.utils.results import KwargTypes
 from pytket.extensions.iqm._metadata import __extension_version__
 from pytket.extensions.iqm.backends import passes
 from pytket.extensions.iqm.backends.architecture import IQMDevice, device_from_dqa
-from pytket.extensions.iqm.backends.client import (
-    JobRecord,
-    JobState,
-    RunOptions,
-    compatible_error,
+from pytket.extensions.iqm.backends.connection.compatible_errors import compatible_error
+from pytket.extensions.iqm.backends.connection.connect import (
     connect,
-    installed_api_line,
     looks_like_device_name,
     server_address,
 )
-from pytket.extensions.iqm.backends.credentials import resolve_credentials
+from pytket.extensions.iqm.backends.connection.credentials import resolve_credentials
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.retry import RetryPolicy
+from pytket.extensions.iqm.backends.connection.types import JobRecord, JobState, RunOptions
 from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
 from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
 from pytket.extensions.iqm.backends.progress import collect_with_progress, progress_enabled
 from pytket.extensions.iqm.backends.resonator import resonator_qubit
 from pytket.extensions.iqm.backends.results import measurements_to_result
-from pytket.extensions.iqm.backends.retry import RetryPolicy
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
 from pytket.extensions.iqm.config import IQMConfig, same_token
 from pytket.extensions.iqm.errors import (
@@ -125,7 +124,7 @@ class IQMBackend(Backend):
         anything is sent.
     :param retry: how transient server failures (502/503/504/429, resets, timeouts) are
         retried, and the per-request timeout; a submit is retried only when the server
-        certainly did not receive it. Default: :class:`~.retry.RetryPolicy` ().
+        certainly did not receive it. Default: :class:`~.connection.retry.RetryPolicy` ().
     :param api_token: pytket-iqm 0.18's name for ``token`` (giving both, different, is an error).
     :param server_url: pytket-iqm 0.18's name for the server root ``url`` (with ``device``).
     :raises ValueError: ``url`` is not an http(s) URL, does not fit the installed iqm-client's

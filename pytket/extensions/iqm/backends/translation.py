@@ -19,7 +19,6 @@ MOVE custom gate, which becomes ``move`` on ``[qubit, resonator]``; see
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,17 +30,8 @@ from pytket.circuit import Bit, Circuit, Command, Conditional, Op, OpType, Qubit
 from pytket.unit_id import UnitID
 
 from pytket.extensions.iqm.backends.architecture import qubit_for_node
-from pytket.extensions.iqm.backends.client import ApiLine
 from pytket.extensions.iqm.backends.resonator import is_move, is_resonator_qubit
-from pytket.extensions.iqm.errors import IQMHandleError, IQMTranslationError
-
-LAYOUT_FORMATS = {line: f"pytket-iqm/{line.value}/measurement-layout/1" for line in ApiLine}
-"""Format marker written into every serialised layout, per API line (a job id means nothing to
-a server of the other line); other markers are rejected."""
-
-
-class ForeignApiLineError(IQMHandleError):
-    """A layout (and so a handle) belongs to a job of the other API line."""
+from pytket.extensions.iqm.errors import IQMTranslationError
 
 
 @dataclass(frozen=True)
@@ -85,62 +75,6 @@ class MeasurementLayout:
     """All bits of the circuit, in ``circuit.bits`` order."""
     keys: tuple[str | None, ...]
     """Per bit: key of its last measurement, ``None`` if the bit is never measured."""
-
-    def to_json(self, api_line: ApiLine) -> str:
-        """Serialise (compactly, with a format marker) for storage in a result handle.
-
-        :param api_line: the API line of the job the layout belongs to
-        :return: a JSON string
-        """
-        return json.dumps(
-            {
-                "format": LAYOUT_FORMATS[api_line],
-                "bits": [b.to_list() for b in self.bits],
-                "keys": list(self.keys),
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, s: str, api_line: ApiLine) -> MeasurementLayout:
-        """Inverse of :meth:`to_json`.
-
-        :param s: JSON produced by :meth:`to_json`
-        :param api_line: the API line the reader speaks
-        :raises IQMHandleError: if ``s`` is not a layout of this format, or belongs to a job of
-            the other API line
-        :return: the layout
-        """
-        try:
-            data = json.loads(s)
-        except (TypeError, ValueError) as err:
-            raise IQMHandleError(f"Measurement layout is not valid JSON: {err}") from None
-        found = data.get("format") if isinstance(data, dict) else None
-        if found != LAYOUT_FORMATS[api_line]:
-            for other in ApiLine:
-                if found == LAYOUT_FORMATS[other]:
-                    raise ForeignApiLineError(
-                        f"The job was submitted through {other.description}, but this backend "
-                        f"uses {api_line.description}; fetch its results with pytket-iqm on the "
-                        "iqm-client line that submitted it"
-                    )
-            raise IQMHandleError(
-                f"Measurement layout has format {found!r}, expected "
-                f"{LAYOUT_FORMATS[api_line]!r}: it was not written by pytket-iqm"
-            )
-        bits_raw, keys_raw = data.get("bits"), data.get("keys")
-        if (
-            not isinstance(bits_raw, list)
-            or not isinstance(keys_raw, list)
-            or len(bits_raw) != len(keys_raw)
-            or not all(k is None or isinstance(k, str) for k in keys_raw)
-        ):
-            raise IQMHandleError("Measurement layout is malformed: bits and keys do not match")
-        try:
-            bits = tuple(Bit.from_list(b) for b in bits_raw)
-        except Exception as err:  # pytket raises assorted types for malformed unit lists
-            raise IQMHandleError(f"Measurement layout has a malformed bit: {err}") from None
-        return cls(bits=bits, keys=tuple(keys_raw))
 
 
 def _turns(half_turns: float) -> float:
@@ -404,8 +338,6 @@ def circuit_to_iqm(
 
 
 __all__ = [
-    "LAYOUT_FORMATS",
-    "ForeignApiLineError",
     "IQMCircuit",
     "IQMInstruction",
     "MeasurementLayout",

@@ -1,4 +1,4 @@
-"""The iqm-client 22.x connection's pure conversions (client_22.py)."""
+"""The iqm-client 22.x connection's pure conversions (connection/rest_v1.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from uuid import UUID
 import pytest
 from pytket.backends.status import StatusEnum
 
-from pytket.extensions.iqm.backends.client import (
-    ApiLine,
-    JobState,
-    RunOptions,
-    installed_api_line,
-)
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.types import ApiLine, JobState, RunOptions
 
-if installed_api_line() is not ApiLine.IQM_CLIENT_22:
+if installed_api_line() is not ApiLine.REST_V1:
     pytest.skip("needs iqm-client 22.x", allow_module_level=True)
 
 from iqm.iqm_client import (
@@ -29,7 +25,7 @@ from iqm.iqm_client import (
 )
 
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, GateInfo
-from pytket.extensions.iqm.backends.client_22 import (
+from pytket.extensions.iqm.backends.connection.rest_v1 import (
     _client_circuit,
     _client_options,
     _device_name,
@@ -236,7 +232,7 @@ def test_job_state_keeps_the_server_message() -> None:
 # --- architecture ---------------------------------------------------------------------------------
 
 
-def test_dqa_of_iqm_client_22_reads_as_the_neutral_architecture() -> None:
+def test_dqa_of_rest_v1_reads_as_the_neutral_architecture() -> None:
     # What dynamic_architecture does with the server's answer: dump iqm-client's model to JSON.
     model = DynamicQuantumArchitecture(
         calibration_set_id=CAL,

@@ -10,7 +10,7 @@ Precedence, highest first:
 
 iqm-client refuses credentials that come from two sources (arguments and environment). Because
 this module has already chosen one, the client is always handed that one explicitly, with the
-``IQM_*`` variables hidden while it is built (see :mod:`.client`).
+``IQM_*`` variables hidden while it is built (see :mod:`.interface`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The IQM Server API connection's pure conversions (client_36.py), with iqm-client 36.x."""
+"""The IQM Server API connection's pure conversions (connection/server_api.py), with iqm-client
+36.x."""
 
 from __future__ import annotations
 
@@ -9,14 +10,10 @@ import pytest
 from pytket.backends.status import StatusEnum
 from pytket.circuit import Bit, Circuit, Node
 
-from pytket.extensions.iqm.backends.client import (
-    ApiLine,
-    JobState,
-    RunOptions,
-    installed_api_line,
-)
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.types import ApiLine, JobState, RunOptions
 
-if installed_api_line() is not ApiLine.IQM_SERVER_API:
+if installed_api_line() is not ApiLine.SERVER_API:
     pytest.skip("needs iqm-client 36.x (the IQM Server API line)", allow_module_level=True)
 
 from iqm.iqm_client import CircuitCompilationOptions, DynamicQuantumArchitecture
@@ -31,18 +28,14 @@ from iqm.station_control.interface.models.circuit import (
 from iqm.station_control.interface.models.jobs_new import JobData, JobStatus
 
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, GateInfo
-from pytket.extensions.iqm.backends.client_36 import (
+from pytket.extensions.iqm.backends.connection.server_api import (
     RESONANCE_URL,
     _client_circuit,
     _client_options,
     _job_state,
     _server_root,
 )
-from pytket.extensions.iqm.backends.translation import (
-    IQMCircuit,
-    IQMInstruction,
-    circuit_to_iqm,
-)
+from pytket.extensions.iqm.backends.translation import IQMCircuit, IQMInstruction, circuit_to_iqm
 
 JOB = "3c3fcda3-e860-46bf-92a4-bcc59fa76ce9"
 CAL = UUID("26c5e70f-bea0-43af-bd37-6212ec7d04cb")
@@ -327,7 +320,7 @@ def test_job_state_of_a_failed_job_carries_every_error_message() -> None:
 # --- architecture ---------------------------------------------------------------------------------
 
 
-def test_dqa_of_iqm_client_36_reads_as_the_neutral_architecture() -> None:
+def test_dqa_of_server_api_reads_as_the_neutral_architecture() -> None:
     # What dynamic_architecture does with the server's answer: dump iqm-client's model to JSON.
     model = DynamicQuantumArchitecture(
         calibration_set_id=CAL,

@@ -3,7 +3,7 @@
 A device is addressed by its URL (``https://host/garnet``, or the emulator's
 :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.url`). This module builds iqm-client's
 ``IQMClient`` (one credential source, our signature, no deprecation noise), converts between
-the neutral types of :mod:`.client` and iqm-client 22's models, and turns iqm-client's and
+the neutral types of :mod:`.types` and iqm-client 22's models, and turns iqm-client's and
 requests' exceptions into pytket-iqm's typed errors.
 """
 
@@ -40,27 +40,26 @@ from iqm.iqm_client import (
     Status,
 )
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
-from pytket.extensions.iqm.backends.client import (
-    CLIENT_SIGNATURE,
-    ApiLine,
+from pytket.extensions.iqm.backends.connection.compatible_errors import (
     CompatibleErrors,
-    JobRecord,
-    JobState,
-    RunOptions,
-    ServerConnection,
     compatible_subclass,
+)
+from pytket.extensions.iqm.backends.connection.credentials import Credentials
+from pytket.extensions.iqm.backends.connection.interface import (
+    CLIENT_SIGNATURE,
+    ServerConnection,
     hidden_iqm_environment,
     metric_values,
     never_retry,
 )
-from pytket.extensions.iqm.backends.credentials import Credentials
-from pytket.extensions.iqm.backends.retry import (
+from pytket.extensions.iqm.backends.connection.retry import (
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
     never_reached_server,
     retry_call,
 )
+from pytket.extensions.iqm.backends.connection.types import ApiLine, JobRecord, JobState, RunOptions
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,
@@ -103,7 +102,7 @@ _STATUS_MAP: dict[Status, StatusEnum] = {
 }
 
 
-class IQMClient22Connection(ServerConnection):
+class RestV1Connection(ServerConnection):
     """One IQM device URL with one set of credentials, through iqm-client 22.x.
 
     :param url: the device URL, or the server root when ``device`` is given.
@@ -113,7 +112,7 @@ class IQMClient22Connection(ServerConnection):
     :param sleep: pause function between attempts (tests replace it).
     """
 
-    api_line = ApiLine.IQM_CLIENT_22
+    api_line = ApiLine.REST_V1
 
     def __init__(
         self,

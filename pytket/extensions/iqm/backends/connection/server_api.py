@@ -4,7 +4,7 @@ IQM Resonance and newer IQM servers speak this API. A device is addressed by the
 URL (``https://resonance.iqm.tech``, or the emulator's
 :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.root_url`) and its name (``device``);
 authentication is by token or tokens file only. This module builds iqm-client 36's
-``IQMClient``, converts between the neutral types of :mod:`.client` and iqm-client 36's models
+``IQMClient``, converts between the neutral types of :mod:`.types` and iqm-client 36's models
 (``locus`` and radians for circuits, job data for status), and turns its exceptions into
 pytket-iqm's typed errors.
 """
@@ -54,26 +54,30 @@ from iqm.station_control.interface.models.circuit import (
 )
 from iqm.station_control.interface.models.jobs_new import JobData, JobStatus
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
-from pytket.extensions.iqm.backends.client import (
-    CLIENT_SIGNATURE,
-    RESONANCE_URLS,
-    ApiLine,
+from pytket.extensions.iqm.backends.connection.compatible_errors import (
     CompatibleErrors,
-    JobRecord,
-    JobState,
-    RunOptions,
-    ServerConnection,
     compatible_subclass,
+)
+from pytket.extensions.iqm.backends.connection.credentials import Credentials
+from pytket.extensions.iqm.backends.connection.interface import (
+    CLIENT_SIGNATURE,
+    ServerConnection,
     hidden_iqm_environment,
     never_retry,
 )
-from pytket.extensions.iqm.backends.credentials import Credentials
-from pytket.extensions.iqm.backends.retry import (
+from pytket.extensions.iqm.backends.connection.retry import (
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
     never_reached_server,
     retry_call,
+)
+from pytket.extensions.iqm.backends.connection.types import (
+    RESONANCE_URLS,
+    ApiLine,
+    JobRecord,
+    JobState,
+    RunOptions,
 )
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 from pytket.extensions.iqm.errors import (
@@ -98,7 +102,7 @@ that exception (refused credentials, conflicting credentials, a circuit the cali
 run, a failed job). Its waits time out with Python's ``TimeoutError``, which
 :class:`~pytket.extensions.iqm.IQMTimeoutError` already is."""
 
-RESONANCE_URL = RESONANCE_URLS[ApiLine.IQM_SERVER_API]
+RESONANCE_URL = RESONANCE_URLS[ApiLine.SERVER_API]
 
 _STATUS_MAP = {
     JobStatus.WAITING: StatusEnum.QUEUED,
@@ -114,7 +118,7 @@ _TRANSIENT_ERRORS = (BadGatewayError, SystemUnavailableError, OperationTimeoutEr
 _TURN_ARGUMENTS = {"angle_t": "angle", "phase_t": "phase"}
 
 
-class IQMServerApiConnection(ServerConnection):
+class ServerApiConnection(ServerConnection):
     """One device of an IQM Server (API v1) with a token, through iqm-client 36.x.
 
     :param url: the server's root URL.
@@ -124,7 +128,7 @@ class IQMServerApiConnection(ServerConnection):
     :param sleep: pause function between attempts (tests replace it).
     """
 
-    api_line = ApiLine.IQM_SERVER_API
+    api_line = ApiLine.SERVER_API
 
     def __init__(
         self,

@@ -1,5 +1,6 @@
-"""The line-independent connection layer (client.py): API lines, the installed iqm-client's
-line, run options, job states, quality metric values and the hidden IQM_* environment."""
+"""The line-independent connection layer (connection/ types, interface, installed): API lines,
+the installed iqm-client's line, run options, job states, quality metric values and the hidden
+IQM_* environment."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ import pytest
 from pytket.backends.status import StatusEnum
 
 from pytket.extensions.iqm import IQMBackend, IQMBackendError, IQMClientVersionError
-from pytket.extensions.iqm.backends.client import (
+from pytket.extensions.iqm.backends.connection.connect import looks_like_device_name, server_address
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.interface import (
+    hidden_iqm_environment,
+    metric_values,
+)
+from pytket.extensions.iqm.backends.connection.types import (
     SUPPORTED_IQM_CLIENT,
     ApiLine,
     JobState,
     RunOptions,
-    hidden_iqm_environment,
-    installed_api_line,
-    looks_like_device_name,
-    metric_values,
-    server_address,
 )
 
 SUPPORTED_HINT = (
@@ -40,8 +42,8 @@ def test_api_lines_values_and_descriptions() -> None:
         ("iqm-server-api", "the IQM Server API of iqm-client 36.x"),
     ]
     assert SUPPORTED_IQM_CLIENT == {
-        ApiLine.IQM_CLIENT_22: ">=22.3,<23",
-        ApiLine.IQM_SERVER_API: ">=36,<37",
+        ApiLine.REST_V1: ">=22.3,<23",
+        ApiLine.SERVER_API: ">=36,<37",
     }
 
 
@@ -63,11 +65,11 @@ def _fake_version(monkeypatch: pytest.MonkeyPatch, installed: str | None) -> lis
 @pytest.mark.parametrize(
     ("installed", "line"),
     [
-        ("22.16.0", ApiLine.IQM_CLIENT_22),
-        ("22.3", ApiLine.IQM_CLIENT_22),
-        ("22.99.1.post1", ApiLine.IQM_CLIENT_22),
-        ("36.0.0", ApiLine.IQM_SERVER_API),
-        ("36.4.2", ApiLine.IQM_SERVER_API),
+        ("22.16.0", ApiLine.REST_V1),
+        ("22.3", ApiLine.REST_V1),
+        ("22.99.1.post1", ApiLine.REST_V1),
+        ("36.0.0", ApiLine.SERVER_API),
+        ("36.4.2", ApiLine.SERVER_API),
     ],
 )
 def test_installed_api_line_of_supported_versions(
@@ -108,7 +110,7 @@ def test_installed_api_line_refuses_other_versions(
 
 def test_installed_api_line_matches_the_real_install() -> None:
     major = int(importlib.metadata.version("iqm-client").split(".")[0])
-    expected = {22: ApiLine.IQM_CLIENT_22, 36: ApiLine.IQM_SERVER_API}[major]
+    expected = {22: ApiLine.REST_V1, 36: ApiLine.SERVER_API}[major]
     assert installed_api_line() is expected
 
 
@@ -262,8 +264,8 @@ def test_iqm_environment_restored_after_an_error(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("line", "address"),
     [
-        (ApiLine.IQM_CLIENT_22, ("https://cocos.resonance.meetiqm.com", "garnet")),
-        (ApiLine.IQM_SERVER_API, ("https://resonance.iqm.tech", "garnet")),
+        (ApiLine.REST_V1, ("https://cocos.resonance.meetiqm.com", "garnet")),
+        (ApiLine.SERVER_API, ("https://resonance.iqm.tech", "garnet")),
     ],
 )
 def test_without_a_url_the_device_is_on_iqm_resonance_as_each_line_addresses_it(

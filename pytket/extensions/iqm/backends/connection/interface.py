@@ -1,96 +1,49 @@
-"""The backend's only door to an IQM server, whichever iqm-client line is installed.
+"""The :class:`ServerConnection` interface: the backend's only door to an IQM server.
 
-:class:`ServerConnection` is the small interface the backend uses (architecture, quality
-metrics, submit a batch, status, job record, cancel, close). It speaks in version-neutral types
-(:class:`JobState`, :class:`JobRecord`, :class:`RunOptions`,
-:class:`~.architecture.DynamicArchitecture`, :class:`~.translation.IQMCircuit`), and holds what
-both lines share: retries within a :class:`~.retry.RetryPolicy`, waiting with a timeout of its
-own, and hiding the ``IQM_*`` environment while iqm-client reads its configuration.
-
-Two implementations, picked by :func:`connect` from the installed iqm-client:
-
-* :mod:`.client_22`: iqm-client 22.x, the REST API of on-premises IQM servers (and of the
-  emulator's device URLs); a server is addressed by its device URL.
-* :mod:`.client_36`: iqm-client 36.x, the IQM Server API (``/api/v1``) of IQM Resonance; a
-  server is addressed by its root URL and a device name.
-
-Nothing above this module knows which one is in use.
+It is the small interface the backend uses (architecture, quality metrics, submit a batch,
+status, job record, cancel, close), in the version-neutral types of :mod:`.types`
+(:class:`~.types.JobState`, :class:`~.types.JobRecord`, :class:`~.types.RunOptions`,
+:class:`~pytket.extensions.iqm.backends.architecture.DynamicArchitecture`,
+:class:`~pytket.extensions.iqm.backends.translation.IQMCircuit`), and holds what both lines
+share: retries within a :class:`~.retry.RetryPolicy`, waiting with a timeout of its own, and
+hiding the ``IQM_*`` environment while iqm-client reads its configuration.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
-import importlib
-import importlib.metadata
 import math
 import os
 import random
-import re
 import sys
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
-from packaging.version import InvalidVersion, Version
-from pytket.backends.status import StatusEnum
-
 from pytket.extensions.iqm._metadata import __extension_name__, __extension_version__
-from pytket.extensions.iqm.backends.credentials import AUTH_ENVIRONMENT_VARIABLES, Credentials
-from pytket.extensions.iqm.backends.retry import (
+from pytket.extensions.iqm.backends.connection.compatible_errors import compatible_error
+from pytket.extensions.iqm.backends.connection.credentials import (
+    AUTH_ENVIRONMENT_VARIABLES,
+    Credentials,
+)
+from pytket.extensions.iqm.backends.connection.retry import (
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
     retry_call,
     submit_retry_is_safe,
 )
-from pytket.extensions.iqm.errors import (
-    IQMBackendError,
-    IQMClientVersionError,
-    IQMServerError,
-    IQMTimeoutError,
-)
+from pytket.extensions.iqm.backends.connection.types import ApiLine, JobRecord, JobState, RunOptions
+from pytket.extensions.iqm.errors import IQMServerError, IQMTimeoutError
 
 if TYPE_CHECKING:
     from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
     from pytket.extensions.iqm.backends.translation import IQMCircuit
 
-
-class ApiLine(enum.Enum):
-    """Which IQM API a connection speaks (and so which iqm-client line is installed)."""
-
-    IQM_CLIENT_22 = "iqm-client-22"
-    IQM_SERVER_API = "iqm-server-api"
-
-    @property
-    def description(self) -> str:
-        """The line as users know it, for messages."""
-        if self is ApiLine.IQM_CLIENT_22:
-            return "the IQM REST API of iqm-client 22.x"
-        return "the IQM Server API of iqm-client 36.x"
-
-
-RESONANCE_URLS = {
-    ApiLine.IQM_CLIENT_22: "https://cocos.resonance.meetiqm.com",
-    ApiLine.IQM_SERVER_API: "https://resonance.iqm.tech",
-}
-"""IQM Resonance's server root as each iqm-client line addresses it (22.x appends the device, as
-pytket-iqm 0.18 did; 36.x passes it separately): used when no URL is given."""
-
-_DEVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*(:[A-Za-z][A-Za-z0-9_.-]*)?")
-"""A device name, optionally with Resonance's ``:timeslot`` suffix (``garnet``,
-``garnet:timeslot``); never a URL."""
-
-SUPPORTED_IQM_CLIENT = {
-    ApiLine.IQM_CLIENT_22: ">=22.3,<23",
-    ApiLine.IQM_SERVER_API: ">=36,<37",
-}
-"""The iqm-client versions each line runs on."""
 
 CLIENT_SIGNATURE = f"{__extension_name__} {__extension_version__}"
 """What both lines' iqm-client adds to its User-Agent."""
@@ -107,79 +60,6 @@ _FIRST_POLL_PAUSE = 0.02
 _MIN_REQUEST_TIMEOUT = 1.0
 
 _T = TypeVar("_T")
-_E = TypeVar("_E", bound=IQMBackendError)
-
-TERMINAL_STATUSES = frozenset({StatusEnum.COMPLETED, StatusEnum.ERROR, StatusEnum.CANCELLED})
-
-
-@dataclass(frozen=True)
-class JobState:
-    """What the server says about a job right now."""
-
-    status: StatusEnum
-    """The status in pytket's terms."""
-    server_status: str
-    """The server's own word for it (``"pending_execution"``, ``"waiting"``, …)."""
-    message: str | None = None
-    """The server's reason, for failed jobs."""
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the job can no longer change (completed, failed or cancelled)."""
-        return self.status in TERMINAL_STATUSES
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A job as the server recorded it."""
-
-    state: JobState
-    measurements: list[dict[str, list[list[int]]]] | None
-    """Per circuit of the batch, ``{measurement key: [[bit] per shot]}``; ``None`` until ready."""
-    metadata: dict[str, Any] = field(default_factory=dict)
-    """Calibration set, timestamps and the request as the server recorded it (JSON values)."""
-
-
-HERALDING_MODES = ("none", "zeros")
-MOVE_VALIDATION_MODES = ("strict", "allow_prx", "none")
-MOVE_FRAME_TRACKING_MODES = ("full", "no_detuning_correction", "none")
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Per-job execution options, as both API lines name them."""
-
-    max_circuit_duration_over_t2: float | None = None
-    """Server-side duration limit (``None``: the server's default; 0 disables the check)."""
-    heralding_mode: str = "none"
-    move_validation_mode: str = "strict"
-    move_gate_frame_tracking_mode: str = "full"
-
-    def __post_init__(self) -> None:
-        for name, allowed in (
-            ("heralding_mode", HERALDING_MODES),
-            ("move_validation_mode", MOVE_VALIDATION_MODES),
-            ("move_gate_frame_tracking_mode", MOVE_FRAME_TRACKING_MODES),
-        ):
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ValueError(
-                    f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}."
-                )
-        ratio = self.max_circuit_duration_over_t2
-        if ratio is not None and not ratio >= 0:
-            raise ValueError(
-                f"max_circuit_duration_over_t2 must be 0 (off) or positive, not {ratio}."
-            )
-        if self.move_gate_frame_tracking_mode == "full" and self.move_validation_mode not in (
-            "strict",
-            "allow_prx",
-        ):
-            raise ValueError(
-                "move_gate_frame_tracking_mode 'full' needs move_validation_mode 'strict' or "
-                f"'allow_prx', not {self.move_validation_mode!r}; with that validation mode "
-                "also pass move_gate_frame_tracking_mode='no_detuning_correction' or 'none'."
-            )
 
 
 class ServerConnection(ABC):
@@ -187,7 +67,7 @@ class ServerConnection(ABC):
 
     Reads (status, job record, architecture) are retried after transient failures within
     ``retry``; a submit only when the server provably never received it (see
-    :mod:`~pytket.extensions.iqm.backends.retry`).
+    :mod:`~pytket.extensions.iqm.backends.connection.retry`).
     """
 
     api_line: ClassVar[ApiLine]
@@ -454,141 +334,6 @@ def hidden_iqm_environment() -> Iterator[None]:
             os.environ.update(saved)
 
 
-def installed_api_line() -> ApiLine:
-    """The API line of the installed iqm-client.
-
-    :raises IQMClientVersionError: iqm-client is missing, or its version is neither 22.x
-        (from 22.3) nor 36.x.
-    """
-    try:
-        installed = importlib.metadata.version("iqm-client")
-    except importlib.metadata.PackageNotFoundError:
-        raise IQMClientVersionError(
-            f"iqm-client is not installed. {_SUPPORTED_VERSIONS_HINT}"
-        ) from None
-    try:
-        version = Version(installed)
-    except InvalidVersion:
-        raise IQMClientVersionError(
-            f"iqm-client {installed!r} has an unreadable version. {_SUPPORTED_VERSIONS_HINT}"
-        ) from None
-    if version.major == 22 and version >= Version("22.3"):
-        return ApiLine.IQM_CLIENT_22
-    if version.major == 36:
-        return ApiLine.IQM_SERVER_API
-    raise IQMClientVersionError(f"iqm-client {installed} is installed. {_SUPPORTED_VERSIONS_HINT}")
-
-
-_SUPPORTED_VERSIONS_HINT = (
-    "pytket-iqm supports iqm-client "
-    f"{SUPPORTED_IQM_CLIENT[ApiLine.IQM_CLIENT_22]} (IQM's REST API of on-premises servers and of "
-    "the local emulator; the default install) and "
-    f"{SUPPORTED_IQM_CLIENT[ApiLine.IQM_SERVER_API]} (the IQM Server API of IQM Resonance, "
-    'Python 3.11+). Install one of them, e.g. pip install "iqm-client>=22.3,<23"; see the '
-    "pytket-iqm installation docs for the IQM Server API."
-)
-
-
-def looks_like_device_name(text: object) -> bool:
-    """Whether ``text`` is a bare device name (``"garnet"``) rather than a URL."""
-    return isinstance(text, str) and _DEVICE_NAME.fullmatch(text) is not None
-
-
-def server_address(
-    url: str | None, server_url: str | None, device: str | None, line: ApiLine
-) -> tuple[str, str | None]:
-    """The URL and device to connect to, from the seed-era ``url`` or 0.18's ``server_url``;
-    with neither, IQM Resonance as ``line`` addresses it (:data:`RESONANCE_URLS`).
-
-    :raises ValueError: both ``url`` and ``server_url`` are given, or neither and no ``device``.
-    """
-    if url is not None and server_url is not None:
-        raise ValueError(
-            f"url={url!r} and server_url={server_url!r} both name the server (server_url is "
-            "pytket-iqm 0.18's name for it): give one of them."
-        )
-    given = url if url is not None else server_url
-    if given is not None:
-        return given, device
-    if device is None:
-        raise ValueError(
-            "IQMBackend needs the device: IQMBackend(device='garnet', token=...) for IQM "
-            "Resonance, IQMBackend(server_root, device='garnet') for another IQM server, or "
-            "(iqm-client 22.x) IQMBackend(device_url)."
-        )
-    return RESONANCE_URLS[line], device
-
-
-def connect(
-    url: str,
-    device: str | None,
-    credentials: Credentials,
-    *,
-    retry: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> ServerConnection:
-    """Connect to ``url`` (and ``device``) with the implementation for the installed iqm-client.
-
-    :raises IQMClientVersionError: the installed iqm-client is not a supported version.
-    :raises ValueError: ``url``/``device`` do not fit the installed line's addressing.
-    :raises IQMCredentialsError: the credentials are not usable on the installed line.
-    :raises IQMAuthenticationError: the server or auth server refused the credentials.
-    :raises IQMServerError: the server could not be reached.
-    :raises IQMDeviceError: the server does not serve ``device``.
-    """
-    line = installed_api_line()
-    # Imported here: each implementation imports its own iqm-client line.
-    if line is ApiLine.IQM_CLIENT_22:
-        from pytket.extensions.iqm.backends.client_22 import IQMClient22Connection  # noqa: PLC0415
-
-        connection_22: ServerConnection = IQMClient22Connection(
-            url, device, credentials, retry=retry, sleep=sleep
-        )
-        return connection_22
-    from pytket.extensions.iqm.backends.client_36 import IQMServerApiConnection  # noqa: PLC0415
-
-    # Typed explicitly: each line's type check skips the other line's module.
-    connection: ServerConnection = IQMServerApiConnection(
-        url, device, credentials, retry=retry, sleep=sleep
-    )
-    return connection
-
-
-CompatibleErrors = Mapping[type[IQMBackendError], type[IQMBackendError]]
-"""pytket-iqm's error types, each with its subclass that also derives from the installed
-iqm-client's own exception for the same case."""
-
-
-def compatible_subclass(
-    ours: type[IQMBackendError], theirs: tuple[type[Exception], ...], module: str
-) -> type[IQMBackendError]:
-    """A subclass of ``ours`` that is also each of iqm-client's ``theirs``, under the name of
-    ``ours``: code written for iqm-client's exceptions (or for older pytket-iqm, which let
-    them through) keeps catching, and so does ``except`` with pytket-iqm's own type."""
-    names = ", ".join(f"{kind.__module__}.{kind.__name__}" for kind in theirs)
-    subclass = type(
-        ours.__name__,
-        (ours, *theirs),
-        {"__module__": module, "__doc__": f"{ours.__doc__}\n\nAlso a {names}."},
-    )
-    return cast("type[IQMBackendError]", subclass)
-
-
-def compatible_error(kind: type[_E], message: str) -> _E:
-    """``kind(message)``, as the subclass that is also the installed iqm-client's own exception
-    for the same case where it has one (see :data:`CompatibleErrors`), else ``kind`` itself."""
-    try:
-        line = installed_api_line()
-    except IQMClientVersionError:
-        return kind(message)
-    # Imported here: each table lives with its line's connection and imports its iqm-client.
-    module = "client_22" if line is ApiLine.IQM_CLIENT_22 else "client_36"
-    table: CompatibleErrors = importlib.import_module(
-        f"pytket.extensions.iqm.backends.{module}"
-    ).COMPATIBLE_ERRORS
-    return cast("_E", table.get(kind, kind)(message))
-
-
 def metric_values(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """Quality metrics as ``{name: value}`` (iqm-client 22 wraps each value in an entry)."""
     return {
@@ -599,26 +344,9 @@ def metric_values(metrics: Mapping[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "CLIENT_SIGNATURE",
-    "HERALDING_MODES",
-    "MOVE_FRAME_TRACKING_MODES",
-    "MOVE_VALIDATION_MODES",
-    "RESONANCE_URLS",
-    "SUPPORTED_IQM_CLIENT",
-    "TERMINAL_STATUSES",
-    "ApiLine",
-    "CompatibleErrors",
     "DeadlineReachedError",
-    "JobRecord",
-    "JobState",
-    "RunOptions",
     "ServerConnection",
-    "compatible_error",
-    "compatible_subclass",
-    "connect",
     "hidden_iqm_environment",
-    "installed_api_line",
-    "looks_like_device_name",
     "metric_values",
     "never_retry",
-    "server_address",
 ]
