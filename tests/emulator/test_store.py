@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytket.extensions.iqm.emulator.http.rest_v1.models import Status
-from pytket.extensions.iqm.emulator.jobs.store import API_COCOS_V1, API_SERVER_V1, JobStore
+from pytket.extensions.iqm.emulator.jobs.status import Status
+from pytket.extensions.iqm.emulator.jobs.store import API_REST_V1, API_SERVER_API, JobStore
 
 CAL = uuid.UUID("66ee0a15-843b-549b-b70e-153278ff0eca")
 
@@ -142,9 +142,9 @@ def test_api_line_is_stored_and_checked() -> None:
     store = JobStore()
     legacy = _new(store)
     server = uuid.uuid4()
-    store.create(server, "garnet", CAL, "{}", api=API_SERVER_V1)
+    store.create(server, "garnet", CAL, "{}", api=API_SERVER_API)
     records = [store.get(j) for j in (legacy, server)]
-    assert [r.api if r else None for r in records] == [API_COCOS_V1, API_SERVER_V1]
+    assert [r.api if r else None for r in records] == [API_REST_V1, API_SERVER_API]
     with pytest.raises(ValueError, match="Unknown API line 'v3'; use one of cocos-v1, server-v1"):
         store.create(uuid.uuid4(), "garnet", CAL, "{}", api="v3")
 
@@ -184,5 +184,5 @@ def test_a_database_from_before_the_api_column_is_upgraded(tmp_path: Path) -> No
     store = JobStore(path)
     record = store.get(old)
     assert record is not None
-    assert (record.api, record.status) == (API_COCOS_V1, Status.READY)
+    assert (record.api, record.status) == (API_REST_V1, Status.READY)
     store.close()

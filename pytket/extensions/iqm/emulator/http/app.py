@@ -28,24 +28,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.config import EmulatorConfig, load_devices
-from pytket.extensions.iqm.emulator.http.dependencies import (
-    SERVER_API_PREFIX,
-    EmulatorState,
-    PayloadCache,
-    ServerAPIError,
-)
+from pytket.extensions.iqm.emulator.http.dependencies import SERVER_API_PREFIX
 from pytket.extensions.iqm.emulator.http.faults import (
     FaultInjector,
     ReliabilityMiddleware,
     parse_fault_script,
 )
-from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest, Status
+from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
 from pytket.extensions.iqm.emulator.http.rest_v1.routes import architecture, jobs
 from pytket.extensions.iqm.emulator.http.routers import auth, faults, info
-from pytket.extensions.iqm.emulator.http.server_api.models import SOURCE, CircuitJobDefinition
+from pytket.extensions.iqm.emulator.http.server_api.models import (
+    SOURCE,
+    CircuitJobDefinition,
+    ServerAPIError,
+)
 from pytket.extensions.iqm.emulator.http.server_api.routes import catalogue as server_api_catalogue
 from pytket.extensions.iqm.emulator.http.server_api.routes import jobs as server_api_jobs
+from pytket.extensions.iqm.emulator.http.server_state import EmulatorState, PayloadCache
 from pytket.extensions.iqm.emulator.http.tokens import BearerAuth, TokenIssuer
+from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import JobStore
 from pytket.extensions.iqm.emulator.jobs.worker import JobRunner, WorkerPool
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from pytket.extensions.iqm.emulator.http.rest_v1.models import SingleQubitMapping
+from pytket.extensions.iqm.emulator.http.models import SingleQubitMapping
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec, Operation
 

@@ -17,19 +17,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
 
-from pytket.extensions.iqm.emulator.http.rest_v1.models import Status
+from pytket.extensions.iqm.emulator.jobs.status import TERMINAL, TERMINAL_VALUES, Status
 
-API_COCOS_V1 = "cocos-v1"
-"""A job submitted on the iqm-client 22.x route set (``/{device}/jobs``); request:
+# The stored values predate the project's names for the two lines; they stay as they are so
+# databases written by earlier versions read the same (and the column's default stays right).
+API_REST_V1 = "cocos-v1"
+"""A job submitted on the REST v1 line (iqm-client 22.x, ``/{device}/jobs``); request:
 ``RunRequest``."""
-API_SERVER_V1 = "server-v1"
-"""A job submitted on the IQM Server API (``/api/v1/jobs/{qc}/circuit``); request:
-``CircuitJobDefinition``."""
-API_LINES = (API_COCOS_V1, API_SERVER_V1)
+API_SERVER_API = "server-v1"
+"""A job submitted on the IQM Server API line (iqm-client 36.x, ``/api/v1/jobs/{qc}/circuit``);
+request: ``CircuitJobDefinition``."""
+API_LINES = (API_REST_V1, API_SERVER_API)
 
-TERMINAL = frozenset({Status.READY, Status.FAILED, Status.ABORTED})
-"""Statuses after which a job never changes."""
-_TERMINAL_VALUES = ("ready", "failed", "aborted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -84,8 +83,8 @@ class JobRecord:
     """The run request as accepted, JSON."""
     timestamps: Mapping[str, str]
     """Stage (``job_start``, ``compile_start``, …) → ISO time."""
-    api: str = API_COCOS_V1
-    """The route set the job was submitted on (:data:`API_COCOS_V1` or :data:`API_SERVER_V1`),
+    api: str = API_REST_V1
+    """The route set the job was submitted on (:data:`API_REST_V1` or :data:`API_SERVER_API`),
     which says how :attr:`request_json` reads."""
 
     @property
@@ -125,7 +124,7 @@ class JobStore:
         device: str,
         calibration_set_id: UUID,
         request_json: str,
-        api: str = API_COCOS_V1,
+        api: str = API_REST_V1,
     ) -> JobRecord:
         """Store a new job in status ``received`` and return it with its sequence number.
 
@@ -218,7 +217,7 @@ class JobStore:
                     message,
                     json.dumps(list(warnings)) if warnings is not None else None,
                     str(job_id),
-                    *_TERMINAL_VALUES,
+                    *TERMINAL_VALUES,
                 ),
             )
             if cursor.rowcount == 0:
@@ -304,7 +303,7 @@ class JobStore:
         with self._lock:
             ids = self._conn.execute(
                 "SELECT id FROM jobs WHERE status NOT IN (?, ?, ?) ORDER BY seq",
-                _TERMINAL_VALUES,
+                TERMINAL_VALUES,
             ).fetchall()
         records = [self.get(UUID(job_id)) for (job_id,) in ids]
         return [r for r in records if r is not None]
@@ -314,14 +313,6 @@ class JobStore:
         with self._lock:
             (number,) = self._conn.execute("SELECT COUNT(*) FROM jobs").fetchone()
         return int(number)
-
-    def status_counts(self) -> dict[Status, int]:
-        """How many jobs are in each status (statuses with no job left out)."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT status, COUNT(*) FROM jobs GROUP BY status"
-            ).fetchall()
-        return {Status(str(status)): int(number) for status, number in rows}
 
     def delete(self, job_id: UUID) -> bool:
         """Remove the job, its results and history; ``False`` if it is unknown.

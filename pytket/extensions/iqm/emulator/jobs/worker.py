@@ -25,12 +25,13 @@ from pytket.extensions.iqm.emulator.devices.catalogue import (
     UnknownCalibrationError,
 )
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
-from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest, Status
+from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
 from pytket.extensions.iqm.emulator.http.rest_v1.wire import job_from_request
 from pytket.extensions.iqm.emulator.http.server_api.models import CircuitJobDefinition
 from pytket.extensions.iqm.emulator.http.server_api.wire import job_from_definition
 from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
-from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_V1, JobRecord, JobStore
+from pytket.extensions.iqm.emulator.jobs.status import Status
+from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord, JobStore
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_circuits
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
 from pytket.extensions.iqm.emulator.simulation.simulator import (
@@ -94,7 +95,7 @@ def stored_request(job: JobRecord) -> RunRequest | CircuitJobDefinition:
         database).
     """
     try:
-        if job.api == API_SERVER_V1:
+        if job.api == API_SERVER_API:
             return CircuitJobDefinition.model_validate_json(job.request_json)
         return RunRequest.model_validate_json(job.request_json)
     except (ValidationError, TypeError) as error:

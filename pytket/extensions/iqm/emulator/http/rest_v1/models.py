@@ -1,37 +1,34 @@
-"""HTTP bodies of the emulator's iqm-client 22.x route set (IQM CoCoS V1), as its own models.
+"""HTTP bodies of the REST v1 line (iqm-client 22.x, IQM CoCoS V1), as the emulator's own models.
 
 The emulator does not import iqm-client: it runs the same whichever iqm-client is installed, or
 none. The job and architecture models here accept and produce exactly the JSON of iqm-client
 22.16's models of the same names (field names, order, defaults and the checks the server relies
 on); ``tests/emulator/test_models.py`` round-trips them through iqm-client 22 where it is
-installed. The models of the IQM Server API (iqm-client 33+) are in :mod:`.models_server_api`.
+installed. The models of the IQM Server API (iqm-client 33+) are in
+:mod:`pytket.extensions.iqm.emulator.http.server_api.models`; the enums and bodies both lines
+share in :mod:`pytket.extensions.iqm.emulator.http.models`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictStr, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StrictStr, ValidationInfo, field_validator
+
+from pytket.extensions.iqm.emulator.http.models import (
+    DDMode,
+    DDStrategy,
+    HeraldingMode,
+    MoveGateFrameTrackingMode,
+    MoveGateValidationMode,
+    NativeOperation,
+    SingleQubitMapping,
+)
+from pytket.extensions.iqm.emulator.jobs.status import Status
 
 Locus = tuple[StrictStr, ...]
 """Names of the components (qubits, resonators) an operation acts on."""
-
-
-@dataclass(frozen=True)
-class NativeOperation:
-    """A native operation of the 22.x circuit format: its arity and arguments."""
-
-    name: str
-    arity: int
-    """Number of locus components; ``0``: any number."""
-    args_required: dict[str, tuple[type, ...]] = field(default_factory=dict)
-    """Required argument → accepted Python types (after JSON decoding)."""
-    args_not_required: dict[str, tuple[type, ...]] = field(default_factory=dict)
-    """Optional argument → accepted Python types."""
 
 
 NATIVE_OPERATIONS: dict[str, NativeOperation] = {
@@ -57,65 +54,6 @@ NATIVE_OPERATIONS: dict[str, NativeOperation] = {
     )
 }
 """The operations iqm-client 22.16 accepts, with its argument types (angles in turns)."""
-
-
-class Status(str, Enum):
-    """Status of a job on the 22.x API (the job store keeps these)."""
-
-    RECEIVED = "received"
-    PROCESSING = "processing"
-    ACCEPTED = "accepted"
-    PENDING_COMPILATION = "pending compilation"
-    PENDING_EXECUTION = "pending execution"
-    COMPILED = "compiled"
-    READY = "ready"
-    FAILED = "failed"
-    ABORTED = "aborted"
-    PENDING_DELETION = "pending deletion"
-    DELETION_FAILED = "deletion failed"
-    DELETED = "deleted"
-
-
-class HeraldingMode(str, Enum):
-    """Heralding mode of a job."""
-
-    NONE = "none"
-    ZEROS = "zeros"
-
-
-class MoveGateValidationMode(str, Enum):
-    """MOVE gate validation mode of a job."""
-
-    STRICT = "strict"
-    ALLOW_PRX = "allow_prx"
-    NONE = "none"
-
-
-class MoveGateFrameTrackingMode(str, Enum):
-    """MOVE gate frame tracking mode of a job (accepted, not simulated)."""
-
-    FULL = "full"
-    NO_DETUNING_CORRECTION = "no_detuning_correction"
-    NONE = "none"
-
-
-class DDMode(str, Enum):
-    """Dynamical decoupling mode of a job (accepted, not simulated)."""
-
-    DISABLED = "disabled"
-    ENABLED = "enabled"
-
-
-class DDStrategy(BaseModel):
-    """A dynamical decoupling strategy (accepted and echoed, not simulated)."""
-
-    merge_contiguous_waits: bool = Field(default=True)
-    target_qubits: frozenset[str] | None = Field(default=None)
-    skip_leading_wait: bool = Field(default=True)
-    skip_trailing_wait: bool = Field(default=True)
-    gate_sequences: list[tuple[int, str | list[tuple[float, float]], str]] = Field(
-        default_factory=list
-    )
 
 
 class Instruction(BaseModel):
@@ -222,13 +160,6 @@ class Circuit(BaseModel):
         return value
 
 
-class SingleQubitMapping(BaseModel):
-    """One logical → physical qubit name pair."""
-
-    logical_name: str = Field(..., examples=["alice"])
-    physical_name: str = Field(..., examples=["QB1"])
-
-
 class RunRequest(BaseModel):
     """Body of ``POST {device}/jobs`` (iqm-client 22.x ``RunRequest``)."""
 
@@ -299,17 +230,6 @@ class RunCounts(BaseModel):
 
     status: Status = Field(...)
     counts_batch: list[Counts] | None = Field(None)
-
-
-class ClientLibrary(BaseModel):
-    """One entry of ``info/client-libraries``: compatible versions ``min <= v < max``."""
-
-    name: str
-    package_name: str | None = Field(None)
-    repo_url: str | None = Field(None)
-    package_url: str | None = Field(None)
-    min: str
-    max: str
 
 
 class QuantumArchitectureSpecification(BaseModel):
@@ -388,14 +308,6 @@ class DynamicQuantumArchitecture(BaseModel):
     gates: dict[str, GateInfo] = Field(...)
 
 
-class ErrorMessage(BaseModel):
-    """Body of every error answer of the 22.x job API: what is wrong, in one message."""
-
-    message: str = Field(
-        ..., examples=["Cannot submit job with 200000 shots, the maximum is 100000"]
-    )
-
-
 class SubmitResponse(BaseModel):
     """Answer to ``POST jobs``."""
 
@@ -408,134 +320,26 @@ class AbortResponse(BaseModel):
     message: str
 
 
-class DeviceSummary(BaseModel):
-    """One served device, as listed at the server root."""
-
-    name: str
-    display_name: str
-    path: str = Field(..., description="URL path to give iqm-client 22.x after the server root")
-    qubits: int
-    computational_resonators: list[str]
-    default_calibration_set_id: UUID
-    calibration_set_ids: list[UUID]
-
-
-class DeviceListing(BaseModel):
-    """Answer to ``GET /``."""
-
-    devices: list[DeviceSummary]
-    auth: str = Field(..., description="'open', 'token' or 'users'")
-
-
-class Health(BaseModel):
-    """Answer to ``GET /health``."""
-
-    status: str = "ok"
-
-
-class About(BaseModel):
-    """Answer to ``GET /about``."""
-
-    name: str
-    version: str
-    api: str
-    devices: list[str]
-
-
-class TokenResponse(BaseModel):
-    """Answer of the emulated auth server's token endpoint (Keycloak's shape)."""
-
-    access_token: str
-    expires_in: int
-    refresh_token: str
-    refresh_expires_in: int
-    token_type: str
-    session_state: str
-    scope: str
-
-
-class OAuthError(BaseModel):
-    """Error answer of the emulated auth server (Keycloak's shape)."""
-
-    error: str
-    error_description: str
-
-
-_Model = TypeVar("_Model", bound=BaseModel)
-
-
-class RequestBodyError(Exception):
-    """A request body the server refuses: ``status`` 400 (not JSON) or 422 (not the model)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def parse_body(body: bytes, model: type[_Model], what: str) -> _Model:
-    """The ``model`` in a JSON request body; ``what`` names it in messages ("run request").
-
-    :raises RequestBodyError: 400 for malformed JSON; 422 for a body that is not a JSON object
-        or not a valid ``model``, listing its problems (``location: message`` each).
-    """
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RequestBodyError(400, f"The request body is not valid JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise RequestBodyError(422, f"Invalid {what}: the body must be a JSON object.")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
-            for item in error.errors(include_url=False)
-        )
-        raise RequestBodyError(422, f"Invalid {what}: {problems}") from None
-    except TypeError as error:
-        # The Instruction validator raises TypeError for mistyped arguments, as iqm-client's.
-        raise RequestBodyError(422, f"Invalid {what}: {error}") from None
-
-
 __all__ = [
     "NATIVE_OPERATIONS",
     "AbortResponse",
-    "About",
     "CalibrationSet",
     "Circuit",
-    "ClientLibrary",
     "Counts",
-    "DDMode",
-    "DDStrategy",
-    "DeviceListing",
-    "DeviceSummary",
     "DynamicQuantumArchitecture",
-    "ErrorMessage",
     "GateImplementationInfo",
     "GateInfo",
-    "Health",
-    "HeraldingMode",
     "Instruction",
     "JobParameters",
     "Locus",
     "Metadata",
-    "MoveGateFrameTrackingMode",
-    "MoveGateValidationMode",
-    "NativeOperation",
-    "OAuthError",
     "QualityMetricSet",
     "QuantumArchitecture",
     "QuantumArchitectureSpecification",
-    "RequestBodyError",
     "RunCounts",
     "RunRequest",
     "RunResult",
     "RunStatus",
-    "SingleQubitMapping",
     "StaticQuantumArchitecture",
-    "Status",
     "SubmitResponse",
-    "TokenResponse",
-    "parse_body",
 ]

@@ -12,11 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from pytket.extensions.iqm.emulator.http.dependencies import State
-from pytket.extensions.iqm.emulator.http.rest_v1.models import (
-    ErrorMessage,
-    OAuthError,
-    TokenResponse,
-)
+from pytket.extensions.iqm.emulator.http.models import ErrorMessage, OAuthError, TokenResponse
 from pytket.extensions.iqm.emulator.http.tokens import CLIENT_ID, InvalidGrantError, TokenIssuer
 
 router = APIRouter(prefix="/realms/cortex/protocol/openid-connect", tags=["auth"])

@@ -17,7 +17,7 @@ from pytket.extensions.iqm.emulator.http.faults import (
     FaultScriptError,
     parse_fault_script,
 )
-from pytket.extensions.iqm.emulator.http.rest_v1.models import ErrorMessage
+from pytket.extensions.iqm.emulator.http.models import ErrorMessage
 
 router = APIRouter(
     prefix="/_faults",

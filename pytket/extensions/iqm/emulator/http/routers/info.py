@@ -8,14 +8,14 @@ from fastapi import APIRouter
 
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.http.dependencies import State
-from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
-from pytket.extensions.iqm.emulator.http.rest_v1.models import (
+from pytket.extensions.iqm.emulator.http.models import (
     About,
     ClientLibrary,
     DeviceListing,
     DeviceSummary,
     Health,
 )
+from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 
 router = APIRouter()
 

@@ -9,11 +9,13 @@ object is accepted too).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 from uuid import UUID
 
+from fastapi import HTTPException
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -24,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from pytket.extensions.iqm.emulator.http.rest_v1.models import (
+from pytket.extensions.iqm.emulator.http.models import (
     DDMode,
     DDStrategy,
     HeraldingMode,
@@ -386,6 +388,7 @@ __all__ = [
     "ProgressInfo",
     "QuantumComputer",
     "QuantumComputerList",
+    "ServerAPIError",
     "ServerAbout",
     "ServerCircuit",
     "ServerError",
@@ -394,3 +397,24 @@ __all__ = [
     "StationAbout",
     "TimelineEntry",
 ]
+
+
+class ServerAPIError(HTTPException):
+    """An error answer of the IQM Server API: ``{"message", "error_code", "source"}``.
+
+    :param status_code: the HTTP status (iqm-client maps it to its error type: 400
+        ``InvalidOperationError``, 401 ``AuthenticationError``, 404 ``NotFoundError``, 422
+        ``ValidationError``, ...).
+    :param message: what is wrong and what to change.
+    :param error_code: machine-readable code; ``None`` takes the status's default.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        error_code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, message, dict(headers) if headers else None)
+        self.error_code = error_code

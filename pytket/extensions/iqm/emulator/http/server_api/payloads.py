@@ -14,8 +14,8 @@ from typing import Any
 
 from pytket.extensions.iqm.emulator.devices.catalogue import Calibration, Device
 from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
-from pytket.extensions.iqm.emulator.http.rest_v1.models import Status
 from pytket.extensions.iqm.emulator.http.server_api.models import SOURCE, STATION_SOURCE, JobStatus
+from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import JobRecord
 
 _QUANTUM_COMPUTER_NAMESPACE = uuid.UUID("6f1c0f5e-8d1a-5b7e-9c61-3e0f4b2a7d10")

@@ -11,10 +11,10 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     State,
     calibration_of,
 )
+from pytket.extensions.iqm.emulator.http.models import ErrorMessage
 from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     CalibrationSet,
     DynamicQuantumArchitecture,
-    ErrorMessage,
     QualityMetricSet,
     QuantumArchitecture,
     StaticQuantumArchitecture,

@@ -9,26 +9,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pytket.extensions.iqm.emulator.devices.catalogue import Device, UnknownCalibrationError
-from pytket.extensions.iqm.emulator.http.dependencies import (
-    Authorized,
-    EmulatorState,
-    ServedDevice,
-    State,
-    job_of,
-)
+from pytket.extensions.iqm.emulator.http.dependencies import Authorized, ServedDevice, State, job_of
+from pytket.extensions.iqm.emulator.http.models import ErrorMessage, RequestBodyError, parse_body
 from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     AbortResponse,
-    ErrorMessage,
     Metadata,
-    RequestBodyError,
     RunCounts,
     RunRequest,
     RunResult,
     RunStatus,
-    Status,
     SubmitResponse,
-    parse_body,
 )
+from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
+from pytket.extensions.iqm.emulator.jobs.status import Status
 
 router = APIRouter(
     prefix="/{device}/jobs",

@@ -21,22 +21,23 @@ from pytket.extensions.iqm.emulator.devices.catalogue import Device
 from pytket.extensions.iqm.emulator.http.dependencies import (
     SERVER_API_PREFIX,
     Authorized,
-    EmulatorState,
     ServedQuantumComputer,
-    ServerAPIError,
     State,
     server_calibration_of,
     server_job_of,
 )
-from pytket.extensions.iqm.emulator.http.rest_v1.models import RequestBodyError, Status, parse_body
+from pytket.extensions.iqm.emulator.http.models import RequestBodyError, parse_body
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
 from pytket.extensions.iqm.emulator.http.server_api.models import (
     CircuitJobDefinition,
     CircuitMeasurementCounts,
     JobData,
+    ServerAPIError,
     ServerError,
 )
-from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_V1, JobRecord
+from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
+from pytket.extensions.iqm.emulator.jobs.status import Status
+from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError
 from pytket.extensions.iqm.emulator.jobs.worker import plan_job
 
@@ -105,7 +106,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
         device.name,
         cal.calibration_set_id,
         definition.model_dump_json(),
-        api=API_SERVER_V1,
+        api=API_SERVER_API,
     )
     state.pool.submit(job.id)
     return _job_data(state, job)

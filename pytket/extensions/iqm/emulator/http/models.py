@@ -1,0 +1,187 @@
+"""HTTP bodies shared by both API lines and by the line-neutral routes, and the body parser.
+
+The enums and small models both lines' job formats use (heralding, MOVE validation, dynamical
+decoupling, qubit mappings), the error and auth-server bodies, the root pages' bodies, and
+:func:`parse_body`, which every job route uses to read its request body.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, Field, ValidationError
+
+
+@dataclass(frozen=True)
+class NativeOperation:
+    """A native operation of the 22.x circuit format: its arity and arguments."""
+
+    name: str
+    arity: int
+    """Number of locus components; ``0``: any number."""
+    args_required: dict[str, tuple[type, ...]] = field(default_factory=dict)
+    """Required argument → accepted Python types (after JSON decoding)."""
+    args_not_required: dict[str, tuple[type, ...]] = field(default_factory=dict)
+    """Optional argument → accepted Python types."""
+
+
+class HeraldingMode(str, Enum):
+    """Heralding mode of a job."""
+
+    NONE = "none"
+    ZEROS = "zeros"
+
+
+class MoveGateValidationMode(str, Enum):
+    """MOVE gate validation mode of a job."""
+
+    STRICT = "strict"
+    ALLOW_PRX = "allow_prx"
+    NONE = "none"
+
+
+class MoveGateFrameTrackingMode(str, Enum):
+    """MOVE gate frame tracking mode of a job (accepted, not simulated)."""
+
+    FULL = "full"
+    NO_DETUNING_CORRECTION = "no_detuning_correction"
+    NONE = "none"
+
+
+class DDMode(str, Enum):
+    """Dynamical decoupling mode of a job (accepted, not simulated)."""
+
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+
+
+class DDStrategy(BaseModel):
+    """A dynamical decoupling strategy (accepted and echoed, not simulated)."""
+
+    merge_contiguous_waits: bool = Field(default=True)
+    target_qubits: frozenset[str] | None = Field(default=None)
+    skip_leading_wait: bool = Field(default=True)
+    skip_trailing_wait: bool = Field(default=True)
+    gate_sequences: list[tuple[int, str | list[tuple[float, float]], str]] = Field(
+        default_factory=list
+    )
+
+
+class SingleQubitMapping(BaseModel):
+    """One logical → physical qubit name pair."""
+
+    logical_name: str = Field(..., examples=["alice"])
+    physical_name: str = Field(..., examples=["QB1"])
+
+
+class ClientLibrary(BaseModel):
+    """One entry of ``info/client-libraries``: compatible versions ``min <= v < max``."""
+
+    name: str
+    package_name: str | None = Field(None)
+    repo_url: str | None = Field(None)
+    package_url: str | None = Field(None)
+    min: str
+    max: str
+
+
+class ErrorMessage(BaseModel):
+    """Body of every error answer of the 22.x job API: what is wrong, in one message."""
+
+    message: str = Field(
+        ..., examples=["Cannot submit job with 200000 shots, the maximum is 100000"]
+    )
+
+
+class DeviceSummary(BaseModel):
+    """One served device, as listed at the server root."""
+
+    name: str
+    display_name: str
+    path: str = Field(..., description="URL path to give iqm-client 22.x after the server root")
+    qubits: int
+    computational_resonators: list[str]
+    default_calibration_set_id: UUID
+    calibration_set_ids: list[UUID]
+
+
+class DeviceListing(BaseModel):
+    """Answer to ``GET /``."""
+
+    devices: list[DeviceSummary]
+    auth: str = Field(..., description="'open', 'token' or 'users'")
+
+
+class Health(BaseModel):
+    """Answer to ``GET /health``."""
+
+    status: str = "ok"
+
+
+class About(BaseModel):
+    """Answer to ``GET /about``."""
+
+    name: str
+    version: str
+    api: str
+    devices: list[str]
+
+
+class TokenResponse(BaseModel):
+    """Answer of the emulated auth server's token endpoint (Keycloak's shape)."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    token_type: str
+    session_state: str
+    scope: str
+
+
+class OAuthError(BaseModel):
+    """Error answer of the emulated auth server (Keycloak's shape)."""
+
+    error: str
+    error_description: str
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class RequestBodyError(Exception):
+    """A request body the server refuses: ``status`` 400 (not JSON) or 422 (not the model)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def parse_body(body: bytes, model: type[_Model], what: str) -> _Model:
+    """The ``model`` in a JSON request body; ``what`` names it in messages ("run request").
+
+    :raises RequestBodyError: 400 for malformed JSON; 422 for a body that is not a JSON object
+        or not a valid ``model``, listing its problems (``location: message`` each).
+    """
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RequestBodyError(400, f"The request body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise RequestBodyError(422, f"Invalid {what}: the body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        )
+        raise RequestBodyError(422, f"Invalid {what}: {problems}") from None
+    except TypeError as error:
+        # The Instruction validator raises TypeError for mistyped arguments, as iqm-client's.
+        raise RequestBodyError(422, f"Invalid {what}: {error}") from None
