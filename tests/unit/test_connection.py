@@ -27,10 +27,10 @@ from pytket.extensions.iqm.backends.connection.types import (
 )
 
 SUPPORTED_HINT = (
-    "pytket-iqm supports iqm-client >=22.3,<23 (IQM's REST API of on-premises servers and of "
-    "the local emulator; the default install) and >=36,<37 (the IQM Server API of IQM "
-    'Resonance, Python 3.11+). Install one of them, e.g. pip install "iqm-client>=22.3,<23"; '
-    "see the pytket-iqm installation docs for the IQM Server API."
+    "pytket-iqm supports iqm-client >=36,<37 (the IQM Server API of IQM Resonance, Python "
+    "3.11+; what pip install pytket-iqm gets there) and >=22.3,<23 (IQM's REST API of "
+    'on-premises servers; pip install pytket-iqm "iqm-client>=22.3,<23"). See "Which IQM API" '
+    "in the pytket-iqm docs."
 )
 
 # --- API lines ------------------------------------------------------------------------------------

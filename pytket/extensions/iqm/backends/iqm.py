@@ -93,9 +93,9 @@ _NATIVE_X = Circuit(1).add_gate(OpType.PhasedX, [1.0, 0.0], [0])
 class IQMBackend(Backend):
     """Runs pytket circuits on an IQM quantum computer (or the local emulator).
 
-    The installed iqm-client decides the API: with iqm-client 22.x (the default install) the
-    backend speaks IQM's REST API of on-premises servers, with iqm-client 36.x the IQM Server API
-    of IQM Resonance. Everything else works the same on both.
+    The installed iqm-client decides the API: with iqm-client 36.x (what ``pip install pytket-iqm``
+    gets on Python 3.11+) the backend speaks the IQM Server API of IQM Resonance, with iqm-client
+    22.x IQM's REST API of on-premises servers. Everything else works the same on both.
 
     :param url: with iqm-client 22.x, the device's URL, e.g. ``https://my-iqm-server/garnet`` or
         an emulator's :attr:`~pytket.extensions.iqm.emulator.IQMEmulator.url` (or the server

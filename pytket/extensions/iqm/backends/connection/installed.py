@@ -37,11 +37,11 @@ def installed_api_line() -> ApiLine:
 
 _SUPPORTED_VERSIONS_HINT = (
     "pytket-iqm supports iqm-client "
-    f"{SUPPORTED_IQM_CLIENT[ApiLine.REST_V1]} (IQM's REST API of on-premises servers and of "
-    "the local emulator; the default install) and "
     f"{SUPPORTED_IQM_CLIENT[ApiLine.SERVER_API]} (the IQM Server API of IQM Resonance, "
-    'Python 3.11+). Install one of them, e.g. pip install "iqm-client>=22.3,<23"; see the '
-    "pytket-iqm installation docs for the IQM Server API."
+    "Python 3.11+; what pip install pytket-iqm gets there) and "
+    f"{SUPPORTED_IQM_CLIENT[ApiLine.REST_V1]} (IQM's REST API of on-premises servers; "
+    f'pip install pytket-iqm "iqm-client{SUPPORTED_IQM_CLIENT[ApiLine.REST_V1]}"). '
+    'See "Which IQM API" in the pytket-iqm docs.'
 )
 
 

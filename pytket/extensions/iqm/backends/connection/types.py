@@ -9,6 +9,8 @@ from typing import Any
 
 from pytket.backends.status import StatusEnum
 
+from pytket.extensions.iqm._metadata import REST_V1_IQM_CLIENT, SERVER_API_IQM_CLIENT
+
 
 class ApiLine(enum.Enum):
     """Which IQM API a connection speaks (and so which iqm-client line is installed)."""
@@ -25,8 +27,8 @@ class ApiLine(enum.Enum):
 
 
 SUPPORTED_IQM_CLIENT = {
-    ApiLine.REST_V1: ">=22.3,<23",
-    ApiLine.SERVER_API: ">=36,<37",
+    ApiLine.REST_V1: REST_V1_IQM_CLIENT,
+    ApiLine.SERVER_API: SERVER_API_IQM_CLIENT,
 }
 """The iqm-client versions each line runs on."""
 
