@@ -238,8 +238,8 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
     """One client process: submit, abort some, poll to terminal, fetch and check results."""
     from pytket.backends.status import StatusEnum
 
+    from pytket.extensions.iqm.backends.connection.connect import connect
     from pytket.extensions.iqm.backends.connection.credentials import Credentials
-    from pytket.extensions.iqm.backends.connection.installed import connect
     from pytket.extensions.iqm.backends.connection.retry import RetryPolicy
     from pytket.extensions.iqm.backends.connection.types import RunOptions
     from pytket.extensions.iqm.errors import IQMBackendError

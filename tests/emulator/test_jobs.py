@@ -27,6 +27,7 @@ from iqm.iqm_client import (  # noqa: E402
     Status,
 )
 
+import pytket.extensions.iqm.emulator.jobs.results as results_module  # noqa: E402
 import pytket.extensions.iqm.emulator.jobs.worker as worker_module  # noqa: E402
 from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
 from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
@@ -412,6 +413,34 @@ def test_restart_resumes_jobs_left_unfinished(
         ]
 
 
+def test_restart_plans_jobs_stored_without_a_plan(
+    tmp_path: Path, native: SimpleNamespace, client_for: ClientFactory
+) -> None:
+    # Databases of versions that planned jobs in the worker hold no plan: it is read from the
+    # stored request when the server starts again.
+    import sqlite3
+
+    db = tmp_path / "jobs.sqlite"
+    with IQMEmulator("garnet", db=db, noise=False, stage_delay=60.0) as emu:
+        client = client_for(emu.url)
+        intact = client.submit_circuits([native.x_then_measure()], shots=5)
+        damaged = client.submit_circuits([native.x_then_measure()], shots=5)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE jobs SET plan = NULL")
+        conn.execute("UPDATE jobs SET request = '{}' WHERE id = ?", (str(damaged),))
+    with IQMEmulator("garnet", db=db, noise=False, stage_delay=0) as emu:
+        result = client_for(emu.url).wait_for_results(intact)
+        assert result.measurements is not None
+        assert result.measurements[0]["m"] == [[1]] * 5
+        store = emu.app.state.emulator.store
+        deadline = time.monotonic() + 10
+        while not (record := store.get(damaged)).terminal and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert record.status == Status.FAILED
+    assert record.message is not None
+    assert record.message.startswith("The stored request is not valid: ")
+
+
 def test_restart_fails_jobs_of_devices_no_longer_served(
     tmp_path: Path, native: SimpleNamespace, client_for: ClientFactory
 ) -> None:
@@ -441,9 +470,9 @@ def test_result_encoding_matches_json_of_lists(shape: tuple[int, int]) -> None:
     import numpy as np
 
     bits = np.random.default_rng(0).integers(0, 2, size=shape, dtype=np.uint8)
-    assert json.loads(worker_module.bits_json(bits)) == bits.tolist()
+    assert json.loads(results_module.bits_json(bits)) == bits.tolist()
     expected: dict[str, int] = {}
     for row in bits.tolist():
         key = "".join(map(str, row))
         expected[key] = expected.get(key, 0) + 1
-    assert worker_module.bitstring_counts(bits) == expected
+    assert results_module.bitstring_counts(bits) == expected

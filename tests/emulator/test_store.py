@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pytket.extensions.iqm.emulator.jobs.spec import JobSpec, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import API_REST_V1, API_SERVER_API, JobStore
+from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec, Operation
 
 CAL = uuid.UUID("66ee0a15-843b-549b-b70e-153278ff0eca")
 
@@ -186,3 +188,41 @@ def test_a_database_from_before_the_api_column_is_upgraded(tmp_path: Path) -> No
     assert record is not None
     assert (record.api, record.status) == (API_REST_V1, Status.READY)
     store.close()
+
+
+def test_plans_survive_a_restart_and_old_jobs_get_one(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    spec = JobSpec(
+        circuits=(
+            CircuitSpec(
+                "bell",
+                (
+                    Operation("prx", ("QB1",), angle=0.5, phase=0.25),
+                    Operation("cz", ("QB1", "QB2")),
+                    Operation("measure", ("QB1", "QB2"), key="m", feedback_key="f"),
+                    Operation(
+                        "cc_prx", ("QB3",), angle=1.0, feedback_key="f", feedback_qubit="QB1"
+                    ),
+                    Operation("delay", ("QB3",), duration=1e-7),
+                ),
+            ),
+        ),
+        shots=10,
+        heralding_zeros=True,
+        move_validation_mode="allow_prx",
+        max_circuit_duration_over_t2=None,
+    )
+    store = JobStore(path)
+    planned, rejected, old = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    store.create(planned, "garnet", CAL, "{}", plan=spec)
+    store.create(rejected, "garnet", CAL, "{}", plan=RejectedJob("QB9 is not a qubit"))
+    store.create(old, "garnet", CAL, "{}")
+    store.close()
+    reopened = JobStore(path)
+    assert reopened.plan(planned) == spec
+    assert reopened.plan(rejected) == RejectedJob("QB9 is not a qubit")
+    assert reopened.plan(old) is None
+    assert reopened.plan(uuid.uuid4()) is None
+    reopened.set_plan(old, spec)
+    assert reopened.plan(old) == spec
+    reopened.close()

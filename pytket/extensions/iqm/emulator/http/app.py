@@ -24,10 +24,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.config import EmulatorConfig, load_devices
+from pytket.extensions.iqm.emulator.devices.catalogue import UnknownCalibrationError
 from pytket.extensions.iqm.emulator.http.dependencies import SERVER_API_PREFIX
 from pytket.extensions.iqm.emulator.http.faults import (
     FaultInjector,
@@ -36,6 +38,7 @@ from pytket.extensions.iqm.emulator.http.faults import (
 )
 from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
 from pytket.extensions.iqm.emulator.http.rest_v1.routes import architecture, jobs
+from pytket.extensions.iqm.emulator.http.rest_v1.wire import plan_request
 from pytket.extensions.iqm.emulator.http.routers import auth, faults, info
 from pytket.extensions.iqm.emulator.http.server_api.models import (
     SOURCE,
@@ -44,11 +47,14 @@ from pytket.extensions.iqm.emulator.http.server_api.models import (
 )
 from pytket.extensions.iqm.emulator.http.server_api.routes import catalogue as server_api_catalogue
 from pytket.extensions.iqm.emulator.http.server_api.routes import jobs as server_api_jobs
+from pytket.extensions.iqm.emulator.http.server_api.wire import job_from_definition
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState, PayloadCache
 from pytket.extensions.iqm.emulator.http.tokens import BearerAuth, TokenIssuer
+from pytket.extensions.iqm.emulator.jobs.spec import JobPlan, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
-from pytket.extensions.iqm.emulator.jobs.store import JobStore
-from pytket.extensions.iqm.emulator.jobs.worker import JobRunner, WorkerPool
+from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord, JobStore
+from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError
+from pytket.extensions.iqm.emulator.jobs.worker import ExecutionSettings, JobRunner, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +153,15 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
     store = JobStore(config.db)
     stop = threading.Event()
     cache = PayloadCache()
-    runner = JobRunner(store, devices, config, stop, implementations=cache.implementations)
+    settings = ExecutionSettings(
+        noise=config.noise,
+        qiskit_fake_noise=config.noise_model == "qiskit-fake",
+        seed=config.seed,
+        stage_delay=config.stage_delay,
+        max_active_qubits=config.max_active_qubits,
+        default_max_duration_over_t2=config.default_max_duration_over_t2,
+    )
+    runner = JobRunner(store, devices, settings, stop)
     issuer = None
     if config.auth_users is not None:
         issuer = TokenIssuer(
@@ -167,6 +181,32 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
     )
 
 
+def plan_stored_job(state: EmulatorState, job: JobRecord) -> None:
+    """Give a job stored without a plan (by a version that planned in the worker) its plan,
+    read from its request; the worker then runs or fails it as it would have."""
+    device = state.devices.get(job.device)
+    if device is None:
+        return  # the worker fails it: the device is not served any more
+    try:
+        cal = device.calibration(job.calibration_set_id)
+    except UnknownCalibrationError:
+        return  # the worker fails it with this error
+    offered = state.payloads.implementations(device, cal)
+    plan: JobPlan
+    try:
+        if job.api == API_SERVER_API:
+            definition = CircuitJobDefinition.model_validate_json(job.request_json)
+            plan = job_from_definition(definition, cal.components, offered)
+        else:
+            request = RunRequest.model_validate_json(job.request_json)
+            plan = plan_request(request, cal.components, offered)
+    except (ValidationError, TypeError) as error:
+        plan = RejectedJob(f"The stored request is not valid: {error}")
+    except JobValidationError as error:
+        plan = RejectedJob(str(error))
+    state.store.set_plan(job.id, plan)
+
+
 def resume_unfinished(state: EmulatorState) -> int:
     """Queue again the jobs a previous run left unfinished; returns how many.
 
@@ -175,6 +215,8 @@ def resume_unfinished(state: EmulatorState) -> int:
     """
     unfinished = state.store.unfinished()
     for job in unfinished:
+        if state.store.plan(job.id) is None:
+            plan_stored_job(state, job)
         if job.status != Status.RECEIVED:
             state.store.requeue(job.id)
         state.pool.submit(job.id)

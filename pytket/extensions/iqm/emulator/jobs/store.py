@@ -1,4 +1,4 @@
-"""SQLite job store: jobs, their requests, results and status history.
+"""SQLite job store: jobs, their requests and plans, results and status history.
 
 One connection guarded by a lock serves every thread (HTTP handlers and workers); all writes
 are short transactions. In memory by default; with a file path, jobs survive a restart. Status
@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
 
+from pytket.extensions.iqm.emulator.jobs.spec import JobPlan, plan_from_json, plan_to_json
 from pytket.extensions.iqm.emulator.jobs.status import TERMINAL, TERMINAL_VALUES, Status
 
 # The stored values predate the project's names for the two lines; they stay as they are so
@@ -40,7 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT,
     warnings TEXT,
     request TEXT NOT NULL,
-    api TEXT NOT NULL DEFAULT 'cocos-v1'
+    api TEXT NOT NULL DEFAULT 'cocos-v1',
+    plan TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     job_id TEXT PRIMARY KEY REFERENCES jobs(id),
@@ -80,7 +82,8 @@ class JobRecord:
     message: str | None
     warnings: tuple[str, ...] | None
     request_json: str
-    """The run request as accepted, JSON."""
+    """The request as accepted, JSON, in its line's wire format (the HTTP layer echoes it; the
+    worker runs the job's plan instead)."""
     timestamps: Mapping[str, str]
     """Stage (``job_start``, ``compile_start``, …) → ISO time."""
     api: str = API_REST_V1
@@ -112,6 +115,8 @@ class JobStore:
                 self._conn.execute(
                     "ALTER TABLE jobs ADD COLUMN api TEXT NOT NULL DEFAULT 'cocos-v1'"
                 )
+            if "plan" not in columns:  # written before jobs were planned at submission
+                self._conn.execute("ALTER TABLE jobs ADD COLUMN plan TEXT")
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards."""
@@ -124,11 +129,15 @@ class JobStore:
         device: str,
         calibration_set_id: UUID,
         request_json: str,
+        *,
         api: str = API_REST_V1,
+        plan: JobPlan | None = None,
     ) -> JobRecord:
         """Store a new job in status ``received`` and return it with its sequence number.
 
         :param api: the route set it was submitted on, one of :data:`API_LINES`.
+        :param plan: what the worker runs (see :meth:`plan`); ``None`` leaves it to
+            :meth:`set_plan`.
         :raises ValueError: if ``api`` is unknown.
         """
         if api not in API_LINES:
@@ -137,8 +146,8 @@ class JobStore:
         with self._lock, self._conn:
             self._conn.execute("BEGIN")
             cursor = self._conn.execute(
-                "INSERT INTO jobs (id, device, calibration_set_id, status, request, api)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (id, device, calibration_set_id, status, request, api, plan)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(job_id),
                     device,
@@ -146,6 +155,7 @@ class JobStore:
                     Status.RECEIVED.value,
                     request_json,
                     api,
+                    None if plan is None else plan_to_json(plan),
                 ),
             )
             seq = cursor.lastrowid
@@ -185,6 +195,27 @@ class JobStore:
                 "SELECT stage, timestamp FROM timestamps WHERE job_id = ?", (str(job_id),)
             ).fetchall()
         return _record(row, dict(stamps))
+
+    def plan(self, job_id: UUID) -> JobPlan | None:
+        """What the worker runs for the job; ``None`` if it has none (a job stored by a version
+        that did not plan at submission, or an unknown job).
+
+        :raises ValueError: if the stored plan is unreadable (a hand-edited database).
+        """
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT plan FROM jobs WHERE id = ?", (str(job_id),)
+            ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return plan_from_json(str(row[0]))
+
+    def set_plan(self, job_id: UUID, plan: JobPlan) -> None:
+        """Store the plan of a job that has none (see :meth:`plan`)."""
+        with self._lock, self._conn:
+            self._conn.execute(
+                "UPDATE jobs SET plan = ? WHERE id = ?", (plan_to_json(plan), str(job_id))
+            )
 
     def history(self, job_id: UUID) -> list[tuple[Status, str]]:
         """The job's statuses with the times they were entered, oldest first."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec, Operation
 
 MOVE_VALIDATION_MODES = ("strict", "allow_prx", "none")
@@ -213,3 +214,18 @@ def validate_circuits(
                     f"components ({estimate.min_t2 * 1e6:.3f} µs, {estimate.min_t2_component}); "
                     f"the limit max_circuit_duration_over_t2 is {max_duration_over_t2:g}."
                 )
+
+
+def validate_job(spec: JobSpec, cal: Calibration, default_max_duration_over_t2: float) -> None:
+    """Check a job against the calibration it runs on, with its own duration limit.
+
+    :param default_max_duration_over_t2: the limit when the job gives none (``0``: no check).
+    :raises JobValidationError: as :func:`validate_circuits`.
+    """
+    limit = spec.max_circuit_duration_over_t2
+    validate_circuits(
+        spec.circuits,
+        cal,
+        move_validation_mode=spec.move_validation_mode,
+        max_duration_over_t2=default_max_duration_over_t2 if limit is None else limit,
+    )

@@ -8,40 +8,30 @@ aborted stops, and results computed for an aborted job are discarded.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from uuid import UUID
 
 import numpy as np
-from pydantic import ValidationError
 
-from pytket.extensions.iqm.emulator.config import EmulatorConfig
 from pytket.extensions.iqm.emulator.devices.catalogue import (
     Calibration,
     Device,
     UnknownCalibrationError,
 )
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
-from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
-from pytket.extensions.iqm.emulator.http.rest_v1.wire import job_from_request
-from pytket.extensions.iqm.emulator.http.server_api.models import CircuitJobDefinition
-from pytket.extensions.iqm.emulator.http.server_api.wire import job_from_definition
-from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
+from pytket.extensions.iqm.emulator.jobs.results import encode_results
+from pytket.extensions.iqm.emulator.jobs.spec import JobSpec, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
-from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord, JobStore
-from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_circuits
-from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
+from pytket.extensions.iqm.emulator.jobs.store import JobRecord, JobStore
+from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_job
 from pytket.extensions.iqm.emulator.simulation.simulator import (
     SimulationError,
-    SimulationResult,
     simulate,
 )
-
-Implementations = Callable[[Device, Calibration], Mapping[str, set[str]]]
-"""``(device, calibration)`` → gate → implementation names the calibration offers."""
 
 logger = logging.getLogger(__name__)
 
@@ -57,137 +47,45 @@ def job_rng(seed: int | None, seq: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, seq]))
 
 
-def plan_job(
-    request: RunRequest | CircuitJobDefinition,
-    device: Device,
-    cal: Calibration,
-    config: EmulatorConfig,
-    implementations: Implementations | None = None,
-) -> JobSpec:
-    """The job a request asks for, checked against the calibration it runs on.
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How the worker runs jobs (the server's configuration, as far as jobs see it)."""
 
-    Both API lines go through here, at submission (IQM Server API) or in the worker (both).
-
-    :raises JobValidationError: if the qubit mapping or a circuit does not fit the calibration
-        (loci, keys, MOVE sandwiches, duration limit, implementations).
-    """
-    offered = implementations(device, cal) if implementations else None
-    if isinstance(request, RunRequest):
-        spec = job_from_request(request, cal.components, offered)
-    else:
-        spec = job_from_definition(request, cal.components, offered)
-    limit = spec.max_circuit_duration_over_t2
-    if limit is None:
-        limit = config.default_max_duration_over_t2
-    validate_circuits(
-        spec.circuits,
-        cal,
-        move_validation_mode=spec.move_validation_mode,
-        max_duration_over_t2=limit,
-    )
-    return spec
-
-
-def stored_request(job: JobRecord) -> RunRequest | CircuitJobDefinition:
-    """The request of a stored job, read according to the route set it came in on.
-
-    :raises JobValidationError: if the stored text is not a valid request (a hand-edited
-        database).
-    """
-    try:
-        if job.api == API_SERVER_API:
-            return CircuitJobDefinition.model_validate_json(job.request_json)
-        return RunRequest.model_validate_json(job.request_json)
-    except (ValidationError, TypeError) as error:
-        raise JobValidationError(f"The stored request is not valid: {error}") from None
-
-
-def bits_json(bits: np.ndarray) -> str:
-    """JSON text of a ``(shots, n)`` 0/1 array as a list of lists, built without Python lists.
-
-    ``json.dumps(bits.tolist())`` gives the same text (without spaces) but is many times slower
-    for 100 000 shots.
-    """
-    shots, n = bits.shape
-    if shots == 0:
-        return "[]"
-    if n == 0:
-        return "[" + ",".join(["[]"] * shots) + "]"
-    # Each row is "[b,b,...,b]," : '[' at 0, digits at odd positions, ']' at 2n, ',' at 2n+1.
-    row = np.empty((shots, 2 * n + 2), dtype=np.uint8)
-    row[:, 0] = ord("[")
-    row[:, 1 : 2 * n : 2] = bits + ord("0")
-    row[:, 2 : 2 * n : 2] = ord(",")
-    row[:, 2 * n] = ord("]")
-    row[:, 2 * n + 1] = ord(",")
-    return "[" + row.tobytes()[:-1].decode("ascii") + "]"
-
-
-def bitstring_counts(bits: np.ndarray) -> dict[str, int]:
-    """Histogram of the rows of a ``(shots, n)`` 0/1 array, as bitstrings (first column first)."""
-    shots, n = bits.shape
-    if n == 0:
-        return {"": shots} if shots else {}
-    if n <= 62:
-        # Rows as integers: np.unique on a 1-D integer array is much faster than on rows.
-        weights = np.left_shift(np.int64(1), np.arange(n - 1, -1, -1, dtype=np.int64))
-        values, numbers = np.unique(bits.astype(np.int64) @ weights, return_counts=True)
-        return {format(int(v), f"0{n}b"): int(k) for v, k in zip(values, numbers, strict=True)}
-    rows, numbers = np.unique(bits, axis=0, return_counts=True)
-    return {"".join(map(str, r.tolist())): int(k) for r, k in zip(rows, numbers, strict=True)}
-
-
-def encode_results(
-    circuits: Sequence[CircuitSpec], results: Sequence[SimulationResult]
-) -> tuple[str, str]:
-    """``(measurements_json, counts_json)`` in the 22.x wire format.
-
-    Counts keys are the circuit's measurement keys in instruction order; a bitstring is the
-    concatenation of those keys' bits, each key's bits in the order of its measured qubits.
-    """
-    batch: list[str] = []
-    counts_batch: list[dict[str, object]] = []
-    for circuit, result in zip(circuits, results, strict=True):
-        keys = [str(op.key) for op in circuit.operations if op.name == "measure"]
-        arrays = [np.asarray(result.measurements[k], dtype=np.uint8) for k in keys]
-        batch.append(
-            "{"
-            + ",".join(f"{json.dumps(k)}:{bits_json(a)}" for k, a in zip(keys, arrays, strict=True))
-            + "}"
-        )
-        bits = (
-            np.concatenate(arrays, axis=1)
-            if arrays
-            else np.zeros((result.shots_kept, 0), dtype=np.uint8)
-        )
-        counts_batch.append({"measurement_keys": keys, "counts": bitstring_counts(bits)})
-    return "[" + ",".join(batch) + "]", json.dumps(counts_batch)
+    noise: bool = True
+    """Simulate with the calibration's noise model; ``False`` gives ideal results."""
+    qiskit_fake_noise: bool = False
+    """Build the noise model qiskit-iqm's fake backends use instead of the physical one."""
+    seed: int | None = None
+    """Seed of the per-job random generators (see :func:`job_rng`)."""
+    stage_delay: float = 0.0
+    """Seconds a job rests in each queue stage."""
+    max_active_qubits: int = 24
+    """Largest number of qubits a circuit may touch."""
+    default_max_duration_over_t2: float = 0.0
+    """Duration limit of a job that gives none (``0``: no check)."""
 
 
 class JobRunner:
     """Runs one job's pipeline against the served devices.
 
-    :param store: where jobs live.
+    :param store: where jobs live, with their plans.
     :param devices: served devices by name.
-    :param config: the server's configuration (noise, seed, limits, delays).
+    :param settings: noise, seed, limits, delays.
     :param stop: set when the server shuts down; waiting stages end early and leave the job
         unfinished (it is resumed on the next start with the same database).
-    :param implementations: ``(device, calibration)`` → gate → implementation names offered.
     """
 
     def __init__(
         self,
         store: JobStore,
         devices: Mapping[str, Device],
-        config: EmulatorConfig,
+        settings: ExecutionSettings,
         stop: threading.Event,
-        implementations: Implementations | None = None,
     ) -> None:
         self._store = store
         self._devices = devices
-        self._config = config
+        self._settings = settings
         self._stop = stop
-        self._implementations = implementations
         self._noise: dict[UUID, NoiseModel] = {}
         self._noise_lock = threading.Lock()
 
@@ -196,17 +94,16 @@ class JobRunner:
             model = self._noise.get(cal.calibration_set_id)
             if model is None:
                 model = NoiseModel.from_calibration(
-                    cal, qiskit_fake_compat=self._config.noise_model == "qiskit-fake"
+                    cal, qiskit_fake_compat=self._settings.qiskit_fake_noise
                 )
                 self._noise[cal.calibration_set_id] = model
             return model
 
     def _rest(self) -> bool:
         """Pause for one stage; ``False`` if the server is stopping."""
-        return not self._stop.wait(self._config.stage_delay)
+        return not self._stop.wait(self._settings.stage_delay)
 
     def _compile(self, job: JobRecord) -> tuple[JobSpec, Calibration]:
-        request = stored_request(job)
         device = self._devices.get(job.device)
         if device is None:
             raise JobValidationError(
@@ -214,7 +111,16 @@ class JobRunner:
                 "job to a served device."
             )
         cal = device.calibration(job.calibration_set_id)
-        return plan_job(request, device, cal, self._config, self._implementations), cal
+        try:
+            plan = self._store.plan(job.id)
+        except ValueError as error:
+            raise JobValidationError(f"The stored job is not valid: {error}") from None
+        if plan is None:
+            raise JobValidationError("The stored job has no plan; resubmit it.")
+        if isinstance(plan, RejectedJob):
+            raise JobValidationError(plan.reason)
+        validate_job(plan, cal, self._settings.default_max_duration_over_t2)
+        return plan, cal
 
     def run(self, job_id: UUID) -> None:
         """Take the job through its stages; returns early if it is aborted or the server stops."""
@@ -242,8 +148,8 @@ class JobRunner:
         if current is None or current.terminal:
             return
         store.stamp(job_id, "execution_start")
-        rng = job_rng(self._config.seed, job.seq)
-        noise = self._noise_model(cal) if self._config.noise else None
+        rng = job_rng(self._settings.seed, job.seq)
+        noise = self._noise_model(cal) if self._settings.noise else None
         results = []
         for index, circuit in enumerate(spec.circuits):
             try:
@@ -254,7 +160,7 @@ class JobRunner:
                         noise=noise,
                         rng=rng,
                         heralding_zeros=spec.heralding_zeros,
-                        max_active_qubits=self._config.max_active_qubits,
+                        max_active_qubits=self._settings.max_active_qubits,
                     )
                 )
             except SimulationError as error:

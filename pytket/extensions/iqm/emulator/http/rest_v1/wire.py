@@ -12,7 +12,8 @@ from collections.abc import Collection, Mapping
 
 from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
 from pytket.extensions.iqm.emulator.http.wire import checked_mapping, physical_circuits
-from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
+from pytket.extensions.iqm.emulator.jobs.spec import JobPlan, JobSpec, RejectedJob
+from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
 
 
@@ -64,3 +65,17 @@ def job_from_request(
         move_validation_mode=request.move_validation_mode.value,
         max_circuit_duration_over_t2=request.max_circuit_duration_over_t2,
     )
+
+
+def plan_request(
+    request: RunRequest,
+    components: Collection[str],
+    implementations: Mapping[str, Collection[str]] | None = None,
+) -> JobPlan:
+    """What the store keeps of an accepted request: its :class:`JobSpec`, or, when the request
+    cannot become one, a :class:`RejectedJob` that fails when compiled (as IQM's servers fail
+    such a job instead of refusing it)."""
+    try:
+        return job_from_request(request, components, implementations)
+    except JobValidationError as error:
+        return RejectedJob(str(error))

@@ -20,6 +20,7 @@ from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     RunStatus,
     SubmitResponse,
 )
+from pytket.extensions.iqm.emulator.http.rest_v1.wire import plan_request
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
 
@@ -62,11 +63,13 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> uuid.UUID:
         cal = device.calibration(request.calibration_set_id or "default")
     except UnknownCalibrationError as error:
         raise HTTPException(400, str(error)) from None
+    plan = plan_request(request, cal.components, state.payloads.implementations(device, cal))
     job = state.store.create(
         uuid.uuid4(),
         device.name,
         cal.calibration_set_id,
         request.model_dump_json(exclude_none=True),
+        plan=plan,
     )
     state.pool.submit(job.id)
     return job.id

@@ -35,11 +35,11 @@ from pytket.extensions.iqm.emulator.http.server_api.models import (
     ServerAPIError,
     ServerError,
 )
+from pytket.extensions.iqm.emulator.http.server_api.wire import job_from_definition
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord
-from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError
-from pytket.extensions.iqm.emulator.jobs.worker import plan_job
+from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_circuits
 
 router = APIRouter(
     prefix=f"{SERVER_API_PREFIX}/jobs",
@@ -90,15 +90,12 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
         )
     cal = server_calibration_of(device, str(definition.calibration_set_id or "default"))
     try:
-        # The duration limit is checked when the job is compiled, as on IQM's servers: a job
-        # that exceeds it is accepted and fails (with the reason in its errors).
-        plan_job(
-            definition.model_copy(update={"max_circuit_duration_over_t2": 0.0}),
-            device,
-            cal,
-            limits,
-            state.payloads.implementations,
+        spec = job_from_definition(
+            definition, cal.components, state.payloads.implementations(device, cal)
         )
+        # Without the duration limit: that one is checked when the job is compiled, as on IQM's
+        # servers, so a job that exceeds it is accepted and fails (with the reason in its errors).
+        validate_circuits(spec.circuits, cal, move_validation_mode=spec.move_validation_mode)
     except JobValidationError as error:
         raise ServerAPIError(422, str(error), "circuit_validation_failed") from None
     job = state.store.create(
@@ -107,6 +104,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
         cal.calibration_set_id,
         definition.model_dump_json(),
         api=API_SERVER_API,
+        plan=spec,
     )
     state.pool.submit(job.id)
     return _job_data(state, job)
