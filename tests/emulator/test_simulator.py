@@ -217,12 +217,12 @@ def test_final_depolarizing_flips_bits_at_the_expected_rate(method: Method) -> N
 
 def test_few_draws_from_a_large_distribution_follow_it() -> None:
     # Few shots from ≥ 2**14 outcomes take the two-level (block, then index) sampling path.
-    from pytket.extensions.iqm.emulator.simulation.simulator import _sample_indices
+    from pytket.extensions.iqm.emulator.simulation.sampling import sample_indices
 
     weights = np.random.default_rng(99).random(1 << 16) ** 4
     weights[::7] = 0.0
     rng = np.random.default_rng(1)
-    draws = np.concatenate([_sample_indices(weights, 50, rng) for _ in range(2000)])
+    draws = np.concatenate([sample_indices(weights, 50, rng) for _ in range(2000)])
     assert not np.any(draws % 7 == 0)
     probabilities = weights / weights.sum()
     high = np.bincount(draws >> 10, minlength=64)
@@ -753,7 +753,7 @@ def test_noisy_ghz_on_garnet_matches_product_of_fidelities() -> None:
 
 
 def test_reordering_keeps_each_components_sequence_and_reaches_components_late() -> None:
-    from pytket.extensions.iqm.emulator.simulation.simulator import _late_first_use
+    from pytket.extensions.iqm.emulator.simulation.steps import late_first_use
 
     qubits = ["QB1", "QB2", "QB3", "QB4"]
     # A compiled-looking circuit: a layer of PRX on every qubit first, then a CZ chain.
@@ -761,7 +761,7 @@ def test_reordering_keeps_each_components_sequence_and_reaches_components_late()
     ops += [cz("QB1", "QB2"), Operation("barrier", ("QB2", "QB3")), cz("QB2", "QB3")]
     ops += [measure("mid", "QB1"), Operation("reset", ("QB1",)), cz("QB3", "QB4")]
     ops += [measure("m", *qubits)]
-    order = _late_first_use(ops)
+    order = late_first_use(ops)
     assert sorted(order) == list(range(len(ops)))
     for qubit in qubits:
         original = [i for i, op in enumerate(ops) if qubit in op.qubits]

@@ -1,0 +1,34 @@
+"""What a simulation returns, and the errors it raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+BitArray = npt.NDArray[np.uint8]
+
+
+class SimulationError(ValueError):
+    """The circuit cannot be simulated; the message says why and becomes the job's error."""
+
+
+class TooLargeError(SimulationError):
+    """The circuit acts on more components than the simulator accepts."""
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What the measurements recorded.
+
+    ``measurements[key]`` is a uint8 array of shape ``(shots_kept, len(qubits))`` with the
+    qubits in the order of the ``measure`` operation that has that key.
+    """
+
+    measurements: dict[str, BitArray]
+    shots_kept: int
+    """Number of shots returned (fewer than asked when heralding dropped some)."""
+    method: str = "statevector"
+    """Which method ran (``statevector`` or ``density_matrix``), for diagnostics."""
