@@ -122,9 +122,7 @@ class IQMEmulator:
         :raises RuntimeError: if the emulator has not been started.
         """
         if self._port is None:
-            raise RuntimeError(
-                "The emulator is not running; call start() or use it in a with block."
-            )
+            raise _not_running()
         return self._port
 
     @property
@@ -184,9 +182,7 @@ class IQMEmulator:
         :raises RuntimeError: if the emulator has not been started.
         """
         if self._server is None:
-            raise RuntimeError(
-                "The emulator is not running; call start() or use it in a with block."
-            )
+            raise _not_running()
         app: FastAPI = self._server.config.app
         return app
 
@@ -289,3 +285,7 @@ class IQMEmulator:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _not_running() -> RuntimeError:
+    return RuntimeError("The emulator is not running; call start() or use it in a with block.")
