@@ -19,7 +19,7 @@ import cmath
 from collections.abc import Sequence
 from typing import Any
 
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.devices.device import Calibration
 from pytket.extensions.iqm.emulator.simulation.program import Operation
 
 

@@ -49,7 +49,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks._suite import SUITE_DIR as SUITE  # noqa: E402
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration, get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.device import Calibration  # noqa: E402
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel  # noqa: E402
 from pytket.extensions.iqm.emulator.simulation.program import Operation  # noqa: E402
 from pytket.extensions.iqm.emulator.simulation.simulator import simulate  # noqa: E402

@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 
 from pytket.extensions.iqm.emulator.devices.catalogue import (
-    Calibration,
-    Device,
     InvalidDeviceFileError,
-    UnknownCalibrationError,
     UnknownDeviceError,
     catalogue,
     get_device,
     load_device_file,
+)
+from pytket.extensions.iqm.emulator.devices.device import (
+    Calibration,
+    Device,
+    UnknownCalibrationError,
 )
 
 # The device files of the package under test (the installed one in CI, not the checkout's).

@@ -8,7 +8,7 @@ from uuid import UUID
 import numpy as np
 import pytest
 
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.devices.device import Calibration
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel, Relaxation
 from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
 

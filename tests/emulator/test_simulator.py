@@ -12,7 +12,7 @@ import pytest
 from scipy import stats  # type: ignore[import-untyped]
 
 from pytket import Circuit, OpType
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.devices.device import Calibration
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
 from pytket.extensions.iqm.emulator.simulation.program import Operation
 from pytket.extensions.iqm.emulator.simulation.simulator import (

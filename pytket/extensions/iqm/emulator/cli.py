@@ -30,7 +30,8 @@ from pytket.extensions.iqm.emulator.config import (
     is_loopback,
     load_devices,
 )
-from pytket.extensions.iqm.emulator.devices.catalogue import Device, catalogue
+from pytket.extensions.iqm.emulator.devices.catalogue import catalogue
+from pytket.extensions.iqm.emulator.devices.device import Device
 from pytket.extensions.iqm.emulator.http.faults import FAULT_KINDS, JOB_KINDS, MAX_DELAY_MS
 
 PROG = "pytket-iqm-emulator"

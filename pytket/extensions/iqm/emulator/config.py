@@ -14,12 +14,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from pytket.extensions.iqm.emulator.devices.catalogue import (
-    Device,
-    catalogue,
-    get_device,
-    load_device_file,
-)
+from pytket.extensions.iqm.emulator.devices.catalogue import catalogue, get_device, load_device_file
+from pytket.extensions.iqm.emulator.devices.device import Device
 from pytket.extensions.iqm.emulator.http.faults import (
     JOB_KINDS,
     FaultScriptError,

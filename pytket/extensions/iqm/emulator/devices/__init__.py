@@ -1,7 +1,10 @@
 """The devices the emulator serves: the catalogue, the device file format, noise models.
 
-``catalogue`` loads and holds :class:`~.catalogue.Device` and its calibrations, ``data`` holds
-the catalogue's JSON files, ``noise`` builds a simulation noise model from a calibration.
+``device`` defines :class:`~.device.Device` and its :class:`~.device.Calibration` sets,
+``file_format`` the JSON device file (pydantic models and the reader that turns a file into a
+``Device``), ``catalogue`` the packaged devices (``data/``, one JSON file each) and
+:func:`~.catalogue.load_device_file`, ``noise`` the simulation noise model built from a
+calibration.
 
 Imports none of the emulator's other layers (``http``, ``jobs``, ``simulation``).
 """

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.config import EmulatorConfig, load_devices
-from pytket.extensions.iqm.emulator.devices.catalogue import UnknownCalibrationError
+from pytket.extensions.iqm.emulator.devices.device import UnknownCalibrationError
 from pytket.extensions.iqm.emulator.http.dependencies import SERVER_API_PREFIX
 from pytket.extensions.iqm.emulator.http.faults import (
     FaultInjector,

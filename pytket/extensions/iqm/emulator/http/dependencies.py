@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import Depends, HTTPException, Path, Request
 
-from pytket.extensions.iqm.emulator.devices.catalogue import (
+from pytket.extensions.iqm.emulator.devices.device import (
     Calibration,
     Device,
     UnknownCalibrationError,

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration, Device
+from pytket.extensions.iqm.emulator.devices.device import Calibration, Device
 from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
 from pytket.extensions.iqm.emulator.http.tokens import BearerAuth, TokenIssuer

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration
+from pytket.extensions.iqm.emulator.devices.device import Calibration
 from pytket.extensions.iqm.emulator.jobs.spec import JobSpec
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec, Operation
 

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import numpy as np
 
-from pytket.extensions.iqm.emulator.devices.catalogue import (
+from pytket.extensions.iqm.emulator.devices.device import (
     Calibration,
     Device,
     UnknownCalibrationError,

@@ -14,7 +14,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration, Device, component_sort_key
+from pytket.extensions.iqm.emulator.devices.device import Calibration, Device, component_sort_key
 
 IMPLEMENTATIONS: Mapping[str, str] = {
     "prx": "drag_gaussian",

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from pytket.extensions.iqm.emulator.devices.catalogue import Calibration, Device
+from pytket.extensions.iqm.emulator.devices.device import Calibration, Device
 from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 from pytket.extensions.iqm.emulator.http.server_api.models import SOURCE, STATION_SOURCE, JobStatus
 from pytket.extensions.iqm.emulator.jobs.status import Status

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pytket.extensions.iqm.emulator.devices.catalogue import Device, UnknownCalibrationError
+from pytket.extensions.iqm.emulator.devices.device import Device, UnknownCalibrationError
 from pytket.extensions.iqm.emulator.http.dependencies import Authorized, ServedDevice, State, job_of
 from pytket.extensions.iqm.emulator.http.models import ErrorMessage, RequestBodyError, parse_body
 from pytket.extensions.iqm.emulator.http.rest_v1.models import (

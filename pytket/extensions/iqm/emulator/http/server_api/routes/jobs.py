@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pytket.extensions.iqm.emulator.devices.catalogue import Device
+from pytket.extensions.iqm.emulator.devices.device import Device
 from pytket.extensions.iqm.emulator.http.dependencies import (
     SERVER_API_PREFIX,
     Authorized,
