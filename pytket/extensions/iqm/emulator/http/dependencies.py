@@ -71,7 +71,7 @@ def require_auth(request: Request, state: State) -> None:
 Authorized = Depends(require_auth)
 
 
-def calibration_of(device: Device, calibration_set_id: str) -> Calibration:
+def rest_v1_calibration_of(device: Device, calibration_set_id: str) -> Calibration:
     """The device's calibration ``default`` or by UUID, or HTTP 404."""
     try:
         return device.calibration(calibration_set_id)
@@ -79,8 +79,8 @@ def calibration_of(device: Device, calibration_set_id: str) -> Calibration:
         raise HTTPException(404, str(error)) from None
 
 
-def job_of(state: EmulatorState, device: Device, job_id: str) -> JobRecord:
-    """The device's job with this id submitted on the 22.x route set, or HTTP 404."""
+def rest_v1_job_of(state: EmulatorState, device: Device, job_id: str) -> JobRecord:
+    """The device's job with this id submitted on the REST v1 line, or HTTP 404."""
     try:
         uuid = UUID(job_id)
     except ValueError:
@@ -122,7 +122,7 @@ def served_quantum_computer(
 ServedQuantumComputer = Annotated[Device, Depends(served_quantum_computer)]
 
 
-def server_calibration_of(device: Device, calibration_set_id: str) -> Calibration:
+def server_api_calibration_of(device: Device, calibration_set_id: str) -> Calibration:
     """The device's calibration ``default`` or by UUID, or HTTP 404 (IQM Server API shape)."""
     try:
         return device.calibration(calibration_set_id)
@@ -130,7 +130,7 @@ def server_calibration_of(device: Device, calibration_set_id: str) -> Calibratio
         raise ServerAPIError(404, str(error), "calibration_set_not_found") from None
 
 
-def server_job_of(state: EmulatorState, job_id: str) -> JobRecord:
+def server_api_job_of(state: EmulatorState, job_id: str) -> JobRecord:
     """The job with this id submitted on the IQM Server API, or HTTP 404."""
     try:
         uuid = UUID(job_id)

@@ -64,7 +64,7 @@ class PayloadCache:
         result: dict[str, Any] = self._get(key, lambda: payloads.calibration_set(device, cal))
         return result
 
-    def server_calibration_set(self, device: Device, cal: Calibration) -> dict[str, Any]:
+    def server_api_calibration_set(self, device: Device, cal: Calibration) -> dict[str, Any]:
         """``GET api/v1/calibration-sets/{qc}/{cal}`` (IQM Server API)."""
         key = ("server-calset", device.name, cal.calibration_set_id)
         result: dict[str, Any] = self._get(
@@ -72,7 +72,7 @@ class PayloadCache:
         )
         return result
 
-    def server_quality_metrics(self, device: Device, cal: Calibration) -> dict[str, Any]:
+    def server_api_quality_metrics(self, device: Device, cal: Calibration) -> dict[str, Any]:
         """``GET api/v1/calibration-sets/{qc}/{cal}/metrics`` (IQM Server API)."""
         key = ("server-metrics", device.name, cal.calibration_set_id)
         result: dict[str, Any] = self._get(

@@ -1,7 +1,7 @@
 """IQM Server API wire format (iqm-client 33+) → the emulator's :class:`JobSpec`.
 
 Circuits name their components in ``locus`` and give angles in radians already; this applies
-the definition's ``qubit_mapping`` (the same checks as the 22.x line). Problems are reported as
+the definition's ``qubit_mapping`` (the same checks as the REST v1 line). Problems are reported as
 :class:`JobValidationError`.
 """
 

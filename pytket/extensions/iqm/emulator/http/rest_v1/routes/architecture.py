@@ -9,7 +9,7 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     Authorized,
     ServedDevice,
     State,
-    calibration_of,
+    rest_v1_calibration_of,
 )
 from pytket.extensions.iqm.emulator.http.models import ErrorMessage
 from pytket.extensions.iqm.emulator.http.rest_v1.models import (
@@ -37,7 +37,9 @@ def dynamic_quantum_architecture(
 ) -> JSONResponse:
     """Dynamic quantum architecture (calibrated gates and loci) of a calibration set."""
     return JSONResponse(
-        state.payloads.dynamic_architecture(device, calibration_of(device, calibration_set_id))
+        state.payloads.dynamic_architecture(
+            device, rest_v1_calibration_of(device, calibration_set_id)
+        )
     )
 
 
@@ -59,7 +61,7 @@ def quantum_architecture(state: State, device: ServedDevice) -> JSONResponse:
 def quality_metrics(state: State, device: ServedDevice, calibration_set_id: str) -> JSONResponse:
     """Quality metrics (T1, T2, fidelities, readout errors) of a calibration set."""
     return JSONResponse(
-        state.payloads.quality_metrics(device, calibration_of(device, calibration_set_id))
+        state.payloads.quality_metrics(device, rest_v1_calibration_of(device, calibration_set_id))
     )
 
 
@@ -67,5 +69,5 @@ def quality_metrics(state: State, device: ServedDevice, calibration_set_id: str)
 def calibration_set(state: State, device: ServedDevice, calibration_set_id: str) -> JSONResponse:
     """Calibration set observations."""
     return JSONResponse(
-        state.payloads.calibration_set(device, calibration_of(device, calibration_set_id))
+        state.payloads.calibration_set(device, rest_v1_calibration_of(device, calibration_set_id))
     )

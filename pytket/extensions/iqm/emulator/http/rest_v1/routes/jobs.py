@@ -9,7 +9,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pytket.extensions.iqm.emulator.devices.device import Device, UnknownCalibrationError
-from pytket.extensions.iqm.emulator.http.dependencies import Authorized, ServedDevice, State, job_of
+from pytket.extensions.iqm.emulator.http.dependencies import (
+    Authorized,
+    ServedDevice,
+    State,
+    rest_v1_job_of,
+)
 from pytket.extensions.iqm.emulator.http.models import ErrorMessage, RequestBodyError, parse_body
 from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     AbortResponse,
@@ -103,7 +108,7 @@ async def submit_job(request: Request, state: State, device: ServedDevice) -> JS
 @router.get("/{job_id}/status", response_model=RunStatus, response_model_exclude_none=True)
 def job_status(state: State, device: ServedDevice, job_id: str) -> RunStatus:
     """The job's status (and the failure message, if it failed)."""
-    job = job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id)
     warnings = list(job.warnings) if job.warnings is not None else None
     return RunStatus(status=job.status, message=job.message, warnings=warnings)
 
@@ -111,7 +116,7 @@ def job_status(state: State, device: ServedDevice, job_id: str) -> RunStatus:
 @router.get("/{job_id}", responses={200: {"model": RunResult}})
 def job_result(state: State, device: ServedDevice, job_id: str) -> Response:
     """The job with its metadata, and its measurements once it is ready."""
-    job = job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id)
     metadata = Metadata(
         calibration_set_id=job.calibration_set_id,
         request=RunRequest.model_validate_json(job.request_json),
@@ -137,7 +142,7 @@ def job_result(state: State, device: ServedDevice, job_id: str) -> Response:
 @router.get("/{job_id}/counts", responses={200: {"model": RunCounts}})
 def job_counts(state: State, device: ServedDevice, job_id: str) -> Response:
     """Histogram of each circuit's measurement outcomes, once the job is ready."""
-    job = job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id)
     text = RunCounts(status=job.status, counts_batch=None).model_dump_json(exclude_none=True)
     results = state.store.results(job.id) if job.status == Status.READY else None
     if results is not None:
@@ -152,7 +157,7 @@ def job_counts(state: State, device: ServedDevice, job_id: str) -> Response:
 )
 def abort_job(state: State, device: ServedDevice, job_id: str) -> AbortResponse:
     """Abort a job that has not finished; a running job's results are discarded."""
-    job = job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id)
     if state.store.abort(job.id):
         return AbortResponse(message=f"Job {job.id} aborted.")
     current = state.store.get(job.id)

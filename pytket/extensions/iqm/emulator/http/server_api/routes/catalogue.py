@@ -17,7 +17,7 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     Authorized,
     ServedQuantumComputer,
     State,
-    server_calibration_of,
+    server_api_calibration_of,
 )
 from pytket.extensions.iqm.emulator.http.rest_v1.models import DynamicQuantumArchitecture
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
@@ -106,7 +106,7 @@ def dynamic_quantum_architecture(
     state: State, device: ServedQuantumComputer, calibration_set_id: str
 ) -> JSONResponse:
     """Calibrated gates and loci of a calibration set (``default`` or its UUID)."""
-    cal = server_calibration_of(device, calibration_set_id)
+    cal = server_api_calibration_of(device, calibration_set_id)
     return JSONResponse(state.payloads.dynamic_architecture(device, cal))
 
 
@@ -119,8 +119,8 @@ def quality_metrics(
     state: State, device: ServedQuantumComputer, calibration_set_id: str
 ) -> JSONResponse:
     """The quality metric set of a calibration set: T1, T2, fidelities, readout errors."""
-    cal = server_calibration_of(device, calibration_set_id)
-    return JSONResponse(state.payloads.server_quality_metrics(device, cal))
+    cal = server_api_calibration_of(device, calibration_set_id)
+    return JSONResponse(state.payloads.server_api_quality_metrics(device, cal))
 
 
 @router.get(
@@ -132,5 +132,5 @@ def calibration_set(
     state: State, device: ServedQuantumComputer, calibration_set_id: str
 ) -> JSONResponse:
     """A calibration set's observations (the gate durations it fixes)."""
-    cal = server_calibration_of(device, calibration_set_id)
-    return JSONResponse(state.payloads.server_calibration_set(device, cal))
+    cal = server_api_calibration_of(device, calibration_set_id)
+    return JSONResponse(state.payloads.server_api_calibration_set(device, cal))

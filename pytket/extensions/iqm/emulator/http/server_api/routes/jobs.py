@@ -1,7 +1,7 @@
 """IQM Server API: circuit jobs (submit, job data, artifacts, payload, cancel, delete).
 
-Jobs share the store, workers and simulator of the 22.x route set; a job is visible only on the
-route set it was submitted on. Unlike the 22.x line, a request that does not fit the
+Jobs share the store, workers and simulator of the REST v1 line; a job is visible only on the
+route set it was submitted on. Unlike the REST v1 line, a request that does not fit the
 calibration (unknown qubits, uncalibrated loci, MOVE sandwiches) is refused at submission with
 HTTP 422, so iqm-client raises its ``ValidationError`` there; the duration limit is checked
 when the job is compiled, as on IQM's servers, so a job over it fails with the reason in its
@@ -23,8 +23,8 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     Authorized,
     ServedQuantumComputer,
     State,
-    server_calibration_of,
-    server_job_of,
+    server_api_calibration_of,
+    server_api_job_of,
 )
 from pytket.extensions.iqm.emulator.http.models import RequestBodyError, parse_body
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
@@ -88,7 +88,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
             f"{limits.max_circuits}.",
             "too_many_circuits",
         )
-    cal = server_calibration_of(device, str(definition.calibration_set_id or "default"))
+    cal = server_api_calibration_of(device, str(definition.calibration_set_id or "default"))
     try:
         spec = job_from_definition(
             definition, cal.components, state.payloads.implementations(device, cal)
@@ -151,11 +151,11 @@ async def submit_circuit_job(
 @router.get("/{job_id}", response_model=JobData)
 def get_job(state: State, job_id: str) -> JobData:
     """The job's status, timeline, errors, queue position and available artifacts."""
-    return _job_data(state, server_job_of(state, job_id))
+    return _job_data(state, server_api_job_of(state, job_id))
 
 
 def _artifact(state: EmulatorState, job_id: str, index: int, name: str) -> Response:
-    job = server_job_of(state, job_id)
+    job = server_api_job_of(state, job_id)
     results = state.store.results(job.id) if job.status == Status.READY else None
     if results is None:
         status = payloads_server_api.JOB_STATUS[job.status].value
@@ -189,22 +189,22 @@ def measurement_counts(state: State, job_id: str) -> Response:
 @router.get("/{job_id}/payload", responses={200: {"model": CircuitJobDefinition}})
 def payload(state: State, job_id: str) -> Response:
     """The circuit job definition as accepted."""
-    job = server_job_of(state, job_id)
+    job = server_api_job_of(state, job_id)
     return Response(job.request_json, media_type="application/json")
 
 
 @router.post("/{job_id}/cancel", response_model=JobData)
 def cancel(state: State, job_id: str) -> JobData:
     """Cancel a job that has not finished; a finished job keeps its status (no error)."""
-    job = server_job_of(state, job_id)
+    job = server_api_job_of(state, job_id)
     state.store.abort(job.id)
-    return _job_data(state, server_job_of(state, job_id))
+    return _job_data(state, server_api_job_of(state, job_id))
 
 
 @router.delete("/{job_id}", status_code=204)
 def delete(state: State, job_id: str) -> Response:
     """Cancel the job and remove it with its results; its id is unknown afterwards."""
-    job = server_job_of(state, job_id)
+    job = server_api_job_of(state, job_id)
     state.store.abort(job.id)
     state.store.delete(job.id)
     return Response(status_code=204)
