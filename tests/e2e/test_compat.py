@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_line import API_LINE, only_rest_v1, only_server_api
+from api_line import API_LINE
 from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import (
@@ -24,6 +24,13 @@ from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 TOKEN = "compat-test-token"
+
+only_rest_v1 = pytest.mark.skipif(
+    API_LINE is not ApiLine.REST_V1, reason="a case of the iqm-client 22.x line (REST v1)"
+)
+only_server_api = pytest.mark.skipif(
+    API_LINE is not ApiLine.SERVER_API, reason="a case of the iqm-client 36.x line (IQM Server API)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +220,50 @@ def test_timeout_is_also_api_timeout_error() -> None:
         assert isinstance(raised.value, IQMTimeoutError)
         assert isinstance(raised.value, TimeoutError)
         backend.cancel(handle)
+
+
+# -- first-use mistakes ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def open_garnet() -> Iterator[IQMEmulator]:
+    with IQMEmulator(device="garnet", noise=False) as emulator:
+        yield emulator
+
+
+@only_rest_v1
+def test_misspelt_device_url_lists_the_served_devices(open_garnet: IQMEmulator) -> None:
+    root = open_garnet.root_url
+    expected = (
+        f"The server at {root} has no device 'garnett' (it serves 'garnet'): use "
+        f"IQMBackend('{root}', device='garnet') or IQMBackend('{root}/garnet')."
+    )
+    for form in ({"url": f"{root}/garnett"}, {"url": root, "device": "garnett"}):
+        with pytest.raises(IQMDeviceError) as raised:
+            IQMBackend(**form)
+        assert str(raised.value) == expected
+
+
+@only_rest_v1
+def test_server_root_without_device_shows_the_right_form(open_garnet: IQMEmulator) -> None:
+    root = open_garnet.root_url
+    with pytest.raises(IQMDeviceError) as raised:
+        IQMBackend(root)
+    assert str(raised.value) == (
+        f"{root} is the server's root, not a device (it serves 'garnet'): name the device, "
+        f"IQMBackend('{root}', device='garnet'), or give its URL, IQMBackend('{root}/garnet')."
+    )
+
+
+@only_server_api
+def test_misspelt_device_on_the_server_api_lists_the_served_devices(
+    open_garnet: IQMEmulator,
+) -> None:
+    root = open_garnet.root_url
+    with pytest.raises(IQMDeviceError) as raised:
+        IQMBackend(root, device="garnett")
+    assert str(raised.value) == (
+        f'Could not connect to {root}: Quantum computer "garnett" does not exist. Available '
+        f"quantum computers are: garnet. Name one of them: IQMBackend('{root}', "
+        "device='<name>')."
+    )

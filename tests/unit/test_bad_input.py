@@ -163,7 +163,26 @@ CASES = [
         "symbolic parameter",
         _process([_symbolic()]),
         CircuitNotValidError,
-        "does not satisfy NoSymbolsPredicate",
+        re.escape(
+            "Circuit 0 has free symbols a: give them values before running it, e.g. "
+            "circuit.symbol_substitution({Symbol('a'): 0.5}) with sympy's Symbol (compiling a "
+            "symbolic circuit is fine)."
+        ),
+    ),
+    BadInput(
+        "more qubits than the device (compiling)",
+        lambda backend, _: backend.get_compiled_circuit(Circuit(21, 21).measure_all()),
+        IQMDeviceError,
+        re.escape(
+            "Circuit 0 has 21 qubits, but device 'garnet' has 20: use a device with more "
+            "qubits, or split the circuit."
+        ),
+    ),
+    BadInput(
+        "more qubits than the device (running)",
+        _process([_x(), Circuit(25, 1).measure_all()]),
+        IQMDeviceError,
+        "Circuit 1 has 25 qubits, but device 'garnet' has 20",
     ),
     BadInput(
         "symbolic parameter, unchecked",
@@ -229,6 +248,24 @@ CASES = [
     ),
     BadInput("zero shots", _process([_x()], 0), ValueError, "n_shots must be at least 1, not 0"),
     BadInput(
+        "fractional shots",
+        _process([_x()], 1.5),
+        ValueError,
+        re.escape("n_shots must be a positive integer (a whole number of shots), not 1.5."),
+    ),
+    BadInput(
+        "True as shots",
+        _process([_x()], True),
+        ValueError,
+        re.escape("n_shots must be a positive integer (a whole number of shots), not True."),
+    ),
+    BadInput(
+        "float shots in a list",
+        _process([_x(), _x()], [10, 2.0]),
+        ValueError,
+        re.escape("n_shots must be a positive integer (a whole number of shots), not 2.0."),
+    ),
+    BadInput(
         "negative shots in a list",
         _process([_x(), _x()], [10, -1]),
         ValueError,
@@ -278,19 +315,40 @@ CASES = [
         "handle from another backend (get_result)",
         _with_handle("get_result", ResultHandle("job-1", "HQS")),
         ResultHandleTypeError,
-        "does not match expected identifier types",
+        re.escape(
+            "ResultHandle('job-1', 'HQS') is not a handle of an IQM backend (those are (job_id, "
+            "index, layout, ppcirc), from IQMBackend.process_circuits): fetch it from the "
+            "backend that made it, or pass a handle an IQMBackend returned."
+        ),
     ),
     BadInput(
         "handle from another backend (circuit_status)",
         _with_handle("circuit_status", ResultHandle(JOB, 0)),
-        ResultHandleTypeError,
-        "does not match expected identifier types",
+        IQMHandleError,
+        "is not a handle of an IQM backend",
     ),
     BadInput(
         "handle from another backend (cancel)",
         _with_handle("cancel", ResultHandle(3)),
+        IQMHandleError,
+        "is not a handle of an IQM backend",
+    ),
+    BadInput(
+        "handle string without ResultHandle.from_str (get_result)",
+        _with_handle("get_result", f"('{JOB}', 0, '{{}}', '')"),  # type: ignore[arg-type]
+        IQMHandleError,
+        re.escape(
+            f"Got the string \"('{JOB}', 0, '{{}}', '')\" where a ResultHandle is needed: read a "
+            "handle "
+            "saved with str(handle) back with ResultHandle.from_str(text) (from "
+            "pytket.backends.resulthandle), e.g. backend.get_result(ResultHandle.from_str(text))."
+        ),
+    ),
+    BadInput(
+        "handle string without ResultHandle.from_str (get_metadata)",
+        _with_handle("get_metadata", "garbage"),  # type: ignore[arg-type]
         ResultHandleTypeError,
-        "does not match expected identifier types",
+        re.escape("Got the string 'garbage' where a ResultHandle is needed"),
     ),
     BadInput(
         "handle job id not a UUID",

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from uuid import UUID
 
+from pytket.backends.backend import ResultHandleTypeError
 from pytket.backends.resulthandle import ResultHandle
 from pytket.circuit import Bit, Circuit
 
@@ -90,6 +91,41 @@ def layout_from_json(s: str, api_line: ApiLine) -> MeasurementLayout:
     except Exception as err:  # pytket raises assorted types for malformed unit lists
         raise IQMHandleError(f"Measurement layout has a malformed bit: {err}") from None
     return MeasurementLayout(bits=bits, keys=tuple(keys_raw))
+
+
+_SHORT_REPR = 60
+"""Characters of a wrong handle shown in a message (a saved handle is long)."""
+
+
+class ForeignHandleError(IQMHandleError, ResultHandleTypeError):
+    """Not a result handle of an IQM backend (also pytket's ``ResultHandleTypeError``, which
+    other backends raise for the same mistake)."""
+
+
+def check_handle_type(handle: object) -> None:
+    """Refuse what is not a pytket-iqm handle, saying what to pass instead.
+
+    :raises ForeignHandleError: ``handle`` is a string (a handle saved with ``str(handle)``
+        and not read back), or not of the form ``(job_id, index, layout, ppcirc)``.
+    """
+    shown = repr(handle)
+    if len(shown) > _SHORT_REPR:
+        shown = shown[: _SHORT_REPR - 3] + "..."
+    if isinstance(handle, str):
+        raise ForeignHandleError(
+            f"Got the string {shown} where a ResultHandle is needed: read a handle saved with "
+            "str(handle) back with ResultHandle.from_str(text) (from "
+            "pytket.backends.resulthandle), e.g. backend.get_result(ResultHandle.from_str(text))."
+        )
+    fields = tuple(handle) if isinstance(handle, ResultHandle) else ()
+    if len(fields) != len(HANDLE_TYPE) or not all(
+        isinstance(value, kind) for value, kind in zip(fields, HANDLE_TYPE, strict=True)
+    ):
+        raise ForeignHandleError(
+            f"{shown} is not a handle of an IQM backend (those are (job_id, index, layout, "
+            "ppcirc), from IQMBackend.process_circuits): fetch it from the backend that made "
+            "it, or pass a handle an IQMBackend returned."
+        )
 
 
 @dataclass(frozen=True)
@@ -179,7 +215,9 @@ __all__ = [
     "HANDLE_TYPE",
     "LAYOUT_FORMATS",
     "ForeignApiLineError",
+    "ForeignHandleError",
     "HandleContents",
+    "check_handle_type",
     "layout_from_json",
     "layout_to_json",
     "make_handle",

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from pytket.backends.backend import Backend
+from pytket.backends.backend_exceptions import CircuitNotValidError
 from pytket.backends.backendinfo import BackendInfo
 from pytket.backends.backendresult import BackendResult
 from pytket.backends.resulthandle import ResultHandle
@@ -42,7 +43,12 @@ from pytket.extensions.iqm.backends.connection.installed import installed_api_li
 from pytket.extensions.iqm.backends.connection.retry import RetryPolicy
 from pytket.extensions.iqm.backends.connection.types import JobRecord, JobState, RunOptions
 from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
-from pytket.extensions.iqm.backends.handles import HANDLE_TYPE, make_handle, parse_handle
+from pytket.extensions.iqm.backends.handles import (
+    HANDLE_TYPE,
+    check_handle_type,
+    make_handle,
+    parse_handle,
+)
 from pytket.extensions.iqm.backends.progress import collect_with_progress, progress_enabled
 from pytket.extensions.iqm.backends.resonator import resonator_qubit
 from pytket.extensions.iqm.backends.results import measurements_to_result
@@ -320,7 +326,9 @@ class IQMBackend(Backend):
         """A compiled copy of ``circuit`` (the input is not changed).
 
         :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
+        :raises IQMDeviceError: the circuit has more qubits than the device.
         """
+        self._check_fits(circuit, 0)
         compiled = circuit.copy()
         self.default_compilation_pass(optimisation_level, timeout).apply(compiled)
         return compiled
@@ -331,7 +339,10 @@ class IQMBackend(Backend):
         """Compiled copies of ``circuits``.
 
         :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
+        :raises IQMDeviceError: a circuit has more qubits than the device.
         """
+        for index, circuit in enumerate(circuits):
+            self._check_fits(circuit, index)
         compilation_pass = self.default_compilation_pass(optimisation_level, timeout)
         compiled_circuits = []
         for circuit in circuits:
@@ -340,11 +351,33 @@ class IQMBackend(Backend):
             compiled_circuits.append(compiled)
         return compiled_circuits
 
+    def _check_fits(self, circuit: Circuit, index: int) -> None:
+        """Refuse a circuit with more qubits than the device, saying both counts.
+
+        :raises IQMDeviceError: the circuit has more qubits than the device.
+        """
+        # A Star device's resonator qubits are the device's too (in compiled circuits).
+        capacity = len(self._device.qubits) + len(self._device.computational_resonators)
+        if circuit.n_qubits > capacity:
+            raise IQMDeviceError(
+                f"Circuit {index} has {circuit.n_qubits} qubits, but device "
+                f"{self._device.device_name!r} has {len(self._device.qubits)}: use a device "
+                "with more qubits, or split the circuit."
+            )
+
     # -- running ------------------------------------------------------------------------------
 
     @property
     def _result_id_type(self) -> tuple[type, ...]:
         return HANDLE_TYPE
+
+    def _check_handle_type(self, reshandle: ResultHandle) -> None:
+        """Refuse what is not this backend's handle, saying what to pass instead.
+
+        :raises ForeignHandleError: ``reshandle`` is a string (a saved handle not read back),
+            or a handle of another backend.
+        """
+        check_handle_type(reshandle)
 
     def process_circuits(
         self,
@@ -369,10 +402,12 @@ class IQMBackend(Backend):
           devices), passed through to the server.
         * ``max_batch_size`` (int): most circuits per job for this call.
 
-        :raises CircuitNotValidError: a circuit does not satisfy :attr:`required_predicates`.
+        :raises CircuitNotValidError: a circuit does not satisfy :attr:`required_predicates`,
+            or has free symbols (the message names them).
         :raises IQMDeviceError: a circuit uses classical control, reset or mid-circuit
-            measurement on a device without feedback (``cc_prx``).
-        :raises ValueError: a shot count or option is invalid.
+            measurement on a device without feedback (``cc_prx``), or has more qubits than the
+            device.
+        :raises ValueError: a shot count (a positive integer) or an option is invalid.
         :raises IQMTranslationError: a circuit cannot be expressed as IQM instructions.
         :raises IQMServerError: the server refused the job.
         """
@@ -387,8 +422,11 @@ class IQMBackend(Backend):
                     "split the shots over several circuits, or pass the server's limit as "
                     "IQMBackend(max_shots=...)."
                 )
+        for index, circuit in enumerate(circuits):
+            self._check_fits(circuit, index)
         if valid_check:
             for index, circuit in enumerate(circuits):
+                _reject_free_symbols(circuit, index)
                 check_dynamic_features(circuit, self._backend_info, index)
             self._check_all_circuits(circuits)
         else:
@@ -640,12 +678,34 @@ def _optional_uuid(value: object) -> UUID | None:
 
 
 def _reject_non_positive_shots(n_shots: object) -> None:
-    """pytket reads a shot count of 0 as "not given"; say what is actually wrong."""
+    """Shot counts are positive integers: say so, where pytket would assert, take ``True`` as
+    1, or read 0 as "not given"."""
     counts = n_shots if isinstance(n_shots, Sequence) else [n_shots]
     for shots in counts:
-        # Integral, not int: numpy integers are shot counts too.
-        if isinstance(shots, Integral) and shots < 1:
+        if shots is None:
+            continue  # pytket's own message says that n_shots is required
+        # Integral, not int: numpy integers are shot counts too; a bool is not a count.
+        if isinstance(shots, bool) or not isinstance(shots, Integral):
+            raise ValueError(
+                f"n_shots must be a positive integer (a whole number of shots), not {shots!r}."
+            )
+        if shots < 1:
             raise ValueError(f"n_shots must be at least 1, not {shots}.")
+
+
+def _reject_free_symbols(circuit: Circuit, index: int) -> None:
+    """A symbolic circuit cannot run; name its symbols and the way to give them values.
+
+    :raises CircuitNotValidError: the circuit has free symbols.
+    """
+    symbols = sorted(str(symbol) for symbol in circuit.free_symbols())
+    if symbols:
+        raise CircuitNotValidError(
+            f"Circuit {index} has free symbols {', '.join(symbols)}: give them values before "
+            "running it, e.g. circuit.symbol_substitution({"
+            + ", ".join(f"Symbol({name!r}): 0.5" for name in symbols)
+            + "}) with sympy's Symbol (compiling a symbolic circuit is fine)."
+        )
 
 
 def _reject_unknown_kwargs(kwargs: dict[str, KwargTypes], known: frozenset[str]) -> None:

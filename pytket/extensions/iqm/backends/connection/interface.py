@@ -21,6 +21,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -178,6 +179,11 @@ class ServerConnection(ABC):
         """Whether a failed read is worth retrying (the lines differ in how errors arrive)."""
         return is_transient(error)
 
+    def _is_not_found(self, error: BaseException) -> bool:
+        """Whether the server answered 404 (the lines differ in how errors arrive)."""
+        response = getattr(error, "response", None)
+        return getattr(response, "status_code", None) == HTTPStatus.NOT_FOUND
+
     # -- shared machinery -------------------------------------------------------------------
 
     def _call(
@@ -188,8 +194,12 @@ class ServerConnection(ABC):
         retryable: Callable[[BaseException], bool] | None = None,
         deadline: float | None = None,
         not_found: Exception | None = None,
+        unknown: Callable[[], Exception] | None = None,
     ) -> _T:
         """Run ``call`` with retries; turn the final failure into pytket-iqm's errors.
+
+        ``not_found`` is raised for a 404 answer; without it, ``unknown`` builds the error
+        (it may ask the server more, so only once the call has failed).
 
         With a ``deadline``, transient failures are retried until it, whatever the policy's
         attempt and time limits (the pauses still follow the policy).
@@ -215,11 +225,13 @@ class ServerConnection(ABC):
             raise self._translated(
                 exhausted.last_error,
                 action,
-                not_found=not_found,
+                not_found=not_found or _built(unknown, exhausted.last_error, self._is_not_found),
                 attempts=f" (gave up after {exhausted.attempts} attempts)",
             ) from None
         except Exception as error:
-            raise self._translated(error, action, not_found=not_found) from None
+            raise self._translated(
+                error, action, not_found=not_found or _built(unknown, error, self._is_not_found)
+            ) from None
 
     def _submit_call(self, call: Callable[[], _T]) -> _T:
         """Run a submission: retried only when the server certainly did not receive it.
@@ -302,6 +314,17 @@ class ServerConnection(ABC):
                 pause = min(pause, remaining)
             time.sleep(pause)
             pause = min(pause * 1.5, poll_interval)
+
+
+def _built(
+    build: Callable[[], Exception] | None,
+    error: BaseException,
+    is_not_found: Callable[[BaseException], bool],
+) -> Exception | None:
+    """``build()`` when ``error`` is a 404 answer and there is a builder, else ``None``."""
+    if build is None or not is_not_found(error):
+        return None
+    return build()
 
 
 def never_retry(error: BaseException) -> bool:

@@ -165,11 +165,61 @@ class RestV1Connection(ServerConnection):
                 calibration_set_id, timeout_secs=self.retry.request_timeout
             ),
             f"get the dynamic architecture of calibration set {calibration_set_id or 'default'}",
-            not_found=IQMDeviceError(
-                f"The server at {self.url} has no calibration set {calibration_set_id}."
+            not_found=(
+                IQMDeviceError(
+                    f"The server at {self.url} has no calibration set {calibration_set_id}."
+                )
+                if calibration_set_id is not None
+                else None
             ),
+            unknown=self._unknown_device_error if calibration_set_id is None else None,
         )
         return DynamicArchitecture.from_json(dqa.model_dump(mode="json"))
+
+    def _unknown_device_error(self) -> IQMDeviceError:
+        """The device URL answers 404 for the default calibration: it names no device of the
+        server. Says which devices the server has (where it lists them) and the form to use."""
+        parts = urlsplit(self.url)
+        path = parts.path.rstrip("/")
+        root = f"{parts.scheme}://{parts.netloc}{path.rsplit('/', 1)[0] if path else ''}"
+        served = self._served_devices(root)
+        example = served[0] if served else "<device>"
+        listing = (
+            f"it serves {', '.join(repr(name) for name in served)}"
+            if served
+            else "it does not list its devices"
+        )
+        if not path:
+            return IQMDeviceError(
+                f"{self.url} is the server's root, not a device ({listing}): name the device, "
+                f"IQMBackend({root!r}, device={example!r}), or give its URL, "
+                f"IQMBackend({root + '/' + example!r})."
+            )
+        return IQMDeviceError(
+            f"The server at {root} has no device {self.device_name!r} ({listing}): use "
+            f"IQMBackend({root!r}, device={example!r}) or IQMBackend({root + '/' + example!r})."
+        )
+
+    def _served_devices(self, root: str) -> list[str]:
+        """The device names the server lists in the IQM Server API's registry (newer IQM servers
+        and the emulator serve it next to the REST API); empty when it lists none."""
+        try:
+            response = requests.get(
+                f"{root}/api/v1/quantum-computers",
+                headers=self._client._default_headers(),
+                timeout=self.retry.request_timeout,
+            )
+            response.raise_for_status()
+            listed = response.json()["quantum_computers"]
+            return [str(entry["alias"]) for entry in listed]
+        except (
+            requests.RequestException,
+            ValueError,
+            KeyError,
+            TypeError,
+            ClientAuthenticationError,
+        ):
+            return []
 
     def quality_metrics(self, calibration_set_id: UUID) -> dict[str, Any] | None:
         """See :meth:`ServerConnection.quality_metrics`."""
@@ -289,6 +339,16 @@ class RestV1Connection(ServerConnection):
         if isinstance(error, Exception):
             return error
         return RuntimeError(str(error))  # pragma: no cover - only Exceptions are caught
+
+
+_LISTING_FAILURES = (
+    requests.RequestException,
+    ValueError,
+    KeyError,
+    TypeError,
+    ClientAuthenticationError,
+)
+"""Ways listing a server's devices can fail; the error message then goes without the list."""
 
 
 def _device_url(url: str, device: str | None) -> str:

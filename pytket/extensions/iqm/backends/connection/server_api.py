@@ -311,7 +311,10 @@ class ServerApiConnection(ServerConnection):
                 "the token or tokens file."
             )
         if isinstance(error, ClientConfigurationError) and "quantum computer" in str(error):
-            return IQMDeviceError(f"Could not {action}: {error}")
+            return IQMDeviceError(
+                f"Could not {action}: {str(error).rstrip('.')}. Name one of them: "
+                f"IQMBackend({self.url!r}, device='<name>')."
+            )
         if isinstance(error, NotFoundError) and not_found is not None:
             return not_found
         if isinstance(error, IQMValidationError):
