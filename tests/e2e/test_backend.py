@@ -131,8 +131,8 @@ print(json.dumps({
     "status": backend.circuit_status(handle).status.name,
     "bits": [str(bit) for bit in result.c_bits],
     "counts": {"".join(map(str, k)): v for k, v in result.get_counts().items()},
-    "calibration_set_id": metadata["calibration_set_id"],
-    "shots": metadata["request"]["shots"],
+    "calibration_set_id": str(metadata.calibration_set_id),
+    "shots": metadata.request.shots,
 }))
 """
 
@@ -166,17 +166,17 @@ def test_metadata_of_a_job(garnet_backend: IQMBackend) -> None:
     handle = garnet_backend.process_circuit(circuit, n_shots=3)
     garnet_backend.get_result(handle)
     metadata = garnet_backend.get_metadata(handle)
-    assert metadata["job_id"] == _job_id(handle)
-    assert metadata["calibration_set_id"] == str(garnet_backend.calibration_set_id)
-    assert metadata["request"]["shots"] == 3
-    assert metadata["api"] == garnet_backend.api
+    assert metadata.job_id == _job_id(handle)
+    assert metadata.calibration_set_id == garnet_backend.calibration_set_id
+    assert metadata.request.shots == metadata.shots == 3
+    assert metadata.api == garnet_backend.api
     # Each API line reports the job's history in its own words.
     if garnet_backend.api == ApiLine.REST_V1.value:
-        assert metadata["status"] == "ready"
-        assert {"job_start", "job_end"} <= set(metadata["timestamps"])
+        assert metadata.status == "ready"
+        assert {"job_start", "job_end"} <= set(metadata.timestamps)
     else:
-        assert metadata["status"] == "completed"
-        steps = [entry["status"] for entry in metadata["timeline"]]
+        assert metadata.status == "completed"
+        steps = [entry["status"] for entry in metadata.timeline]
         assert steps[0] == "created"
         assert steps[-1] == "completed"
 
@@ -284,7 +284,7 @@ def test_calibration_pinning(ideal_garnet: IQMEmulator) -> None:
     circuit = pinned.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
     handle = pinned.process_circuit(circuit, n_shots=2)
     pinned.get_result(handle)
-    assert pinned.get_metadata(handle)["calibration_set_id"] == str(older)
+    assert pinned.get_metadata(handle).calibration_set_id == older
 
 
 def test_unknown_calibration_set_is_a_clear_error(ideal_garnet: IQMEmulator) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from api_line import API_LINE
@@ -267,3 +268,100 @@ def test_misspelt_device_on_the_server_api_lists_the_served_devices(
         f"quantum computers are: garnet. Name one of them: IQMBackend('{root}', "
         "device='<name>')."
     )
+
+
+# -- get_metadata as documented -------------------------------------------------------------------
+
+
+def test_documented_metadata_example(open_garnet: IQMEmulator) -> None:
+    backend = IQMBackend(open_garnet.root_url, device="garnet")
+    circuit = Circuit(3, 3, name="ghz").H(0).CX(0, 1).CX(0, 2).measure_all()
+    compiled = backend.get_compiled_circuit(circuit)
+    # The seed-era documentation's example, as written there.
+    n_shots = 100
+    backend.run_circuit(compiled, n_shots=n_shots, timeout=30)
+    handle = backend.process_circuits([compiled], n_shots=n_shots)[0]
+    backend.get_result(handle)
+    metadata = backend.get_metadata(handle)
+    physical = [qm.physical_name for qm in metadata.request.qubit_mapping]
+    # One entry per qubit of the compiled circuit, logical (pytket) name to device qubit.
+    assert [qm.logical_name for qm in metadata.request.qubit_mapping] == [
+        str(qubit) for qubit in compiled.qubits
+    ]
+    assert physical == [f"QB{qubit.index[0] + 1}" for qubit in compiled.qubits]
+    assert isinstance(metadata.calibration_set_id, UUID)
+    assert metadata.calibration_set_id == backend.calibration_set_id
+    assert metadata.request.calibration_set_id == backend.calibration_set_id
+    assert metadata.request.circuits[0].name == "ghz"
+    assert metadata.request.shots == metadata.shots == n_shots
+    assert metadata.circuits[0].name == "ghz"
+    # The old dictionary's fields stay reachable as attributes.
+    assert (metadata.job_id, metadata.circuit_index) == (handle[0], 0)
+    assert metadata.api == backend.api
+
+
+@only_rest_v1
+def test_metadata_is_iqm_clients_own_on_the_22_line(open_garnet: IQMEmulator) -> None:
+    from iqm.iqm_client import Metadata
+
+    backend = IQMBackend(open_garnet.root_url, device="garnet")
+    handle = backend.process_circuit(_one_bit(backend), n_shots=2)
+    metadata = backend.get_metadata(handle, timeout=30)
+    assert isinstance(metadata, Metadata)
+    assert metadata.status == "ready"
+    assert {"job_start", "job_end"} <= set(metadata.timestamps)
+    with pytest.raises(AttributeError) as raised:
+        _ = metadata.timeline
+    assert str(raised.value) == (
+        "Job metadata has 'timeline' only on the IQM Server API line (iqm-client 36.x); this "
+        "backend's line records 'timestamps' (when each stage started and ended) instead."
+    )
+
+
+@only_server_api
+def test_metadata_on_the_server_api_names_the_line_of_missing_attributes(
+    open_garnet: IQMEmulator,
+) -> None:
+    backend = IQMBackend(open_garnet.root_url, device="garnet")
+    handle = backend.process_circuit(_one_bit(backend), n_shots=2)
+    metadata = backend.get_metadata(handle, timeout=30)
+    assert metadata.status == "completed"
+    assert [entry["status"] for entry in metadata.timeline][-1] == "completed"
+    assert metadata.heralding_mode == "none"
+    for name in ("timestamps", "cocos_version", "parameters", "circuits_batch"):
+        with pytest.raises(AttributeError) as raised:
+            getattr(metadata, name)
+        assert str(raised.value) == (
+            f"Job metadata has '{name}' only on the REST v1 line (iqm-client 22.x); this "
+            "backend's line records 'timeline' (status changes with their times) instead."
+        )
+
+
+def test_get_metadata_waits_with_a_timeout_naming_the_job() -> None:
+    with IQMEmulator(device="adonis", noise=False, stage_delay=3.0) as slow:
+        backend = IQMBackend(slow.root_url, device="adonis")
+        handle = backend.process_circuit(_one_bit(backend), n_shots=1)
+        with pytest.raises(IQMTimeoutError, match=f"Job {handle[0]} was still '"):
+            backend.get_metadata(handle, timeout=0.1)
+        # Waiting long enough gives the finished job's metadata.
+        assert backend.get_metadata(handle, timeout=60).shots == 1
+
+
+def test_get_metadata_refuses_unknown_keywords(open_garnet: IQMEmulator) -> None:
+    backend = IQMBackend(open_garnet.root_url, device="garnet")
+    handle = backend.process_circuit(_one_bit(backend), n_shots=1)
+    with pytest.raises(ValueError, match=r"Unknown keyword argument\(s\) wait_for; IQMBackend "):
+        backend.get_metadata(handle, wait_for=3)
+
+
+def test_metadata_of_a_failed_job(open_garnet: IQMEmulator) -> None:
+    backend = IQMBackend(open_garnet.root_url, device="garnet")
+    circuit = backend.get_compiled_circuit(Circuit(2, 2).H(0).CX(0, 1).measure_all())
+    handle = backend.process_circuit(circuit, n_shots=10, max_circuit_duration_over_t2=1e-9)
+    metadata = backend.get_metadata(handle, timeout=60)
+    assert metadata.status == "failed"
+    assert metadata.request.shots == 10
+
+
+def _one_bit(backend: IQMBackend) -> Circuit:
+    return backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())

@@ -67,4 +67,4 @@ def test_persistent_handle_and_metadata(backend: IQMBackend) -> None:
     reloaded = ResultHandle.from_str(str(handle))
     assert fresh.get_result(reloaded).get_counts()[(1,)] > 80
     assert fresh.circuit_status(reloaded).status == StatusEnum.COMPLETED
-    assert fresh.get_metadata(reloaded)["calibration_set_id"] == str(backend.calibration_set_id)
+    assert fresh.get_metadata(reloaded).calibration_set_id == backend.calibration_set_id

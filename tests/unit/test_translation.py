@@ -52,7 +52,11 @@ def test_bell_circuit_exact_instructions() -> None:
         ),
     )
     assert all(type(i.locus) is tuple for i in iqm.instructions)
-    assert layout == MeasurementLayout(bits=(Bit(0), Bit(1)), keys=("c[0]", "c[1]"))
+    assert layout == MeasurementLayout(
+        bits=(Bit(0), Bit(1)),
+        keys=("c[0]", "c[1]"),
+        qubit_mapping=(("node[0]", "QB1"), ("node[1]", "QB2")),
+    )
 
 
 def _prx_unitary(angle_t: float, phase_t: float) -> np.ndarray:

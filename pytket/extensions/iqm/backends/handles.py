@@ -47,6 +47,7 @@ def layout_to_json(layout: MeasurementLayout, api_line: ApiLine) -> str:
             "format": LAYOUT_FORMATS[api_line],
             "bits": [b.to_list() for b in layout.bits],
             "keys": list(layout.keys),
+            "qubits": [list(pair) for pair in layout.qubit_mapping],
         },
         separators=(",", ":"),
     )
@@ -90,7 +91,18 @@ def layout_from_json(s: str, api_line: ApiLine) -> MeasurementLayout:
         bits = tuple(Bit.from_list(b) for b in bits_raw)
     except Exception as err:  # pytket raises assorted types for malformed unit lists
         raise IQMHandleError(f"Measurement layout has a malformed bit: {err}") from None
-    return MeasurementLayout(bits=bits, keys=tuple(keys_raw))
+    # Handles written before the qubit mapping was kept have none.
+    qubits_raw = data.get("qubits", [])
+    if not isinstance(qubits_raw, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair)
+        for pair in qubits_raw
+    ):
+        raise IQMHandleError("Measurement layout is malformed: qubits are not name pairs")
+    return MeasurementLayout(
+        bits=bits,
+        keys=tuple(keys_raw),
+        qubit_mapping=tuple((logical, physical) for logical, physical in qubits_raw),
+    )
 
 
 _SHORT_REPR = 60

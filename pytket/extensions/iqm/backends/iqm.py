@@ -49,6 +49,7 @@ from pytket.extensions.iqm.backends.handles import (
     make_handle,
     parse_handle,
 )
+from pytket.extensions.iqm.backends.metadata import JobMetadata
 from pytket.extensions.iqm.backends.progress import collect_with_progress, progress_enabled
 from pytket.extensions.iqm.backends.resonator import resonator_qubit
 from pytket.extensions.iqm.backends.results import measurements_to_result
@@ -331,6 +332,7 @@ class IQMBackend(Backend):
         self._check_fits(circuit, 0)
         compiled = circuit.copy()
         self.default_compilation_pass(optimisation_level, timeout).apply(compiled)
+        _keep_name(compiled, circuit)
         return compiled
 
     def get_compiled_circuits(
@@ -348,6 +350,7 @@ class IQMBackend(Backend):
         for circuit in circuits:
             compiled = circuit.copy()
             compilation_pass.apply(compiled)
+            _keep_name(compiled, circuit)
             compiled_circuits.append(compiled)
         return compiled_circuits
 
@@ -617,21 +620,41 @@ class IQMBackend(Backend):
                         self._job_records[job_id] = record
         return record
 
-    def get_metadata(self, handle: ResultHandle) -> dict[str, Any]:
-        """The job's metadata: job id, circuit index, status, ``api`` (the API line),
-        calibration set, the request as the server recorded it, and the server's timing
-        (``timestamps`` with iqm-client 22.x; ``timeline``, a list of status changes, with the
-        IQM Server API). Works for any valid handle, also on a fresh backend."""
+    def get_metadata(self, handle: ResultHandle, **kwargs: KwargTypes) -> JobMetadata:
+        """The job's metadata, once the job has finished (a failed or cancelled job's too).
+
+        With iqm-client 22.x it is iqm-client's own ``Metadata``; with the IQM Server API a
+        :class:`~pytket.extensions.iqm.backends.metadata.ServerApiJobMetadata` with the same
+        attributes where the server records them. Both have ``calibration_set_id``,
+        ``request`` (``circuits`` as sent, ``shots``, ``calibration_set_id`` and a
+        ``qubit_mapping`` from each qubit of the handle's compiled circuit to the device qubit
+        it ran on), ``shots``, ``circuits``, ``job_id``, ``circuit_index`` (the handle's circuit
+        is ``request.circuits[circuit_index]``), ``status`` and ``api``; the server's timing is
+        ``timestamps`` (22.x) or ``timeline`` (IQM Server API), and asking one line for the
+        other's raises an ``AttributeError`` naming the line that has it. Works for any valid
+        handle, also on a fresh backend.
+
+        :param timeout: seconds to wait for the job (default 900; ``None`` waits indefinitely).
+        :raises IQMTimeoutError: the job did not finish in time (the handle stays valid).
+        :raises ValueError: an unknown keyword argument.
+        """
+        _reject_unknown_kwargs(kwargs, frozenset({"timeout"}))
         self._check_handle_type(handle)
         contents = parse_handle(handle, self._connection.api_line)
-        record = self._fetch_record(UUID(contents.job_id))
-        return {
-            "job_id": contents.job_id,
-            "circuit_index": contents.index,
-            "status": record.state.server_status,
-            "api": self._connection.api_line.value,
-            **record.metadata,
-        }
+        job_id = UUID(contents.job_id)
+        if self._cached_record(job_id) is None:
+            timeout = kwargs.get("timeout", DEFAULT_RESULT_TIMEOUT)
+            self._connection.wait(
+                job_id,
+                timeout=None if timeout is None else float(cast("float", timeout)),
+                poll_interval=self._poll_interval,
+            )
+        return self._connection.job_metadata(
+            job_id,
+            self._fetch_record(job_id),
+            circuit_index=contents.index,
+            qubit_mapping=contents.layout.qubit_mapping,
+        )
 
     def cancel(self, handle: ResultHandle) -> None:
         """Abort the job running this circuit (and so every circuit batched with it).
@@ -657,6 +680,13 @@ class IQMBackend(Backend):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _keep_name(compiled: Circuit, original: Circuit) -> None:
+    """Give the compiled circuit the original's name (some passes build a new circuit), so the
+    name reaches the server and the job's metadata."""
+    if original.name and not compiled.name:
+        compiled.name = original.name
 
 
 def _check_url(url: str) -> None:

@@ -75,6 +75,9 @@ class MeasurementLayout:
     """All bits of the circuit, in ``circuit.bits`` order."""
     keys: tuple[str | None, ...]
     """Per bit: key of its last measurement, ``None`` if the bit is never measured."""
+    qubit_mapping: tuple[tuple[str, str], ...] = ()
+    """Every qubit of the circuit as ``(logical name, physical name)``, e.g.
+    ``("node[0]", "QB1")``, for job metadata; empty in handles written before it was kept."""
 
 
 def _turns(half_turns: float) -> float:
@@ -184,6 +187,17 @@ class _Translator:
         """Key of the bit's last measurement, ``None`` if it is never measured."""
         record = self.last_measure.get(bit)
         return None if record is None else record.key
+
+    def qubit_mapping(self, qubits: Sequence[Qubit]) -> tuple[tuple[str, str], ...]:
+        """``(logical, physical)`` names of the qubits that are device components (an idle
+        qubit outside the device, possible without ``valid_check``, has no physical name)."""
+        pairs = []
+        for qubit in qubits:
+            try:
+                pairs.append((str(qubit), self.component(qubit)))
+            except IQMTranslationError:
+                continue
+        return tuple(pairs)
 
     def component(self, unit: UnitID) -> str:
         """Physical name of a device qubit or resonator qubit."""
@@ -333,6 +347,7 @@ def circuit_to_iqm(
     layout = MeasurementLayout(
         bits=tuple(circuit.bits),
         keys=tuple(translator.final_key(b) for b in circuit.bits),
+        qubit_mapping=translator.qubit_mapping(circuit.qubits),
     )
     return IQMCircuit(name=name, instructions=instructions), layout
 

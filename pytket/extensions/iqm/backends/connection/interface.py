@@ -43,6 +43,7 @@ from pytket.extensions.iqm.errors import IQMServerError, IQMTimeoutError
 
 if TYPE_CHECKING:
     from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
+    from pytket.extensions.iqm.backends.metadata import JobMetadata
     from pytket.extensions.iqm.backends.translation import IQMCircuit
 
 
@@ -150,6 +151,23 @@ class ServerConnection(ABC):
         failed job.
 
         :raises IQMServerError: the server kept failing, or does not know the job.
+        """
+
+    @abstractmethod
+    def job_metadata(
+        self,
+        job_id: UUID,
+        record: JobRecord,
+        *,
+        circuit_index: int,
+        qubit_mapping: Sequence[tuple[str, str]],
+    ) -> JobMetadata:
+        """The job's metadata for one of its circuits, in the line's form (see
+        :mod:`~pytket.extensions.iqm.backends.metadata`).
+
+        :param record: the job's record, from :meth:`record`
+        :param circuit_index: the circuit's index in the job's batch
+        :param qubit_mapping: the circuit's ``(logical, physical)`` qubit names
         """
 
     @abstractmethod

@@ -34,9 +34,11 @@ from iqm.iqm_client import (
     Instruction,
     IQMClient,
     JobAbortionError,
+    Metadata,
     MoveGateFrameTrackingMode,
     MoveGateValidationMode,
     RunResult,
+    SingleQubitMapping,
     Status,
 )
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture
@@ -60,6 +62,11 @@ from pytket.extensions.iqm.backends.connection.retry import (
     retry_call,
 )
 from pytket.extensions.iqm.backends.connection.types import ApiLine, JobRecord, JobState, RunOptions
+from pytket.extensions.iqm.backends.metadata import (
+    SentInstruction,
+    line_only_error,
+    recorded_qubit_mapping,
+)
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,
@@ -100,6 +107,33 @@ _STATUS_MAP: dict[Status, StatusEnum] = {
     Status.DELETED: StatusEnum.ERROR,
     Status.UNKNOWN: StatusEnum.SUBMITTED,
 }
+
+
+_SERVER_API_INSTEAD = "'timestamps' (when each stage started and ended)"
+
+
+class RestV1JobMetadata(Metadata):
+    """iqm-client 22's ``Metadata`` of a job (calibration set, the request as sent with the
+    qubit mapping the backend applied, timestamps), with the fields of the old dictionary
+    form."""
+
+    job_id: str
+    """The IQM job id (UUID string)."""
+    circuit_index: int
+    """The handle's circuit within the job's batch (``request.circuits[circuit_index]``)."""
+    status: str
+    """The server's word for the job's status."""
+    api: str
+    """The API line, ``"iqm-client-22"``."""
+
+    @property
+    def timeline(self) -> Any:
+        """On the IQM Server API line only."""
+        raise line_only_error(
+            "timeline",
+            has_it="the IQM Server API line (iqm-client 36.x)",
+            instead=_SERVER_API_INSTEAD,
+        )
 
 
 class RestV1Connection(ServerConnection):
@@ -295,6 +329,47 @@ class RestV1Connection(ServerConnection):
             state=_job_state(run.status, run.message),
             measurements=run.measurements,
             metadata=run.metadata.model_dump(mode="json", exclude_none=True),
+        )
+
+    def job_metadata(
+        self,
+        job_id: UUID,
+        record: JobRecord,
+        *,
+        circuit_index: int,
+        qubit_mapping: Sequence[tuple[str, str]],
+    ) -> RestV1JobMetadata:
+        """See :meth:`ServerConnection.job_metadata`: iqm-client's own ``Metadata`` (a
+        :class:`RestV1JobMetadata`), its request carrying the circuit's qubit mapping."""
+        recorded = Metadata.model_validate(record.metadata)
+        request = recorded.request
+        if request is not None:
+            pairs = list(qubit_mapping) or [
+                (mapping.logical_name, mapping.physical_name)
+                for mapping in recorded_qubit_mapping(
+                    [
+                        SentInstruction(instruction.name, tuple(instruction.qubits))
+                        for instruction in request.circuits[circuit_index].instructions
+                    ]
+                    if circuit_index < len(request.circuits)
+                    else []
+                )
+            ]
+            request = request.model_copy(
+                update={
+                    "qubit_mapping": [
+                        SingleQubitMapping(logical_name=logical, physical_name=physical)
+                        for logical, physical in pairs
+                    ]
+                }
+            )
+        fields = {name: getattr(recorded, name) for name in type(recorded).model_fields}
+        return RestV1JobMetadata(
+            **{**fields, "request": request},
+            job_id=str(job_id),
+            circuit_index=circuit_index,
+            status=record.state.server_status,
+            api=self.api_line.value,
         )
 
     def abort(self, job_id: UUID) -> None:

@@ -79,6 +79,7 @@ from pytket.extensions.iqm.backends.connection.types import (
     JobState,
     RunOptions,
 )
+from pytket.extensions.iqm.backends.metadata import ServerApiJobMetadata, server_api_metadata
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 from pytket.extensions.iqm.errors import (
     IQMAuthenticationError,
@@ -280,6 +281,24 @@ class ServerApiConnection(ServerConnection):
             state=state,
             measurements=[dict(circuit) for circuit in measurements] if measurements else None,
             metadata=metadata,
+        )
+
+    def job_metadata(
+        self,
+        job_id: UUID,
+        record: JobRecord,
+        *,
+        circuit_index: int,
+        qubit_mapping: Sequence[tuple[str, str]],
+    ) -> ServerApiJobMetadata:
+        """See :meth:`ServerConnection.job_metadata`: a :class:`ServerApiJobMetadata`."""
+        return server_api_metadata(
+            record.metadata,
+            job_id=str(job_id),
+            circuit_index=circuit_index,
+            status=record.state.server_status,
+            api=self.api_line.value,
+            qubit_mapping=qubit_mapping,
         )
 
     def abort(self, job_id: UUID) -> None:
