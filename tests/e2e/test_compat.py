@@ -365,3 +365,43 @@ def test_metadata_of_a_failed_job(open_garnet: IQMEmulator) -> None:
 
 def _one_bit(backend: IQMBackend) -> Circuit:
     return backend.get_compiled_circuit(Circuit(1, 1).X(0).measure_all())
+
+
+# -- the documented (seed-era) forms --------------------------------------------------------------
+
+
+@only_rest_v1
+def test_seed_era_positional_login_and_arch() -> None:
+    from pytket.extensions.iqm.backends.config import set_iqm_config
+
+    users = {"alice": "pw"}
+    with IQMEmulator(device="garnet", noise=False, auth_users=users) as emulator:
+        # IQMBackend(url, arch, auth_server_url, username, password), all positional; the
+        # arch is the device's couplers but one that keeps it connected.
+        full = IQMBackend(emulator.url, None, emulator.base_url, "alice", "pw")
+        loci = [list(locus) for locus in full.device.cz_loci]
+        arch = next(loci[:i] + loci[i + 1 :] for i in range(len(loci)) if _connected(loci, i))
+        with IQMBackend(emulator.url, arch, emulator.base_url, "alice", "pw") as backend:
+            assert len(backend.backend_info.architecture.coupling) == len(loci) - 1
+            _runs_a_job(backend)
+        full.close()
+        # The same login stored with the seed-era set_iqm_config(auth_server_url, username,
+        # password), positionally, and read back by IQMBackend(url).
+        set_iqm_config(emulator.base_url, "alice", "pw")
+        with IQMBackend(emulator.url) as backend:
+            _runs_a_job(backend)
+
+
+def _connected(loci: list[list[str]], dropped: int) -> bool:
+    """Whether the couplers without ``loci[dropped]`` still connect every qubit."""
+    kept = loci[:dropped] + loci[dropped + 1 :]
+    qubits = {qubit for locus in loci for qubit in locus}
+    reached, frontier = {loci[0][0]}, [loci[0][0]]
+    while frontier:
+        qubit = frontier.pop()
+        for a, b in kept:
+            for near, far in ((a, b), (b, a)):
+                if near == qubit and far not in reached:
+                    reached.add(far)
+                    frontier.append(far)
+    return reached == qubits
