@@ -21,6 +21,7 @@ FORBIDDEN = {
     "http.rest_v1": ("http.server_api",),
     "jobs": ("http", "cli", "server", "config"),
     "simulation": ("http", "jobs", "cli", "server", "config"),
+    "simulation.methods": ("devices",),
     "devices": ("http", "jobs", "simulation", "cli", "server", "config"),
 }
 """Sub-package → emulator modules or packages it must not import."""

@@ -10,7 +10,7 @@ import pytest
 
 from pytket.extensions.iqm.emulator.devices.device import Calibration
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel, Relaxation
-from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
+from pytket.extensions.iqm.emulator.simulation.methods.density_matrix import DensityMatrix
 
 # Numbers from iqm-devices.json (qiskit-iqm fake backends), converted to seconds:
 # Garnet QB1, QB2 and their CZ; Deneb QB1 and CR1 with their MOVE.

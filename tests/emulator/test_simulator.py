@@ -780,7 +780,7 @@ def test_noisy_mid_circuit_measure_and_reset_trajectories_agree_with_density_mat
 
 
 def test_grown_density_matrix_has_unit_trace_after_two_qubit_depolarizing() -> None:
-    from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
+    from pytket.extensions.iqm.emulator.simulation.methods.density_matrix import DensityMatrix
 
     rho = DensityMatrix(0)
     rho.grow(3)

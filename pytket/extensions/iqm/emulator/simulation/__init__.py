@@ -2,7 +2,7 @@
 
 ``program`` is its input (:class:`~.program.Operation`, :class:`~.program.CircuitSpec`),
 ``steps`` compiles a circuit and a noise model into gates and noise channels on the active
-components, ``executor`` runs them for groups of shots on a state of one of the two methods
+components, ``executor`` runs them for groups of shots on a state of one of the ``methods``
 (``statevector``, ``density_matrix``, both following ``quantum_state``'s protocol),
 ``sampling`` draws outcomes and readout errors, ``simulator`` chooses the method and returns a
 ``result`` (:func:`~.simulator.simulate`).

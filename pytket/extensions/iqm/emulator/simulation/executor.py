@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
+from pytket.extensions.iqm.emulator.simulation.methods.density_matrix import DensityMatrix
+from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
+    ComplexArray,
+    StateVector,
+    Workspace,
+)
 from pytket.extensions.iqm.emulator.simulation.quantum_state import SimulatedState
 from pytket.extensions.iqm.emulator.simulation.result import (
     BitArray,
@@ -28,11 +33,6 @@ from pytket.extensions.iqm.emulator.simulation.sampling import (
     index_bits,
     sample_bits,
     sample_indices,
-)
-from pytket.extensions.iqm.emulator.simulation.statevector import (
-    ComplexArray,
-    StateVector,
-    Workspace,
 )
 from pytket.extensions.iqm.emulator.simulation.steps import (
     CZ,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pytket.extensions.iqm.emulator.simulation.statevector import ComplexArray, FloatArray
+from pytket.extensions.iqm.emulator.simulation.methods.statevector import ComplexArray, FloatArray
 
 
 class SimulatedState(Protocol):

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
+    FloatArray,
+)
 from pytket.extensions.iqm.emulator.simulation.quantum_state import SimulatedState
 from pytket.extensions.iqm.emulator.simulation.result import (
     BitArray,
     IntArray,
-)
-from pytket.extensions.iqm.emulator.simulation.statevector import (
-    FloatArray,
 )
 
 

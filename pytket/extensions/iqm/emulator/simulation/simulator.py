@@ -35,9 +35,14 @@ from typing import Literal
 import numpy as np
 
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
-from pytket.extensions.iqm.emulator.simulation.density_matrix import DensityMatrix
 from pytket.extensions.iqm.emulator.simulation.executor import (
     Executor,
+)
+from pytket.extensions.iqm.emulator.simulation.methods.density_matrix import DensityMatrix
+from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
+    ComplexArray,
+    FloatArray,
+    StateVector,
 )
 from pytket.extensions.iqm.emulator.simulation.program import Operation
 from pytket.extensions.iqm.emulator.simulation.quantum_state import SimulatedState
@@ -45,11 +50,6 @@ from pytket.extensions.iqm.emulator.simulation.result import (
     SimulationError,
     SimulationResult,
     TooLargeError,
-)
-from pytket.extensions.iqm.emulator.simulation.statevector import (
-    ComplexArray,
-    FloatArray,
-    StateVector,
 )
 from pytket.extensions.iqm.emulator.simulation.steps import (
     Damp,

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
+    ComplexArray,
+    FloatArray,
+)
 from pytket.extensions.iqm.emulator.simulation.program import Operation
 from pytket.extensions.iqm.emulator.simulation.result import (
     SimulationError,
-)
-from pytket.extensions.iqm.emulator.simulation.statevector import (
-    ComplexArray,
-    FloatArray,
 )
 
 Condition = tuple[str, str] | None

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pytket.extensions.iqm.emulator.simulation.statevector import (
+from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
     MOVE_PHASE,
     ComplexArray,
     FloatArray,
