@@ -38,11 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._baseline import baseline_pass
 from benchmarks._devices import device_info
 from benchmarks._suite import SUITE_DIR
-from pytket.extensions.iqm.backends.passes import (
-    default_compilation_pass,
-    estimated_success_probability,
-    required_predicates,
-)
+from pytket.extensions.iqm.backends.compilation.levels import default_compilation_pass
+from pytket.extensions.iqm.backends.compilation.success import estimated_success_probability
+from pytket.extensions.iqm.backends.compilation.target import required_predicates
 
 DEVICES = ("garnet", "adonis", "emerald")
 # A spread of families and sizes that compiles in a few seconds per level.

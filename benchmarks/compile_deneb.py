@@ -8,13 +8,13 @@ Every suite circuit of at most 6 qubits is compiled once per level, three ways:
 
 * **ours**: the backend's ``default_compilation_pass`` for Deneb as it is: candidate
   compilations, each completed by
-  :func:`~pytket.extensions.iqm.backends.resonator.insert_moves` (states kept in the
-  resonator across consecutive CZs, commuting gates reordered, moved qubit by look-ahead), the
-  one with the best ESP (MOVEs included) kept;
+  :func:`~pytket.extensions.iqm.backends.compilation.move_insertion.insert_moves` (states kept
+  in the resonator across consecutive CZs, commuting gates reordered, moved qubit by
+  look-ahead), the one with the best ESP (MOVEs included) kept;
 * **naive** (the reference of the targets): what a pytket user had before, the incumbent's
   pass sequence (``_baseline.py``, same level, level 3 → 2) on Deneb's simplified qubit-qubit
   architecture, then
-  :func:`~pytket.extensions.iqm.backends.resonator.naive_insert_moves`: one
+  :func:`~pytket.extensions.iqm.backends.compilation.move_insertion.naive_insert_moves`: one
   MOVE · CZ · MOVE per CZ, moving back after every gate, as qiskit-iqm's naive pass does;
 * **naive on ours**: our own compilation for the simplified architecture with the same naive
   MOVE insertion. Against it only the MOVE handling counts (both share our CZ savings).
@@ -46,13 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._baseline import baseline_pass
 from benchmarks._devices import device_info
 from benchmarks._suite import SUITE_DIR
-from pytket.extensions.iqm.backends.passes import default_compilation_pass
-from pytket.extensions.iqm.backends.resonator import (
-    count_moves,
-    naive_insert_moves,
-    resonator_predicates,
-    star_success_probability,
-)
+from pytket.extensions.iqm.backends.compilation.levels import default_compilation_pass
+from pytket.extensions.iqm.backends.compilation.move_insertion import naive_insert_moves
+from pytket.extensions.iqm.backends.compilation.star_device import count_moves, resonator_predicates
+from pytket.extensions.iqm.backends.compilation.success import star_success_probability
 
 DEVICE = "deneb"
 MAX_QUBITS = 6

@@ -149,7 +149,7 @@ def from_pytket(circuit: Any) -> list[Operation]:
 
 def compile_for(circuit: Any, info: Any) -> list[Operation]:
     """Compile with the project's default pass for the device, level 2."""
-    from pytket.extensions.iqm.backends.passes import pass_from_info
+    from pytket.extensions.iqm.backends.compilation.levels import pass_from_info
 
     compiled = circuit.copy()
     pass_from_info(info, 2).apply(compiled)

@@ -14,13 +14,13 @@ from pytket.architecture import Architecture
 from pytket.circuit import Circuit, Node, OpType
 
 from pytket.extensions.iqm import IQMBackend, IQMDeviceError, IQMJobFailedError
-from pytket.extensions.iqm.backends.connection.types import ApiLine
-from pytket.extensions.iqm.backends.resonator import (
+from pytket.extensions.iqm.backends.compilation.move_insertion import resonator_compilation_pass
+from pytket.extensions.iqm.backends.compilation.star_device import (
     MOVE_GATE,
     count_moves,
-    resonator_compilation_pass,
     resonator_qubit,
 )
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 

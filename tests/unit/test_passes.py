@@ -15,16 +15,15 @@ from pytket.predicates import CompilationUnit
 from pytket.qasm.qasm import circuit_from_qasm
 from pytket.unit_id import Node, UnitID
 
-from pytket.extensions.iqm.backends.passes import (
-    _absorb_final_swaps,
-    _bidirectional_maps,
-    _finish_circuit,
+from pytket.extensions.iqm.backends.compilation.finish import finish_circuit
+from pytket.extensions.iqm.backends.compilation.levels import (
     default_compilation_pass,
-    estimated_success_probability,
     pass_from_info,
-    rebase_pass,
-    required_predicates,
 )
+from pytket.extensions.iqm.backends.compilation.placement import bidirectional_maps
+from pytket.extensions.iqm.backends.compilation.routing import absorb_final_swaps
+from pytket.extensions.iqm.backends.compilation.success import estimated_success_probability
+from pytket.extensions.iqm.backends.compilation.target import rebase_pass, required_predicates
 
 # Garnet's 30 couplers, QBa-QBb written as (a, b).
 GARNET_COUPLERS = [
@@ -512,7 +511,7 @@ def test_finish_keeps_unitary_and_implicit_permutation() -> None:
     body = random_circuit(3, 4, seed=11, measure=False)
     circuit = _with_wire_swaps(body, [(0, 2), (1, 2)])
     assert circuit.implicit_qubit_permutation() != {q: q for q in circuit.qubits}
-    finished = _finish_circuit(circuit.copy())
+    finished = finish_circuit(circuit.copy())
     assert {c.op.type for c in finished.get_commands()} <= {OpType.PhasedX, OpType.CZ}
     assert finished.implicit_qubit_permutation() == circuit.implicit_qubit_permutation()
     assert np.allclose(finished.get_unitary(), circuit.get_unitary(), atol=1e-9)
@@ -523,7 +522,7 @@ def test_absorbing_final_swaps_keeps_other_swaps_and_the_permutation() -> None:
     circuit = _with_wire_swaps(circuit, [(0, 3)])
     circuit.SWAP(2, 3)  # followed only by measurements: absorbed
     circuit.measure_all()
-    absorbed = _absorb_final_swaps(circuit)
+    absorbed = absorb_final_swaps(circuit)
     swaps = [c.qubits for c in absorbed.get_commands() if c.op.type == OpType.SWAP]
     assert swaps == [[Qubit(1), Qubit(2)]]
     assert absorbed.implicit_qubit_permutation() == circuit.implicit_qubit_permutation()
@@ -534,7 +533,7 @@ def test_final_bridge_becomes_swap_and_cx() -> None:
     circuit = Circuit(3, 3).H(0).Ry(0.3, 1).CX(0, 1)
     circuit.add_gate(OpType.BRIDGE, [0, 1, 2])
     circuit.measure_all()
-    absorbed = _absorb_final_swaps(circuit)
+    absorbed = absorb_final_swaps(circuit)
     kinds = [c.op.type for c in absorbed.get_commands() if len(c.qubits) > 1]
     assert kinds == [OpType.CX, OpType.SWAP, OpType.CX]
     assert_same_distribution(circuit, absorbed)
@@ -542,7 +541,7 @@ def test_final_bridge_becomes_swap_and_cx() -> None:
 
 def test_swaps_before_unmeasured_qubits_are_kept() -> None:
     circuit = Circuit(2, 1).H(0).SWAP(0, 1).Measure(1, 0)
-    assert _absorb_final_swaps(circuit) == circuit
+    assert absorb_final_swaps(circuit) == circuit
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -578,7 +577,7 @@ def test_bidirectional_refinement_brings_interacting_qubits_together() -> None:
     for _ in range(5):
         circuit.CX(0, 3).Rz(0.3, 3)
     far_apart = {Qubit(i): Node(i) for i in range(4)}
-    (refined,) = _bidirectional_maps(circuit, line, [far_apart])
+    (refined,) = bidirectional_maps(circuit, line, [far_apart])
     assert sorted(refined) == sorted(circuit.qubits)
     assert len(set(refined.values())) == 4
     assert abs(refined[Qubit(0)].index[0] - refined[Qubit(3)].index[0]) == 1
@@ -587,4 +586,4 @@ def test_bidirectional_refinement_brings_interacting_qubits_together() -> None:
 def test_bidirectional_refinement_of_a_circuit_without_interactions_is_empty() -> None:
     line = Architecture([(Node(0), Node(1))])
     circuit = Circuit(2).H(0).H(1)
-    assert _bidirectional_maps(circuit, line, [{Qubit(0): Node(0), Qubit(1): Node(1)}]) == []
+    assert bidirectional_maps(circuit, line, [{Qubit(0): Node(0), Qubit(1): Node(1)}]) == []

@@ -1,4 +1,5 @@
-"""Resonator compilation for Star devices (resonator.py), on hand-written Deneb-like DQAs."""
+"""Resonator compilation for Star devices (compilation/star_device.py, move_insertion.py), on
+hand-written Deneb-like DQAs."""
 
 from __future__ import annotations
 
@@ -21,21 +22,23 @@ from pytket.qasm.qasm import circuit_from_qasm
 from pytket.unit_id import UnitID
 
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
-from pytket.extensions.iqm.backends.connection.installed import installed_api_line
-from pytket.extensions.iqm.backends.connection.types import ApiLine
-from pytket.extensions.iqm.backends.passes import default_compilation_pass
-from pytket.extensions.iqm.backends.resonator import (
+from pytket.extensions.iqm.backends.compilation.levels import default_compilation_pass
+from pytket.extensions.iqm.backends.compilation.move_insertion import (
+    insert_moves,
+    naive_insert_moves,
+    resonator_compilation_pass,
+)
+from pytket.extensions.iqm.backends.compilation.star_device import (
     MOVE_GATE,
     check_resonator_loci,
     count_moves,
-    insert_moves,
     is_star_device,
-    naive_insert_moves,
-    resonator_compilation_pass,
     resonator_predicates,
     resonator_qubit,
-    star_success_probability,
 )
+from pytket.extensions.iqm.backends.compilation.success import star_success_probability
+from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
 from pytket.extensions.iqm.errors import IQMTranslationError
 

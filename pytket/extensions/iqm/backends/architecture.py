@@ -9,7 +9,8 @@ Computational resonators (``COMPR1``, ``CR1``, ``COMP_R`` …) are recorded in t
 not placement nodes. On Star devices (qubits coupled only through a resonator) the architecture
 users place on is the *simplified* one: an edge joins two qubits whenever one can be MOVEd into
 a resonator the other has a CZ with (``MOVE(b, R) · CZ(a, R) · MOVE(b, R)`` realises CZ(a, b));
-:mod:`pytket.extensions.iqm.backends.resonator` turns such CZs into MOVE sequences.
+:mod:`pytket.extensions.iqm.backends.compilation.move_insertion` turns such CZs into MOVE
+sequences.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``IQMBackend``: pytket's interface to an IQM quantum computer (or the local emulator).
 
-Backend logic only: the device model, translation, results, handles and passes live in their own
-modules, and every server call goes through a
+Backend logic only: the device model, translation, results, handles and compilation live in
+their own modules, and every server call goes through a
 :class:`~.connection.interface.ServerConnection`, whose implementation depends on the installed
 iqm-client (22.x or 36.x); nothing here knows which.
 """
@@ -30,8 +30,9 @@ from pytket.utils.prepare import prepare_circuit
 from pytket.utils.results import KwargTypes
 
 from pytket.extensions.iqm._metadata import __extension_version__
-from pytket.extensions.iqm.backends import passes
+from pytket.extensions.iqm.backends import compilation
 from pytket.extensions.iqm.backends.architecture import IQMDevice, device_from_dqa
+from pytket.extensions.iqm.backends.compilation.star_device import resonator_qubit
 from pytket.extensions.iqm.backends.connection.compatible_errors import compatible_error
 from pytket.extensions.iqm.backends.connection.connect import (
     connect,
@@ -51,7 +52,6 @@ from pytket.extensions.iqm.backends.handles import (
 )
 from pytket.extensions.iqm.backends.metadata import JobMetadata
 from pytket.extensions.iqm.backends.progress import collect_with_progress, progress_enabled
-from pytket.extensions.iqm.backends.resonator import resonator_qubit
 from pytket.extensions.iqm.backends.results import measurements_to_result
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
 from pytket.extensions.iqm.config import IQMConfig, same_token
@@ -290,11 +290,11 @@ class IQMBackend(Backend):
     def required_predicates(self) -> list[Predicate]:
         """What a circuit must satisfy to run: native gates, connectivity, no symbols, and
         mid-circuit measurement / classical control only where the device supports them."""
-        return passes.required_predicates(self._backend_info)
+        return compilation.required_predicates(self._backend_info)
 
     def rebase_pass(self) -> BasePass:
         """Rebase to IQM's native gates, PRX (``PhasedX``) and CZ."""
-        return passes.rebase_pass()
+        return compilation.rebase_pass()
 
     def default_compilation_pass(
         self, optimisation_level: int = 2, timeout: float = 300
@@ -307,7 +307,7 @@ class IQMBackend(Backend):
         :param timeout: seconds level 3 may spend per circuit.
         :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
         """
-        return passes.default_compilation_pass(
+        return compilation.default_compilation_pass(
             self._backend_info, optimisation_level, timeout=timeout
         )
 
@@ -319,7 +319,9 @@ class IQMBackend(Backend):
 
         :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
         """
-        return passes.default_compilation_pass(backend_info, optimisation_level, timeout=timeout)
+        return compilation.default_compilation_pass(
+            backend_info, optimisation_level, timeout=timeout
+        )
 
     def get_compiled_circuit(
         self, circuit: Circuit, optimisation_level: int = 2, timeout: float = 300
@@ -511,7 +513,7 @@ class IQMBackend(Backend):
         if postprocess:
             to_run, ppcirc = prepare_circuit(to_run, allow_classical=False, xcirc=_NATIVE_X)
             # prepare_circuit may introduce gates outside the native set.
-            passes.rebase_pass().apply(to_run)
+            compilation.rebase_pass().apply(to_run)
         if simplify_initial:
             SimplifyInitial(allow_classical=False, create_all_qubits=True, xcirc=_NATIVE_X).apply(
                 to_run

@@ -14,7 +14,7 @@ Classically controlled single-qubit gates become ``cc_prx`` (IQM's fast feedback
 On Star devices the compiled circuit also acts on resonator qubits ``Qubit("resonator", i)``
 (the ``i``-th computational resonator, named by the ``resonators`` argument) and contains the
 MOVE custom gate, which becomes ``move`` on ``[qubit, resonator]``; see
-:mod:`pytket.extensions.iqm.backends.resonator`.
+:mod:`pytket.extensions.iqm.backends.compilation.star_device`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pytket.circuit import Bit, Circuit, Command, Conditional, Op, OpType, Qubit
 from pytket.unit_id import UnitID
 
 from pytket.extensions.iqm.backends.architecture import qubit_for_node
-from pytket.extensions.iqm.backends.resonator import is_move, is_resonator_qubit
+from pytket.extensions.iqm.backends.compilation.star_device import is_move, is_resonator_qubit
 from pytket.extensions.iqm.errors import IQMTranslationError
 
 

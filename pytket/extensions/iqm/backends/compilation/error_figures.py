@@ -47,6 +47,14 @@ class NoiseFigures:
         """Error of reading ``qubit`` out (mean flip probability)."""
         return self.readout.get(as_node(qubit), self.default_readout)
 
+    def move_error(self, qubit: UnitID, resonator: UnitID) -> float:
+        """A MOVE priced as a CZ on its pair: a device without resonators has no MOVE figure."""
+        return self.cz_error(qubit, resonator)
+
+    def multi_qubit_error(self) -> float:
+        """Error per qubit pair of a gate on more than two qubits (not native: a CZ each)."""
+        return self.default_cz
+
 
 def as_node(unit: UnitID) -> Node:
     """``unit`` as the ``Node`` of the same name and index (how ``BackendInfo`` keys qubits)."""
