@@ -189,7 +189,7 @@ def test_tokens_file_argument(login_emulator: IQMEmulator, tmp_path: Path) -> No
 def test_tokens_file_environment_with_other_variables_set(
     login_emulator: IQMEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Incumbent bug B6: IQM_TOKENS_FILE always failed because two sources reached iqm-client.
+    # pytket-iqm 0.18: IQM_TOKENS_FILE always failed because two sources reached iqm-client.
     tokens_file = tmp_path / "tokens.json"
     _write_tokens_file(
         tokens_file,

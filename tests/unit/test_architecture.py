@@ -260,7 +260,7 @@ def test_node_for_non_qubit_name_raises(name: str) -> None:
     "unit", [Qubit("q", 0), Qubit("node", [0, 1]), Qubit(3)], ids=["q", "2d", "default"]
 )
 def test_qubit_for_non_node_raises_typed_error(unit: Qubit) -> None:
-    # Regression B11: the incumbent raised a bare AssertionError here.
+    # Regression: pytket-iqm 0.18 raised a bare AssertionError here.
     with pytest.raises(IQMTranslationError) as info:
         qubit_for_node(unit)
     assert str(info.value) == (
@@ -274,7 +274,7 @@ def test_qubit_for_non_node_raises_typed_error(unit: Qubit) -> None:
 
 
 def test_architecture_keeps_isolated_qubit() -> None:
-    # Regression B10: the incumbent dropped QB6 because it has no CZ locus.
+    # Regression: pytket-iqm 0.18 dropped QB6 because it has no CZ locus.
     device = device_from_dqa(_dqa(QUBITS6, CZ6), device_name="six")
     arch = device.architecture
     assert isinstance(arch, Architecture)
@@ -303,7 +303,7 @@ def test_qubits_sorted_numerically_and_coupler_order_fixed() -> None:
 
 
 def test_device_without_cz_gate() -> None:
-    # Regression B10: the incumbent raised KeyError: 'cz' for a device without CZ.
+    # Regression: pytket-iqm 0.18 raised KeyError: 'cz' for a device without CZ.
     device = device_from_dqa(_dqa(["QB1"], None, cc_prx=False), device_name="one")
     assert device.cz_loci == ()
     assert device.architecture.nodes == [Node(0)]
@@ -432,7 +432,7 @@ def test_backend_info_without_metrics() -> None:
     assert info.misc["computational_resonators"] == []
     assert info.misc["t1_times"] == {}
     assert info.nodes == [Node(i) for i in range(6)]
-    # Regression B12: the incumbent had misc={} and no feature flags.
+    # Regression: pytket-iqm 0.18 had misc={} and no feature flags.
     json.dumps(info.to_dict())
 
 

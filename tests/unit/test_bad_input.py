@@ -137,8 +137,8 @@ def _construct_on_emulator(**kwargs: Any) -> Action:
     return lambda _, emulator: _connect(emulator, **kwargs)
 
 
-def _with_handle(method: str, handle: ResultHandle) -> Action:
-    return lambda backend, _: getattr(backend, method)(handle)
+def _with_handle(method: str, handle: ResultHandle, **kwargs: Any) -> Action:
+    return lambda backend, _: getattr(backend, method)(handle, **kwargs)
 
 
 def _host_port(emulator: IQMEmulator) -> str:
@@ -383,6 +383,21 @@ CASES = [
         _with_handle("get_result", ResultHandle(JOB, 0, LAYOUT, "{not json")),
         IQMHandleError,
         f"Handle post-processing circuit is malformed .*: {NOT_OURS}",
+    ),
+    BadInput(
+        "get_result polling interval of zero",
+        _with_handle("get_result", ResultHandle(JOB, 0, LAYOUT, ""), wait=0),
+        ValueError,
+        re.escape(
+            "wait is the longest pause between status polls, in seconds, and must be a "
+            "positive number, not 0."
+        ),
+    ),
+    BadInput(
+        "get_result polling interval that is not a number",
+        _with_handle("get_result", ResultHandle(JOB, 0, LAYOUT, ""), wait="1"),
+        ValueError,
+        re.escape("must be a positive number, not '1'."),
     ),
     BadInput(
         "malformed handle string",

@@ -37,7 +37,7 @@ def test_tokens_file_argument_wins_over_everything() -> None:
 
 
 def test_tokens_file_environment_wins_over_token_argument() -> None:
-    # The incumbent handed both to iqm-client, which refused the mix (bug B6).
+    # pytket-iqm 0.18 handed both to iqm-client, which refused the mix.
     credentials = resolve({"IQM_TOKENS_FILE": "/tmp/env-tokens.json"}, token="arg-token")
     assert credentials.client_arguments() == {"tokens_file": "/tmp/env-tokens.json"}
     assert credentials.source == "IQM_TOKENS_FILE"

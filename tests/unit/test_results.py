@@ -1,6 +1,7 @@
 """IQM measurement data → pytket BackendResult (results.py).
 
-Most tests are regressions for incumbent bug B3 (results not mapped back to bits).
+Most tests are regressions for pytket-iqm 0.18's results not being mapped back to their bits
+(measurement order, unmeasured bits, register names, index order).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _layout(bits: Sequence[Bit], keys: Sequence[str | None]) -> MeasurementLayou
 
 
 def test_permuted_server_key_order_maps_by_key() -> None:
-    # B3(a): measures emitted as c[1], c[2], c[0], c[3]; ideal outcome (1, 1, 0, 1).
+    # Measures emitted as c[1], c[2], c[0], c[3]; ideal outcome (1, 1, 0, 1).
     bits = [Bit(i) for i in range(4)]
     layout = _layout(bits, [str(b) for b in bits])
     data = {"c[1]": [[1]] * 5, "c[2]": [[0]] * 5, "c[0]": [[1]] * 5, "c[3]": [[1]] * 5}
@@ -33,7 +34,7 @@ def test_permuted_server_key_order_maps_by_key() -> None:
 
 
 def test_unmeasured_bits_are_zero_and_kept() -> None:
-    # B3(b): Circuit(2, 3) measuring only c[0], c[1]; c[2] must exist and read 0.
+    # Circuit(2, 3) measuring only c[0], c[1]; c[2] must exist and read 0.
     circuit = Circuit()
     circuit.add_q_register("node", 2)
     circuit.add_c_register("c", 3)
@@ -53,7 +54,7 @@ def test_middle_gap_does_not_shift_later_bits() -> None:
 
 
 def test_several_registers_keep_their_names() -> None:
-    # B3(c): registers m and a are reported as such, not as c[0..k-1].
+    # Registers m and a are reported as such, not as c[0..k-1].
     circuit = Circuit()
     circuit.add_q_register("node", 3)
     m = circuit.add_c_register("m", 2)
@@ -70,7 +71,7 @@ def test_several_registers_keep_their_names() -> None:
 
 
 def test_twelve_bits_with_lexicographic_key_order() -> None:
-    # B3(d): with lexicographic order c[10] < c[2]; X on qubit 2 must land in c[2].
+    # With lexicographic order c[10] < c[2]; X on qubit 2 must land in c[2].
     bits = [Bit(i) for i in range(12)]
     layout = _layout(bits, [str(b) for b in bits])
     keys = sorted(str(b) for b in bits)

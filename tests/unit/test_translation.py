@@ -197,7 +197,7 @@ def test_empty_name_rejected() -> None:
 
 
 def test_uncompiled_qubits_rejected_with_hint() -> None:
-    # Regression B11: the incumbent raised a bare AssertionError for non-node qubits.
+    # Regression: pytket-iqm 0.18 raised a bare AssertionError for non-node qubits.
     circuit = Circuit(2, 2)
     circuit.CZ(0, 1).Measure(0, 0)
     with pytest.raises(IQMTranslationError) as info:

@@ -41,6 +41,7 @@ from pytket.extensions.iqm.backends.connection.connect import (
 )
 from pytket.extensions.iqm.backends.connection.credentials import resolve_credentials
 from pytket.extensions.iqm.backends.connection.installed import installed_api_line
+from pytket.extensions.iqm.backends.connection.interface import ServerConnection
 from pytket.extensions.iqm.backends.connection.retry import RetryPolicy
 from pytket.extensions.iqm.backends.connection.types import JobRecord, JobState, RunOptions
 from pytket.extensions.iqm.backends.dynamic import check_dynamic_features
@@ -193,15 +194,7 @@ class IQMBackend(Backend):
             raise ValueError(
                 f"device must be a non-empty device name such as 'garnet', not {device!r}."
             )
-        if max_batch_size < 1:
-            raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}.")
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be positive, not {poll_interval}.")
-        if max_shots < 1:
-            raise ValueError(f"max_shots must be at least 1, not {max_shots}.")
-        self._max_batch_size = max_batch_size
-        self._poll_interval = poll_interval
-        self._max_shots = max_shots
+        _check_limits(max_batch_size, poll_interval, max_shots)
         try:
             credentials = resolve_credentials(
                 token=same_token(token, api_token),
@@ -215,7 +208,62 @@ class IQMBackend(Backend):
         except IQMCredentialsError as error:
             # Also iqm-client's own exception for conflicting credentials, as it was in 0.18.
             raise compatible_error(IQMCredentialsError, str(error)) from None
-        self._connection = connect(url.rstrip("/"), device, credentials, retry=retry)
+        self._set_up(
+            connect(url.rstrip("/"), device, credentials, retry=retry),
+            calibration_set_id=calibration_set_id,
+            arch=arch,
+            max_batch_size=max_batch_size,
+            poll_interval=poll_interval,
+            max_shots=max_shots,
+        )
+
+    @classmethod
+    def from_connection(
+        cls,
+        connection: ServerConnection,
+        *,
+        arch: Sequence[Sequence[str]] | None = None,
+        calibration_set_id: str | UUID | None = None,
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        poll_interval: float = 1.0,
+        max_shots: int = DEFAULT_MAX_SHOTS,
+    ) -> IQMBackend:
+        """A backend on an existing connection (as qiskit-iqm's backend takes a client): one
+        from :func:`~.connection.connect.connect`, or any other
+        :class:`~.connection.interface.ServerConnection` implementation, such as an in-process
+        fake in tests. The other arguments are as for the constructor.
+
+        :raises ValueError: a limit is out of range.
+        :raises IQMDeviceError: the server does not know the calibration set.
+        """
+        _check_limits(max_batch_size, poll_interval, max_shots)
+        backend = cls.__new__(cls)
+        Backend.__init__(backend)
+        backend._set_up(
+            connection,
+            calibration_set_id=calibration_set_id,
+            arch=arch,
+            max_batch_size=max_batch_size,
+            poll_interval=poll_interval,
+            max_shots=max_shots,
+        )
+        return backend
+
+    def _set_up(
+        self,
+        connection: ServerConnection,
+        *,
+        calibration_set_id: str | UUID | None,
+        arch: Sequence[Sequence[str]] | None,
+        max_batch_size: int,
+        poll_interval: float,
+        max_shots: int,
+    ) -> None:
+        """Read the device through ``connection`` (the constructors' common part)."""
+        self._max_batch_size = max_batch_size
+        self._poll_interval = poll_interval
+        self._max_shots = max_shots
+        self._connection = connection
         dqa = self._connection.dynamic_architecture(_optional_uuid(calibration_set_id))
         self._calibration_set_id = dqa.calibration_set_id
         self._device: IQMDevice = device_from_dqa(
@@ -543,17 +591,23 @@ class IQMBackend(Backend):
         measured read 0; a bit measured several times holds its last value.
 
         :param timeout: seconds to wait (default 900; ``None`` waits indefinitely).
+        :param wait: longest pause between status polls, seconds (pytket's name for the polling
+            interval; default: the backend's ``poll_interval``). Polling starts faster.
+        :raises ValueError: ``wait`` is not a positive number.
         :raises IQMTimeoutError: the job did not finish in time (the handle stays valid).
         :raises IQMJobFailedError: the job failed; the message is the server's.
         :raises IQMJobCancelledError: the job was aborted.
         """
         self._check_handle_type(handle)
+        poll_interval = _polling_interval(kwargs.get("wait"), self._poll_interval)
         contents = parse_handle(handle, self._connection.api_line)
         if handle in self._cache and "result" in self._cache[handle]:
             return cast("BackendResult", self._cache[handle]["result"])
         timeout = kwargs.get("timeout", DEFAULT_RESULT_TIMEOUT)
         record = self._finished_record(
-            UUID(contents.job_id), None if timeout is None else float(cast("float", timeout))
+            UUID(contents.job_id),
+            None if timeout is None else float(cast("float", timeout)),
+            poll_interval,
         )
         measurements = record.measurements or []
         if contents.index >= len(measurements):
@@ -574,6 +628,7 @@ class IQMBackend(Backend):
         once for all of its circuits.
 
         :param timeout: seconds to wait for each job (default 900; ``None`` waits indefinitely).
+        :param wait: longest pause between status polls, seconds (as for :meth:`get_result`).
         :param progress: ``True`` shows a progress bar (on stderr) counting the results, with the
             status of the job being waited for; off by default. Needs the ``progress`` extra
             (``pip install "pytket-iqm[progress]"``).
@@ -593,13 +648,13 @@ class IQMBackend(Backend):
             status_of=lambda handle: self.circuit_status(handle).message,
         )
 
-    def _finished_record(self, job_id: UUID, timeout: float | None) -> JobRecord:
+    def _finished_record(
+        self, job_id: UUID, timeout: float | None, poll_interval: float
+    ) -> JobRecord:
         """The job's record once it is terminal; raises for failed or aborted jobs."""
         record = self._cached_record(job_id)
         if record is None:
-            job_state = self._connection.wait(
-                job_id, timeout=timeout, poll_interval=self._poll_interval
-            )
+            job_state = self._connection.wait(job_id, timeout=timeout, poll_interval=poll_interval)
             _raise_unless_ready(job_id, job_state)
             record = self._fetch_record(job_id)
         _raise_unless_ready(job_id, record.state)
@@ -738,6 +793,25 @@ def _reject_free_symbols(circuit: Circuit, index: int) -> None:
             + ", ".join(f"Symbol({name!r}): 0.5" for name in symbols)
             + "}) with sympy's Symbol (compiling a symbolic circuit is fine)."
         )
+def _check_limits(max_batch_size: int, poll_interval: float, max_shots: int) -> None:
+    if max_batch_size < 1:
+        raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}.")
+    if poll_interval <= 0:
+        raise ValueError(f"poll_interval must be positive, not {poll_interval}.")
+    if max_shots < 1:
+        raise ValueError(f"max_shots must be at least 1, not {max_shots}.")
+
+
+def _polling_interval(wait: object, default: float) -> float:
+    """``get_result``'s ``wait`` (pytket's name for the polling interval), or ``default``."""
+    if wait is None:
+        return default
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not wait > 0:
+        raise ValueError(
+            "wait is the longest pause between status polls, in seconds, and must be a "
+            f"positive number, not {wait!r}."
+        )
+    return float(wait)
 
 
 def _reject_unknown_kwargs(kwargs: dict[str, KwargTypes], known: frozenset[str]) -> None:

@@ -436,8 +436,8 @@ def bidirectional_maps(
 ) -> list[dict[Qubit, Node]]:
     """Refine each placement by routing the circuit forwards from it and then backwards (the
     idea of SABRE): where the backward routing ends is a placement fitted to the circuit's
-    first gates that still reaches its later ones cheaply. (A second round measured worse on
-    qftentangled_n10 and qft_n16.)"""
+    first gates that still reaches its later ones cheaply. (A second round measured worse on the
+    benchmark suite.)"""
     forward = _two_qubit_skeleton(circuit, reverse=False)
     if not forward.n_gates:
         return []

@@ -364,7 +364,8 @@ def hidden_iqm_environment() -> Iterator[None]:
     configuration.
 
     The credentials module has already chosen one source (possibly one of these variables) and
-    passes it explicitly; iqm-client would otherwise refuse the mix (incumbent bug B6).
+    passes it explicitly; iqm-client would otherwise see two sources and refuse the mix (which
+    made ``IQM_TOKENS_FILE`` unusable in pytket-iqm 0.18).
     """
     names = (*AUTH_ENVIRONMENT_VARIABLES, *_EXTRA_ENVIRONMENT_VARIABLES)
     with _ENVIRONMENT_LOCK:
