@@ -9,8 +9,7 @@ from uuid import UUID
 import pytest
 from pytket.architecture import Architecture
 from pytket.backends.backendinfo import BackendInfo
-from pytket.circuit import Circuit, Node, OpType, Qubit
-from pytket.passes import DefaultMappingPass
+from pytket.circuit import Node, OpType, Qubit
 
 from pytket.extensions.iqm.backends.architecture import (
     DynamicArchitecture,
@@ -553,36 +552,3 @@ def test_metrics_follow_arch_override_orientation() -> None:
         arch=[("QB2", "QB1")],
     )
     assert device.cz_errors == pytest.approx({("QB2", "QB1"): 0.01})
-
-
-# --- routing architecture -------------------------------------------------------------------
-
-
-def test_routing_architecture_is_largest_connected_part() -> None:
-    # Two parts {QB1..QB5} and {QB7, QB8}, plus isolated QB6.
-    qubits = [*QUBITS6, "QB7", "QB8"]
-    device = device_from_dqa(_dqa(qubits, [*CZ6, ["QB7", "QB8"]]), device_name="d")
-    assert device.routing_qubits == ("QB1", "QB2", "QB3", "QB4", "QB5")
-    routing = device.routing_architecture
-    assert routing.nodes == [Node(i) for i in range(5)]
-    assert len(routing.coupling) == 5
-    circuit = Circuit(3).CZ(0, 1).CZ(1, 2).CZ(0, 2).measure_all()
-    # pytket routing refuses the full (disconnected) graph …
-    with pytest.raises(RuntimeError, match="are not connected"):
-        DefaultMappingPass(device.architecture).apply(circuit.copy())
-    # … but routes on the connected part.
-    DefaultMappingPass(routing).apply(circuit)
-    assert set(circuit.qubits) <= set(routing.nodes)
-
-
-def test_routing_architecture_ties_and_no_edges() -> None:
-    device = device_from_dqa(
-        _dqa(["QB1", "QB2", "QB3", "QB4"], [["QB3", "QB4"], ["QB1", "QB2"]]), device_name="d"
-    )
-    assert device.routing_qubits == ("QB1", "QB2")
-    star = device_from_dqa(
-        _dqa(["QB2", "QB3"], [["QB2", "COMPR1"]], resonators=["COMPR1"]), device_name="s"
-    )
-    assert star.routing_qubits == ("QB2",)
-    assert star.routing_architecture.nodes == [Node(1)]
-    assert star.routing_architecture.coupling == []

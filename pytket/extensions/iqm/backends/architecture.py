@@ -264,44 +264,6 @@ class IQMDevice:
         """
         return self._graph(self.qubits, self.qubit_edges)
 
-    @property
-    def routing_qubits(self) -> tuple[str, ...]:
-        """Qubits of the largest connected part of the :attr:`placement_edges` graph, in
-        :attr:`qubits` order.
-
-        Ties go to the part holding the lowest-numbered qubit; with no edges at all this is the
-        first qubit alone.
-        """
-        neighbours: dict[str, set[str]] = {q: set() for q in self.qubits}
-        for a, b in self.placement_edges:
-            if a in neighbours and b in neighbours:
-                neighbours[a].add(b)
-                neighbours[b].add(a)
-        best: set[str] = set()
-        seen: set[str] = set()
-        for start in self.qubits:  # numeric order, so ties keep the earlier part
-            if start in seen:
-                continue
-            part, stack = {start}, [start]
-            while stack:
-                for nxt in neighbours[stack.pop()] - part:
-                    part.add(nxt)
-                    stack.append(nxt)
-            seen |= part
-            if len(part) > len(best):
-                best = part
-        return tuple(q for q in self.qubits if q in best)
-
-    @property
-    def routing_architecture(self) -> Architecture:
-        """The part of :attr:`placement_architecture` that pytket routing can use.
-
-        pytket's mapping passes (``DefaultMappingPass`` …) fail with "node[i] and node[j] are not
-        connected" on a disconnected graph, even for a one-qubit circuit, so compilation must
-        target one connected part: the largest one (:attr:`routing_qubits`).
-        """
-        return self._graph(self.routing_qubits, self.placement_edges)
-
     def _resonator_cz_error(self, a: str, b: str) -> float | None:
         """Error of the best resonator realisation of CZ(a, b): 1 − (1 − e_move)²(1 − e_cz)."""
         best: float | None = None
