@@ -36,11 +36,11 @@ from pytket.qasm.qasm import circuit_from_qasm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._baseline import baseline_pass
-from benchmarks._devices import device_info
 from benchmarks._suite import SUITE_DIR
 from pytket.extensions.iqm.backends.compilation.levels import default_compilation_pass
 from pytket.extensions.iqm.backends.compilation.success import estimated_success_probability
 from pytket.extensions.iqm.backends.compilation.target import required_predicates
+from pytket.extensions.iqm.devices import backend_info
 
 DEVICES = ("garnet", "adonis", "emerald")
 # A spread of families and sizes that compiles in a few seconds per level.
@@ -119,7 +119,7 @@ def cz_ratio(ours: int, reference: int) -> float:
 
 def run_device(name: str, levels: list[int], circuits_dir: Path, quick: bool, repeats: int) -> None:
     """Compile the device's circuits with every configuration and print its table."""
-    info = device_info(name)
+    info = backend_info(name)
     architecture = info.architecture
     assert isinstance(architecture, Architecture)
     n_nodes = len(architecture.nodes)

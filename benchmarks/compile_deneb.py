@@ -44,12 +44,12 @@ from pytket.qasm.qasm import circuit_from_qasm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._baseline import baseline_pass
-from benchmarks._devices import device_info
 from benchmarks._suite import SUITE_DIR
 from pytket.extensions.iqm.backends.compilation.levels import default_compilation_pass
 from pytket.extensions.iqm.backends.compilation.move_insertion import naive_insert_moves
 from pytket.extensions.iqm.backends.compilation.star_device import count_moves, resonator_predicates
 from pytket.extensions.iqm.backends.compilation.success import star_success_probability
+from pytket.extensions.iqm.devices import backend_info
 
 DEVICE = "deneb"
 MAX_QUBITS = 6
@@ -61,7 +61,7 @@ COLUMNS = ("ours", "naive", "naive_on_ours")
 
 def deneb_info() -> BackendInfo:
     """The ``BackendInfo`` the backend builds for the emulator's Deneb (default calibration)."""
-    return device_info(DEVICE)
+    return backend_info(DEVICE)
 
 
 def load_circuits(directory: Path) -> dict[str, Circuit]:
@@ -114,7 +114,7 @@ def _simplified(info: BackendInfo) -> BackendInfo:
 def compare(name: str, circuit: Circuit, info: BackendInfo, level: int) -> Row:
     """Compile ``circuit`` at ``level`` with the backend's pass and both naive ways."""
     architecture = info.architecture
-    assert isinstance(architecture, Architecture)  # device_info always builds one
+    assert isinstance(architecture, Architecture)  # backend_info always builds one
     incumbent = circuit.copy()
     baseline_pass(architecture, min(level, 2)).apply(incumbent)
     ours_without_moves = circuit.copy()

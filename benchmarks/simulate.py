@@ -178,10 +178,10 @@ def build_cases(quick: bool) -> dict[str, list[Operation]]:
     """Every benchmark circuit by name."""
     from pytket.qasm.qasm import circuit_from_qasm
 
-    from benchmarks._devices import device_info
+    from pytket.extensions.iqm.devices import backend_info
 
     calibration = get_device("garnet").default_calibration
-    info = device_info("garnet")
+    info = backend_info("garnet")
     cases = {
         "ghz20": ghz_tree(calibration, 20),
         "rand16_d20": random_layers(calibration, [f"QB{i}" for i in range(1, 17)], 20),

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytket.backends.backendinfo import BackendInfo
 from sphinx.application import Sphinx
 
 from pytket.extensions.iqm import __extension_version__
-from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
-from pytket.extensions.iqm.emulator.devices.catalogue import get_device
-from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
+from pytket.extensions.iqm.devices import backend_info
 
 project = "pytket-iqm"
 author = "pytket-iqm developers"
@@ -50,16 +47,6 @@ GENERATED = Path(__file__).parent / "_generated"
 BELL_COUNTS = {(0, 0): 463, (1, 1): 479, (0, 1): 32, (1, 0): 26}
 
 
-def _offline_backend_info(device_name: str) -> BackendInfo:
-    """The BackendInfo ``IQMBackend`` builds for an emulated device, without a server."""
-    device = get_device(device_name)
-    calibration = device.default_calibration
-    dqa = DynamicArchitecture.from_json(payloads.dynamic_architecture(calibration))
-    metrics = payloads.quality_metrics(device, calibration)["metrics"]
-    model = device_from_dqa(dqa, device_name=device_name, quality_metrics=metrics)
-    return model.backend_info(name="IQMBackend", version=release)
-
-
 def generate_figures(app: Sphinx) -> None:
     """Draw the PNGs the pages include into ``docs/_generated``."""
     try:
@@ -75,7 +62,7 @@ def generate_figures(app: Sphinx) -> None:
 
     GENERATED.mkdir(exist_ok=True)
     fig, ax = pyplot.subplots(figsize=(7, 7))
-    plot_coupling_map(_offline_backend_info("garnet"), ax)
+    plot_coupling_map(backend_info("garnet"), ax)
     fig.savefig(GENERATED / "coupling_map_garnet.png", dpi=110, bbox_inches="tight")
     fig, ax = pyplot.subplots(figsize=(5, 3.5))
     plot_counts(BELL_COUNTS, ax, title="Bell circuit, noisy emulated Garnet")
