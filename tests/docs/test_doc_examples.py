@@ -42,7 +42,9 @@ from pytket.extensions.iqm.emulator import IQMEmulator
 os.environ.setdefault("MPLBACKEND", "Agg")  # examples that plot never open a window
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-REFERENCE_PAGES = frozenset({"index.rst", "api.rst", "changelog.rst", "troubleshooting.rst"})
+REFERENCE_PAGES = frozenset(
+    {"index.rst", "api.rst", "architecture.rst", "changelog.rst", "troubleshooting.rst"}
+)
 """Pages of pure reference or prose: they need no runnable example."""
 
 IQM_CLIENT_LINE = version("iqm-client").split(".")[0]
