@@ -135,15 +135,19 @@ class _Target:
 # -- the levels --------------------------------------------------------------------------------
 
 
+def _placed_and_routed(target: _Target) -> BasePass:
+    """Levels 0 and 1's mapping: the primary placement at light effort, then routing."""
+    return mapping_pass(
+        primary_placement(target.architecture, target.noise, _LIGHT_EFFORT), target.architecture
+    )
+
+
 def _level_0(target: _Target) -> BasePass:
     return SequencePass(
         [
             DecomposeBoxes(),
             AutoRebase({OpType.CZ, OpType.PhasedX}),
-            mapping_pass(
-                primary_placement(target.architecture, target.noise, _LIGHT_EFFORT),
-                target.architecture,
-            ),
+            _placed_and_routed(target),
             DelayMeasures(),
             rebase_pass(),
         ]
@@ -157,10 +161,7 @@ def _level_1(target: _Target) -> BasePass:
             # Diagonal gates right before measurements (a graph state's CZs) cost nothing.
             RemoveRedundancies(),
             SynthesiseTket(),
-            mapping_pass(
-                primary_placement(target.architecture, target.noise, _LIGHT_EFFORT),
-                target.architecture,
-            ),
+            _placed_and_routed(target),
             DelayMeasures(),
             DecomposeSwapsToCXs(target.architecture),
             SynthesiseTket(),

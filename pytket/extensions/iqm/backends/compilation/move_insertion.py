@@ -352,14 +352,7 @@ def insert_moves(circuit: Circuit, backend_info: BackendInfo, *, reorder: bool =
     :raises IQMTranslationError: if the circuit is not placed, or a CZ cannot be realised
     :return: the circuit with MOVE sandwiches, valid under strict MOVE validation
     """
-    layout = StarLayout.from_backend_info(backend_info)
-    if not _needs_moves(circuit, layout):
-        return circuit.copy()
-    _check_placed(circuit)
-    scheduler = _Scheduler(circuit, layout, reorder=reorder, keep_resident=True)
-    resonator_czs = sum(pair is not None for pair in scheduler.graph.resonator_cz)
-    scheduler.run(rollout=reorder and resonator_czs <= _ROLLOUT_LIMIT)
-    return _rebuild(circuit, scheduler)
+    return _with_moves(circuit, backend_info, reorder=reorder, keep_resident=True)
 
 
 def naive_insert_moves(circuit: Circuit, backend_info: BackendInfo) -> Circuit:
@@ -373,12 +366,22 @@ def naive_insert_moves(circuit: Circuit, backend_info: BackendInfo) -> Circuit:
     :raises IQMTranslationError: as for :func:`insert_moves`
     :return: the circuit with one MOVE sandwich per resonator CZ
     """
+    return _with_moves(circuit, backend_info, reorder=False, keep_resident=False)
+
+
+def _with_moves(
+    circuit: Circuit, backend_info: BackendInfo, *, reorder: bool, keep_resident: bool
+) -> Circuit:
+    """Schedule ``circuit`` with MOVE sandwiches (see :class:`_Scheduler` for the flags); each
+    new sandwich is chosen by completing the schedule for every candidate when the circuit is
+    reordered, keeps states resident and is small enough."""
     layout = StarLayout.from_backend_info(backend_info)
     if not _needs_moves(circuit, layout):
         return circuit.copy()
     _check_placed(circuit)
-    scheduler = _Scheduler(circuit, layout, reorder=False, keep_resident=False)
-    scheduler.run(rollout=False)
+    scheduler = _Scheduler(circuit, layout, reorder=reorder, keep_resident=keep_resident)
+    resonator_czs = sum(pair is not None for pair in scheduler.graph.resonator_cz)
+    scheduler.run(rollout=reorder and keep_resident and resonator_czs <= _ROLLOUT_LIMIT)
     return _rebuild(circuit, scheduler)
 
 
