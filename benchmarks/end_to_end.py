@@ -24,6 +24,7 @@ from iqm.iqm_client import IQMClient
 from pytket.circuit import Bit, Circuit
 
 from pytket.extensions.iqm import IQMBackend
+from pytket.extensions.iqm.backends.connection.rest_v1 import _client_circuit
 from pytket.extensions.iqm.backends.results import measurements_to_result
 from pytket.extensions.iqm.backends.translation import MeasurementLayout, circuit_to_iqm
 from pytket.extensions.iqm.emulator import IQMEmulator
@@ -86,7 +87,10 @@ def run_ours(backend: IQMBackend, circuits: list[Circuit], shots: int) -> tuple[
 
 
 def run_incumbent_pattern(url: str, circuits: list[Circuit], shots: int) -> tuple[float, int, int]:
-    iqm_circuits = [circuit_to_iqm(circuit, circuit.name or "c")[0] for circuit in circuits]
+    # iqm-client 22's own circuit type, as the incumbent submitted.
+    iqm_circuits = [
+        _client_circuit(circuit_to_iqm(circuit, circuit.name or "c")[0]) for circuit in circuits
+    ]
     with counted_requests() as http_requests:
         client = IQMClient(url)
 
@@ -110,7 +114,7 @@ def time_conversion(*, as_lists: bool, shots: int = 1_000_000, bits: int = 20) -
     layout_bits = tuple(Bit("c", index) for index in range(bits))
     layout = MeasurementLayout(bits=layout_bits, keys=tuple(str(bit) for bit in layout_bits))
     # The server's order of keys need not be the bit order: shuffle it.
-    keys = list(layout.keys)
+    keys = [str(bit) for bit in layout_bits]
     random.Random(2).shuffle(keys)
     arrays = {key: rng.integers(0, 2, size=(shots, 1), dtype=np.uint8) for key in keys}
     measurements: dict[str, Any] = (

@@ -14,8 +14,10 @@ from collections import Counter
 
 import pytest
 from api_line import only_server_api
-from pytket.backends import ResultHandle, StatusEnum
+from pytket.architecture import Architecture
 from pytket.backends.backend_exceptions import CircuitNotValidError
+from pytket.backends.resulthandle import ResultHandle
+from pytket.backends.status import StatusEnum
 from pytket.circuit import Bit, Circuit, OpType, Qubit
 
 from pytket.extensions.iqm import (
@@ -262,7 +264,7 @@ def test_noise_lowers_bell_fidelity_by_a_device_like_amount(noisy_garnet: IQMEmu
 def test_backend_info_describes_the_device(garnet_backend: IQMBackend) -> None:
     info = garnet_backend.backend_info
     assert info.device_name == "garnet"
-    assert info.architecture is not None
+    assert isinstance(info.architecture, Architecture)
     assert len(info.architecture.nodes) == 20
     assert len(info.architecture.coupling) == 30
     assert info.misc["calibration_set_id"] == str(garnet_backend.calibration_set_id)
@@ -300,7 +302,7 @@ def test_arch_override_is_checked_against_the_server(ideal_garnet: IQMEmulator) 
     backend = IQMBackend(
         ideal_garnet.root_url, device=ideal_garnet.devices[0], arch=[["QB1", "QB2"], ["QB2", "QB5"]]
     )
-    assert backend.backend_info.architecture is not None
+    assert isinstance(backend.backend_info.architecture, Architecture)
     assert len(backend.backend_info.architecture.coupling) == 2
     with pytest.raises(IQMDeviceError, match=r"QB1.*QB20"):
         IQMBackend(ideal_garnet.root_url, device=ideal_garnet.devices[0], arch=[["QB1", "QB20"]])

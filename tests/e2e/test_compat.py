@@ -205,7 +205,8 @@ def test_failed_job_is_also_circuit_execution_error(token_emulator: IQMEmulator)
     with pytest.raises(CircuitExecutionError) as raised:
         backend.get_result(handle, timeout=60)
     assert isinstance(raised.value, IQMJobFailedError)
-    assert f"Job {handle[0]} ended as 'failed'" in str(raised.value)
+    job_id = str(handle[0])
+    assert f"Job {job_id} ended as 'failed'" in str(raised.value)
 
 
 @only_rest_v1

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from pytket.backends import ResultHandle, StatusEnum
+from pytket.backends.resulthandle import ResultHandle
+from pytket.backends.status import StatusEnum
 from pytket.circuit import Circuit
 
 from pytket.extensions.iqm import IQMBackend

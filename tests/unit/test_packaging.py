@@ -89,7 +89,7 @@ def test_typing_marker_and_device_data_are_installed() -> None:
     root = resources.files("pytket.extensions.iqm")
     assert root.joinpath("py.typed").is_file()
     for device in ("adonis", "apollo", "garnet", "deneb", "emerald"):
-        assert root.joinpath("emulator", "devices", "data", f"{device}.json").is_file()
+        assert (root / "emulator" / "devices" / "data" / f"{device}.json").is_file()
 
 
 def test_tests_are_not_installed() -> None:
