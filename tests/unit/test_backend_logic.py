@@ -18,6 +18,7 @@ from pytket.extensions.iqm.backends.connection.credentials import Credentials
 from pytket.extensions.iqm.backends.connection.installed import installed_api_line
 from pytket.extensions.iqm.backends.connection.interface import ServerConnection
 from pytket.extensions.iqm.backends.connection.types import JobRecord, JobState, RunOptions
+from pytket.extensions.iqm.backends.metadata import JobMetadata
 from pytket.extensions.iqm.backends.translation import IQMCircuit
 
 CALIBRATION = UUID("26c5e70f-bea0-43af-bd37-6212ec7d04cb")
@@ -98,6 +99,16 @@ class FakeConnection(ServerConnection):
     def wait(self, job_id: UUID, *, timeout: float | None, poll_interval: float) -> JobState:
         self.waits.append((job_id, timeout, poll_interval))
         return self.state(job_id)
+
+    def job_metadata(
+        self,
+        job_id: UUID,
+        record: JobRecord,
+        *,
+        circuit_index: int,
+        qubit_mapping: Sequence[tuple[str, str]],
+    ) -> JobMetadata:
+        raise AssertionError("not used")
 
     def abort(self, job_id: UUID) -> None:
         raise AssertionError("not used")

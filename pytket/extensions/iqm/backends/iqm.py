@@ -793,6 +793,8 @@ def _reject_free_symbols(circuit: Circuit, index: int) -> None:
             + ", ".join(f"Symbol({name!r}): 0.5" for name in symbols)
             + "}) with sympy's Symbol (compiling a symbolic circuit is fine)."
         )
+
+
 def _check_limits(max_batch_size: int, poll_interval: float, max_shots: int) -> None:
     if max_batch_size < 1:
         raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}.")
