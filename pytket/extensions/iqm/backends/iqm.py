@@ -4,6 +4,10 @@ Backend logic only: the device model, translation, results, handles and compilat
 their own modules, and every server call goes through a
 :class:`~.connection.interface.ServerConnection`, whose implementation depends on the installed
 iqm-client (22.x or 36.x); nothing here knows which.
+
+Longer than the project's ~600 lines because ``IQMBackend`` is one class: pytket's ``Backend``
+interface (construction, also in pytket-iqm 0.18's forms, compilation, submission, status,
+results, metadata, cancel) with the checks that refuse bad input before anything is sent.
 """
 
 from __future__ import annotations
