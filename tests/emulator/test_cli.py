@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from iqm_client_line import require_iqm_client_22
 
@@ -26,7 +27,8 @@ ClientFactory = Callable[..., IQMClient]
 
 def test_devices_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["devices"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    table, legend = capsys.readouterr().out.split("\n\n")
+    lines = table.splitlines()
     header = "device name qubits resonators couplers F_prx F_cz readout err cals"
     assert lines[0].split() == header.split()
     rows = {line.split()[0]: line.split() for line in lines[1:]}
@@ -36,6 +38,17 @@ def test_devices_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None
         assert rows[name][2] == str(len(device.qubits))
         assert rows[name][3] == str(len(device.computational_resonators))
         assert 0.9 < float(rows[name][5]) <= 1.0  # median PRX fidelity
+    assert legend.splitlines() == [
+        "device       the name to serve (--device NAME) and the device's URL path segment",
+        "name         IQM's name of the device",
+        "qubits       qubits of the chip",
+        "resonators   computational resonators (Star architecture: qubits meet through MOVE)",
+        "couplers     pairs of components that can interact (CZ or MOVE)",
+        "F_prx        median PRX (single-qubit gate) fidelity of the default calibration",
+        "F_cz         median CZ (two-qubit gate) fidelity of the default calibration",
+        "readout err  median readout error, (P(1|0) + P(0|1)) / 2, of the default calibration",
+        "cals         calibration sets served; the newest is the default",
+    ]
 
 
 def test_devices_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,6 +120,20 @@ def test_noise_model_help_says_what_qiskit_fake_is(
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--noise-model {physical,qiskit-fake}" in help_text
     assert "qiskit-fake reproduces qiskit-iqm's fake backends exactly" in help_text
+
+
+def test_help_shows_both_iqm_client_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    help_text = capsys.readouterr().out
+    root = "http://127.0.0.1:<port>"
+    for line in (
+        f'  iqm-client 22.x (device URL):         IQMClient("{root}/<device>")',
+        f'  iqm-client 33+ (IQM Server API):     IQMClient.from_url("{root}", '
+        'quantum_computer="<device>")',
+        f'  pytket-iqm (either iqm-client line): IQMBackend("{root}", device="<device>")',
+    ):
+        assert line in help_text.splitlines()
+    assert "'pytket-iqm-emulator\ndevices' lists the device catalogue" in help_text
 
 
 def test_token_and_auth_users_are_exclusive(
@@ -181,6 +208,15 @@ def test_serves_until_interrupted(client_for: ClientFactory, native: SimpleNames
         root = lines[0].split()[-1]
         assert lines[1].split() == ["garnet:", f"{root}/garnet"]
         assert lines[2].split() == ["adonis:", f"{root}/adonis"]
+        assert [line.rstrip("\n") for line in lines[3:]] == [
+            f'iqm-client 22.x (device URL):         IQMClient("{root}/garnet")',
+            f'iqm-client 33+ (IQM Server API):     IQMClient.from_url("{root}", '
+            'quantum_computer="garnet")',
+            f'pytket-iqm (either iqm-client line): IQMBackend("{root}", device="garnet")',
+            "Open a device URL for its endpoints.",
+            "Press Ctrl+C to stop.",
+        ]
+        assert httpx.get(f"{root}/adonis").json()["device"] == "adonis"
         client = client_for(f"{root}/adonis")
         result = client.wait_for_results(client.submit_circuits([native.x_then_measure()], shots=3))
         assert result.status == Status.READY

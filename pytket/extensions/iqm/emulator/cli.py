@@ -1,5 +1,8 @@
 """``pytket-iqm-emulator``: run the IQM server emulator, or list its device catalogue.
 
+``--help`` and ``devices`` import neither the web stack nor the simulator (nor pytket's
+compilation stack): those load only to serve. ``benchmarks/cli_startup.py`` measures it.
+
 Examples::
 
     pytket-iqm-emulator --device garnet --port 8000
@@ -17,11 +20,13 @@ import json
 import socket
 import statistics
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from pytket.extensions.iqm._metadata import __version__
+from pytket.extensions.iqm.emulator.client_lines import DEVICE_PLACEHOLDER, usage_lines
 from pytket.extensions.iqm.emulator.config import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_DURATION_OVER_T2,
@@ -43,11 +48,24 @@ class CommandLineError(ValueError):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the serve command."""
+    root = "http://127.0.0.1:<port>"
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description=(
-            "Run a local IQM server emulator speaking iqm-client 22.x's REST API. "
-            f"'{PROG} devices' lists the device catalogue."
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="\n\n".join(
+            (
+                textwrap.fill(
+                    "Run a local IQM server emulator. It speaks both iqm-client lines at once: "
+                    "iqm-client 22.x's REST API at each device URL <root>/<device>, and the IQM "
+                    "Server API of iqm-client 33 and later at the server root <root> with the "
+                    "device named separately:"
+                ),
+                "\n".join(f"  {line}" for line in usage_lines(root, DEVICE_PLACEHOLDER)),
+                textwrap.fill(
+                    f"Opening a device URL shows its endpoints. '{PROG} devices' lists the device "
+                    "catalogue and explains its columns."
+                ),
+            )
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -237,19 +255,23 @@ def _median(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.4f}" if values else "-"
 
 
+DEVICE_COLUMNS = (
+    ("device", "the name to serve (--device NAME) and the device's URL path segment"),
+    ("name", "IQM's name of the device"),
+    ("qubits", "qubits of the chip"),
+    ("resonators", "computational resonators (Star architecture: qubits meet through MOVE)"),
+    ("couplers", "pairs of components that can interact (CZ or MOVE)"),
+    ("F_prx", "median PRX (single-qubit gate) fidelity of the default calibration"),
+    ("F_cz", "median CZ (two-qubit gate) fidelity of the default calibration"),
+    ("readout err", "median readout error, (P(1|0) + P(0|1)) / 2, of the default calibration"),
+    ("cals", "calibration sets served; the newest is the default"),
+)
+"""The columns of the ``devices`` table and what each means, printed under it."""
+
+
 def device_table(devices: Sequence[Device]) -> str:
     """The ``devices`` listing: qubits, couplers and median figures of default calibrations."""
-    header = (
-        "device",
-        "name",
-        "qubits",
-        "resonators",
-        "couplers",
-        "F_prx",
-        "F_cz",
-        "readout err",
-        "cals",
-    )
+    header = tuple(column for column, _ in DEVICE_COLUMNS)
     rows = [header]
     for device in devices:
         cal = device.default_calibration
@@ -276,6 +298,12 @@ def device_table(devices: Sequence[Device]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def column_legend() -> str:
+    """What each column of :func:`device_table` means, one line each."""
+    width = max(len(column) for column, _ in DEVICE_COLUMNS)
+    return "\n".join(f"{column.ljust(width)}  {meaning}" for column, meaning in DEVICE_COLUMNS)
 
 
 def _serve(
@@ -319,6 +347,9 @@ def _serve(
         print(f"pytket-iqm emulator {__version__} serving at {root}", file=out)
         for name in devices:
             print(f"  {name}: {root}/{name}", file=out)
+        for line in usage_lines(root, devices[0]):
+            print(line, file=out)
+        print("Open a device URL for its endpoints.", file=out)
         if config.auth_users is not None:
             print(f"  auth server: {root} ({len(config.auth_users)} user(s))", file=out)
         elif config.token is not None:
@@ -368,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{PROG} devices takes no arguments", file=err)
             return 2
         print(device_table(list(catalogue().values())), file=out)
+        print(f"\n{column_legend()}", file=out)
         return 0
     parser = build_parser()
     try:

@@ -7,9 +7,10 @@ Two route sets share one job store, worker pool and simulator (see ``docs/emulat
 * the IQM Server API that iqm-client 33+ speaks, under ``/api/v1`` at the server root (devices
   are its quantum computers); error answers are ``{"message", "error_code", "source"}``.
 
-``/``, ``/health``, ``/about`` and ``/openapi.json`` sit at the root, and in users mode the
-emulated auth server under ``/realms/cortex`` (it answers in Keycloak's ``{"error",
-"error_description"}`` shape).
+``/``, ``/health``, ``/about``, ``/info/client-libraries`` and ``/openapi.json`` sit at the root,
+``/{device}`` is each device's index (its endpoints and how to reach it from each iqm-client
+line), and in users mode the emulated auth server is under ``/realms/cortex`` (it answers in
+Keycloak's ``{"error", "error_description"}`` shape).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pytket.extensions.iqm.emulator.http.faults import (
 from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
 from pytket.extensions.iqm.emulator.http.rest_v1.routes import architecture, jobs
 from pytket.extensions.iqm.emulator.http.rest_v1.wire import plan_request
-from pytket.extensions.iqm.emulator.http.routers import auth, faults, info
+from pytket.extensions.iqm.emulator.http.routers import auth, device_index, faults, info
 from pytket.extensions.iqm.emulator.http.server_api.models import (
     SOURCE,
     CircuitJobDefinition,
@@ -294,5 +295,7 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     app.include_router(jobs.router)
     if config.fault_endpoint:
         app.include_router(faults.router)
+    # Last: GET /{device} would shadow every one-segment path registered after it.
+    app.include_router(device_index.router)
     app.openapi = lambda: _openapi_with_request_bodies(app)  # type: ignore[method-assign]
     return app

@@ -15,6 +15,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError
 
+from pytket.extensions.iqm.emulator.client_lines import LineUsage
+
 
 @dataclass(frozen=True)
 class NativeOperation:
@@ -122,6 +124,31 @@ class Health(BaseModel):
     status: str = "ok"
 
 
+class ClientLineUsage(BaseModel):
+    """How to reach a device from one iqm-client line (see ``emulator/client_lines.py``)."""
+
+    iqm_client: str = Field(..., description="iqm-client versions of the line")
+    api: str
+    url: str = Field(..., description="URL to give the client")
+    device: str | None = Field(
+        None, description="device name to give besides the URL (IQM Server API)"
+    )
+    iqm_client_call: str
+    pytket_call: str
+
+    @classmethod
+    def of(cls, usage: LineUsage) -> ClientLineUsage:
+        """The answer model of ``usage``."""
+        return cls(
+            iqm_client=usage.iqm_client,
+            api=usage.api,
+            url=usage.url,
+            device=usage.device,
+            iqm_client_call=usage.iqm_client_call,
+            pytket_call=usage.pytket_call,
+        )
+
+
 class About(BaseModel):
     """Answer to ``GET /about``."""
 
@@ -129,6 +156,11 @@ class About(BaseModel):
     version: str
     api: str
     devices: list[str]
+    lines: dict[str, ClientLineUsage] = Field(
+        ...,
+        description="how to connect, by iqm-client line: rest_v1 (22.x) and server_api (33+); "
+        "<device> stands for a served device's name",
+    )
 
 
 class TokenResponse(BaseModel):

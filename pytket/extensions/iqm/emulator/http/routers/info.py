@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from pytket.extensions.iqm._metadata import __version__
+from pytket.extensions.iqm.emulator.client_lines import DEVICE_PLACEHOLDER, line_usages
 from pytket.extensions.iqm.emulator.http.dependencies import State
 from pytket.extensions.iqm.emulator.http.models import (
     About,
     ClientLibrary,
+    ClientLineUsage,
     DeviceListing,
     DeviceSummary,
     Health,
@@ -47,14 +49,34 @@ def health() -> Health:
 
 
 @router.get("/about", response_model=About, tags=["server"])
-def about(state: State) -> About:
-    """What this server is."""
+def about(request: Request, state: State) -> About:
+    """What this server is, and how each iqm-client line reaches its devices."""
+    root = str(request.base_url).rstrip("/")
     return About(
         name="pytket-iqm emulator",
         version=__version__,
-        api="IQM CoCoS V1 (the REST API of iqm-client 22.x)",
+        api=(
+            "IQM REST API v1 (iqm-client 22.x) at each device URL <root>/<device>, and the IQM "
+            "Server API (iqm-client 33 and later) under <root>/api/v1 with the device named "
+            "separately"
+        ),
         devices=list(state.devices),
+        lines={
+            usage.line: ClientLineUsage.of(usage) for usage in line_usages(root, DEVICE_PLACEHOLDER)
+        },
     )
+
+
+@router.get("/info/client-libraries", response_model=dict[str, ClientLibrary], tags=["info"])
+def root_client_libraries(state: State) -> dict[str, Any]:
+    """Compatible client versions, at the server root too.
+
+    An iqm-client 22.x given the server root instead of a device URL asks here after its first
+    404; without an answer it would ask again after that 404, recursing until ``RecursionError``.
+    With it, the client reports the URL it could not find.
+    """
+    low, high = state.config.client_library_range
+    return payloads.client_libraries(min_version=low, max_version=high)
 
 
 @router.get(
