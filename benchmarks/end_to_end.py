@@ -1,50 +1,53 @@
-"""End-to-end throughput: batched IQMBackend against the incumbent's one-job-per-circuit pattern.
+"""End-to-end throughput: this project's IQMBackend against the real pytket-iqm 0.18.
 
     python benchmarks/end_to_end.py [--circuits 100] [--shots 100] [--device garnet]
 
-Both run in the same process against the same noiseless emulator, on the same compiled circuits.
-The incumbent pattern (pytket-iqm 0.18) is reproduced with ``IQMClient`` directly: one
-``submit_circuits`` per circuit without a calibration set id, each awaited in turn with
-``wait_for_results`` at iqm-client's default poll interval. HTTP requests are counted on the
-client side. A second table times the conversion of 10^6 shots x 20 bits into a BackendResult.
+The same compiled circuits (random, 3 to 6 qubits, compiled once by this project's backend) run
+through ``process_circuits`` + ``get_results`` of each backend against the same noiseless
+emulator, twice: with no per-job overhead in the emulator, and with
+``REALISTIC_JOB_OVERHEAD`` seconds per job (``--job-overhead`` of the emulator; see its
+docstring for where the figure comes from). pytket-iqm 0.18.0 comes from PyPI into its own
+virtual environment, ``benchmarks/.venv-0.18`` (made on first use, then reused), and each client
+runs in a process of its own (``_end_to_end_client.py``), ours with this interpreter. Jobs and
+HTTP requests are counted by the emulator (every request the run makes, from the first submit
+to the last result). A second table times the conversion of 10^6 shots x 20 bits into a
+BackendResult.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import venv
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import requests
-from iqm.iqm_client import IQMClient
 from pytket.circuit import Bit, Circuit
 
 from pytket.extensions.iqm import IQMBackend
-from pytket.extensions.iqm.backends.connection.rest_v1 import _client_circuit
 from pytket.extensions.iqm.backends.results import measurements_to_result
-from pytket.extensions.iqm.backends.translation import MeasurementLayout, circuit_to_iqm
+from pytket.extensions.iqm.backends.translation import MeasurementLayout
 from pytket.extensions.iqm.emulator import IQMEmulator
+from pytket.extensions.iqm.emulator.config import REALISTIC_JOB_OVERHEAD
 
-
-@contextmanager
-def counted_requests() -> Iterator[list[int]]:
-    """Count every HTTP request made through ``requests`` (iqm-client's transport)."""
-    counter = [0]
-    original = requests.Session.request
-
-    def counting(self: requests.Session, *args: Any, **kwargs: Any) -> requests.Response:
-        counter[0] += 1
-        return original(self, *args, **kwargs)
-
-    requests.Session.request = counting  # type: ignore[method-assign]
-    try:
-        yield counter
-    finally:
-        requests.Session.request = original  # type: ignore[method-assign]
+HERE = Path(__file__).resolve().parent
+CLIENT_SCRIPT = HERE / "_end_to_end_client.py"
+INCUMBENT_VENV = HERE / ".venv-0.18"
+INCUMBENT_REQUIREMENT = "pytket-iqm==0.18.0"
+INCUMBENT_VERSION = "0.18.0"
+CIRCUIT_SEED = 7
+"""Seed of the random circuits (the same for every run)."""
+TARGET_RATIO = 20.0
+"""Wanted wall-time ratio (0.18 / ours) at the realistic per-job overhead."""
 
 
 def random_circuits(count: int, seed: int) -> list[Circuit]:
@@ -74,34 +77,117 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
-def run_ours(backend: IQMBackend, circuits: list[Circuit], shots: int) -> tuple[float, int, int]:
-    def submit_and_fetch() -> list[Any]:
-        handles = backend.process_circuits(circuits, n_shots=shots)
-        backend.get_results(handles)
-        return handles
-
-    with counted_requests() as http_requests:
-        elapsed, handles = timed(submit_and_fetch)
-    jobs = len({str(handle[0]) for handle in handles})
-    return elapsed, jobs, http_requests[0]
+def _venv_python(root: Path) -> Path:
+    return root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def run_incumbent_pattern(url: str, circuits: list[Circuit], shots: int) -> tuple[float, int, int]:
-    # iqm-client 22's own circuit type, as the incumbent submitted.
-    iqm_circuits = [
-        _client_circuit(circuit_to_iqm(circuit, circuit.name or "c")[0]) for circuit in circuits
-    ]
-    with counted_requests() as http_requests:
-        client = IQMClient(url)
+def _installed_version(python: Path) -> str | None:
+    probe = "from importlib.metadata import version; print(version('pytket-iqm'))"
+    # -I: isolated, so that this repository's own metadata (found from the working directory)
+    # cannot answer for the environment's.
+    done = subprocess.run(
+        [str(python), "-I", "-c", probe], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
 
-        def one_job_per_circuit() -> int:
-            for iqm_circuit in iqm_circuits:
-                job_id = client.submit_circuits([iqm_circuit], shots=shots)
-                client.wait_for_results(job_id)
-            return len(iqm_circuits)
 
-        elapsed, jobs = timed(one_job_per_circuit)
-    return elapsed, jobs, http_requests[0]
+def incumbent_python(where: Path = INCUMBENT_VENV) -> Path:
+    """The interpreter of a virtual environment holding pytket-iqm 0.18.0, made if needed."""
+    python = _venv_python(where)
+    if not python.exists() or _installed_version(python) != INCUMBENT_VERSION:
+        print(f"installing {INCUMBENT_REQUIREMENT} into {where} (once) ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(where)
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", INCUMBENT_REQUIREMENT],
+            capture_output=True,
+            text=True,
+            env=_clean_env(),
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pip could not install {INCUMBENT_REQUIREMENT}:\n{done.stderr}")
+    return python
+
+
+def _clean_env() -> dict[str, str]:
+    """This environment without what would make 0.18 import this project or read credentials.
+
+    ``PYTHONPATH`` could put this repository's package first; 0.18 refuses ``IQM_TOKENS_FILE``
+    next to a token (bug B6) and iqm-client reads the other ``IQM_*`` variables itself.
+    """
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key != "PYTHONPATH" and not key.startswith("IQM_")
+    }
+
+
+@dataclass(frozen=True)
+class Run:
+    """One client's run: wall time of process_circuits + get_results, and what it cost."""
+
+    seconds: float
+    jobs: int
+    http_requests: int
+
+
+def _request_counts(emulator: IQMEmulator) -> Mapping[str, int]:
+    return dict(emulator.faults.requests)
+
+
+def run_client(
+    python: Path,
+    client: str,
+    *,
+    emulator: IQMEmulator,
+    device: str,
+    circuits: list[Circuit],
+    shots: int,
+) -> Run:
+    """Run one client in its own process against ``emulator``; jobs and requests counted there."""
+    run = {
+        "client": client,
+        "root": emulator.root_url,
+        "device": device,
+        "shots": shots,
+        "circuits": [circuit.to_dict() for circuit in circuits],
+    }
+    env = os.environ.copy() if client == "ours" else _clean_env()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "run.json"
+        path.write_text(json.dumps(run), encoding="utf-8")
+        isolated = [] if client == "ours" else ["-I"]  # 0.18: nothing of this repository
+        process = subprocess.Popen(
+            [str(python), *isolated, str(CLIENT_SCRIPT), str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        if process.stdin is None or process.stdout is None:  # cannot happen: both are pipes
+            raise RuntimeError("no pipes to the client process")
+        # The client builds its backend (its own requests), says so, and waits for "go": only
+        # the requests of the timed part are counted.
+        ready = process.stdout.readline().strip()
+        before = _request_counts(emulator)
+        if ready == "ready":
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        report_line = process.stdout.readline()
+        after = _request_counts(emulator)
+        _, errors = process.communicate(timeout=60)
+    if ready != "ready" or process.returncode != 0:
+        raise RuntimeError(f"the {client} client failed:\n{errors}")
+    report = json.loads(report_line)
+    if report["shots"] != [shots] * len(circuits):
+        raise RuntimeError(f"the {client} client got wrong shot counts: {report['shots']}")
+    delta = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in after}
+    return Run(
+        seconds=float(report["seconds"]),
+        jobs=delta.get("submit", 0),
+        http_requests=sum(delta.values()),
+    )
 
 
 def time_conversion(*, as_lists: bool, shots: int = 1_000_000, bits: int = 20) -> float:
@@ -129,27 +215,62 @@ def main() -> None:
     parser.add_argument("--circuits", type=int, default=100)
     parser.add_argument("--shots", type=int, default=100)
     parser.add_argument("--device", default="garnet")
-    arguments = parser.parse_args()
-
-    with IQMEmulator(device=arguments.device, noise=False, seed=1) as emulator:
-        backend = IQMBackend(emulator.url)
-        circuits = backend.get_compiled_circuits(random_circuits(arguments.circuits, seed=7))
-        ours = run_ours(backend, circuits, arguments.shots)
-        incumbent = run_incumbent_pattern(emulator.url, circuits, arguments.shots)
-
-    row = "{:<36}{:>14}{:>8}{:>16}"
-    print(
-        f"\n{arguments.circuits} compiled circuits x {arguments.shots} shots on {arguments.device}"
+    parser.add_argument(
+        "--job-overhead",
+        type=float,
+        default=REALISTIC_JOB_OVERHEAD,
+        metavar="SECONDS",
+        help=f"emulator per-job overhead of the second run (default {REALISTIC_JOB_OVERHEAD:g})",
     )
-    print(row.format("", "wall time (s)", "jobs", "HTTP requests"))
-    for label, (seconds, jobs, http_requests) in (
-        ("incumbent pattern (1 job/circuit)", incumbent),
-        ("pytket-iqm process_circuits", ours),
-    ):
-        print(row.format(label, f"{seconds:.2f}", jobs, http_requests))
-    ratios = (f"{incumbent[0] / ours[0]:.1f}x", "", f"{incumbent[2] / ours[2]:.1f}x")
-    print(row.format("ratio (incumbent / ours)", *ratios))
-    print("target: >= 20x less wall time")
+    parser.add_argument(
+        "--incumbent-venv",
+        type=Path,
+        default=INCUMBENT_VENV,
+        metavar="PATH",
+        help=f"virtual environment for {INCUMBENT_REQUIREMENT} (made if missing)",
+    )
+    arguments = parser.parse_args()
+    device, shots = arguments.device, arguments.shots
+    incumbent = incumbent_python(arguments.incumbent_venv)
+
+    with IQMEmulator(device=device, noise=False) as emulator:
+        backend = IQMBackend(emulator.root_url, device=device)
+        circuits = backend.get_compiled_circuits(random_circuits(arguments.circuits, CIRCUIT_SEED))
+
+    runs: dict[float, dict[str, Run]] = {}
+    for overhead in (0.0, arguments.job_overhead):
+        with IQMEmulator(device=device, noise=False, seed=1, job_overhead=overhead) as emulator:
+            runs[overhead] = {
+                "pytket-iqm 0.18.0": run_client(
+                    incumbent,
+                    "0.18",
+                    emulator=emulator,
+                    device=device,
+                    circuits=circuits,
+                    shots=shots,
+                ),
+                "this pytket-iqm": run_client(
+                    Path(sys.executable),
+                    "ours",
+                    emulator=emulator,
+                    device=device,
+                    circuits=circuits,
+                    shots=shots,
+                ),
+            }
+
+    row = "{:<22}{:<22}{:>14}{:>8}{:>16}"
+    print(f"\n{arguments.circuits} compiled circuits x {shots} shots on {device}, noise off")
+    print(row.format("emulator job overhead", "client", "wall time (s)", "jobs", "HTTP requests"))
+    for overhead, by_client in runs.items():
+        for label, run in by_client.items():
+            print(row.format(f"{overhead:g} s", label, f"{run.seconds:.2f}", run.jobs,
+                             run.http_requests))  # fmt: skip
+        old, ours = by_client["pytket-iqm 0.18.0"], by_client["this pytket-iqm"]
+        ratios = (f"{old.seconds / ours.seconds:.1f}x", f"{old.jobs / ours.jobs:.0f}x",
+                  f"{old.http_requests / ours.http_requests:.1f}x")  # fmt: skip
+        print(row.format("", "ratio 0.18 / ours", *ratios))
+    print(f"target: >= {TARGET_RATIO:g}x less wall time at the realistic overhead")
 
     print("\nconvert 10^6 shots x 20 bits to a BackendResult (target <= 1 s):")
     print(f"  from iqm-client's JSON lists: {time_conversion(as_lists=True):.3f} s")

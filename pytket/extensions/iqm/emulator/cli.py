@@ -31,6 +31,7 @@ from pytket.extensions.iqm.emulator.config import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_DURATION_OVER_T2,
     NOISE_MODELS,
+    REALISTIC_JOB_OVERHEAD,
     EmulatorConfig,
     is_loopback,
     load_devices,
@@ -121,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.002,
         metavar="SECONDS",
         help="time a job rests in each queue stage (default 0.002)",
+    )
+    parser.add_argument(
+        "--job-overhead",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=(
+            "time each job takes on top of the simulation, as a real server's fixed cost per "
+            f"job (default 0; {REALISTIC_JOB_OVERHEAD:g} stands for a real one, see the docs)"
+        ),
     )
     parser.add_argument(
         "--log-level",
@@ -239,6 +250,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         max_circuits=args.max_circuits,
         workers=args.workers,
         stage_delay=args.stage_delay,
+        job_overhead=args.job_overhead,
         default_max_duration_over_t2=args.max_duration_over_t2,
         max_body_bytes=args.max_body_bytes,
         fail_rate=args.fail_rate,

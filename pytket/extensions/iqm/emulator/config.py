@@ -34,6 +34,19 @@ DEFAULT_MAX_DURATION_OVER_T2 = 1.0
 used when a request leaves ``max_circuit_duration_over_t2`` out (``0`` in a request disables
 the check)."""
 
+REALISTIC_JOB_OVERHEAD = 0.5
+"""Seconds of :attr:`EmulatorConfig.job_overhead` that stand for a real IQM server's fixed work
+per job (compiling the job to pulses, loading the calibration, programming the instruments,
+collecting the readout), which it pays once per job whatever the number of circuits.
+
+Our reference material on IQM's servers gives no figure for it, so this is a deliberately low,
+round guess: below what a job takes on a real device, so that a comparison run with it
+understates rather than overstates what sending fewer jobs saves (the saving grows with the
+overhead). ``benchmarks/end_to_end.py`` runs with it and with none."""
+
+MAX_JOB_OVERHEAD = 600.0
+"""Largest :attr:`EmulatorConfig.job_overhead` (seconds): more would look like a hung server."""
+
 NOISE_MODELS = ("physical", "qiskit-fake")
 """Values of :attr:`EmulatorConfig.noise_model`: ``physical`` relaxes each component with its
 own T1/T2 and makes MOVE noisy; ``qiskit-fake`` reproduces qiskit-iqm's fake backends exactly
@@ -80,6 +93,11 @@ class EmulatorConfig:
     stage_delay: float = 0.002
     """Seconds a job rests in ``received`` and in ``pending execution``, to look like a
     real server's queue; ``0`` makes jobs run as fast as possible."""
+    job_overhead: float = 0.0
+    """Seconds each job occupies its worker before executing, on top of ``stage_delay`` and the
+    simulation: a real server's fixed cost per job (see :data:`REALISTIC_JOB_OVERHEAD` for a
+    value standing for it). Jobs queue behind it as on a device, ``workers`` at a time. ``0``
+    (the default) keeps jobs as fast as the simulator, for tests and examples."""
     default_max_duration_over_t2: float = DEFAULT_MAX_DURATION_OVER_T2
     """See :data:`DEFAULT_MAX_DURATION_OVER_T2`; ``0`` disables the check by default."""
     access_token_lifetime: int = 300
@@ -147,6 +165,14 @@ class EmulatorConfig:
             raise ValueError(
                 f"EmulatorConfig.stage_delay must not be negative, got {self.stage_delay!r}; give "
                 "the seconds a job rests in each queue stage (0: none)."
+            )
+        if not isinstance(self.job_overhead, int | float) or not 0 <= self.job_overhead <= (
+            MAX_JOB_OVERHEAD
+        ):
+            raise ValueError(
+                f"EmulatorConfig.job_overhead must be between 0 and {MAX_JOB_OVERHEAD:g} seconds, "
+                f"got {self.job_overhead!r}; give the seconds each job takes on top of the "
+                "simulation (0: none)."
             )
         if self.default_max_duration_over_t2 < 0:
             raise ValueError(

@@ -58,6 +58,9 @@ class IQMEmulator:
     :param max_shots: largest ``shots`` per job.
     :param max_circuits: largest number of circuits per job.
     :param workers: job-executing threads.
+    :param job_overhead: seconds each job takes on top of the simulation, as a real server's
+        fixed cost per job (default ``0``; :data:`~.config.REALISTIC_JOB_OVERHEAD` stands for a
+        real one).
     :param client_library_range: ``(min, max)`` iqm-client versions reported as compatible.
     :param device_files: extra device files (the catalogue's JSON schema) to serve.
     :param options: further :class:`EmulatorConfig` fields, e.g. ``stage_delay``, or the
@@ -83,6 +86,7 @@ class IQMEmulator:
         max_shots: int = 100_000,
         max_circuits: int = 1000,
         workers: int = 1,
+        job_overhead: float = 0.0,
         client_library_range: tuple[str, str] = DEFAULT_CLIENT_LIBRARY_RANGE,
         device_files: Iterable[str | Path] = (),
         **options: Any,
@@ -100,6 +104,7 @@ class IQMEmulator:
             max_shots=max_shots,
             max_circuits=max_circuits,
             workers=workers,
+            job_overhead=job_overhead,
             client_library_range=client_library_range,
             **options,
         )

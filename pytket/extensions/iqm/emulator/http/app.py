@@ -159,6 +159,7 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
         qiskit_fake_noise=config.noise_model == "qiskit-fake",
         seed=config.seed,
         stage_delay=config.stage_delay,
+        job_overhead=config.job_overhead,
         max_active_qubits=config.max_active_qubits,
         default_max_duration_over_t2=config.default_max_duration_over_t2,
     )

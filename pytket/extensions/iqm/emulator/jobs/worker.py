@@ -1,9 +1,10 @@
 """Job execution off the HTTP threads: a pool of worker threads and the job pipeline.
 
 A job walks ``received → pending compilation → pending execution → ready`` (or ``failed``),
-resting ``stage_delay`` seconds in each stage the way a queued real server would. Every status
-change is conditional in the store, so an abort at any moment wins: a worker that finds its job
-aborted stops, and results computed for an aborted job are discarded.
+resting ``stage_delay`` seconds in each stage the way a queued real server would, and holding
+its worker ``job_overhead`` seconds before it executes (a device's fixed cost per job). Every
+status change is conditional in the store, so an abort at any moment wins: a worker that finds
+its job aborted stops, and results computed for an aborted job are discarded.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class ExecutionSettings:
     """Seed of the per-job random generators (see :func:`job_rng`)."""
     stage_delay: float = 0.0
     """Seconds a job rests in each queue stage."""
+    job_overhead: float = 0.0
+    """Seconds a job holds its worker before executing (a device's fixed cost per job)."""
     max_active_qubits: int = 24
     """Largest number of qubits a circuit may touch."""
     default_max_duration_over_t2: float = 0.0
@@ -148,6 +151,8 @@ class JobRunner:
         if current is None or current.terminal:
             return
         store.stamp(job_id, "execution_start")
+        if self._settings.job_overhead and self._stop.wait(self._settings.job_overhead):
+            return
         rng = job_rng(self._settings.seed, job.seq)
         noise = self._noise_model(cal) if self._settings.noise else None
         results = []
