@@ -13,7 +13,6 @@ HEAVY = (
     "fastapi",
     "uvicorn",
     "starlette",
-    "pydantic",
     "numpy",
     "scipy",
     "sympy",
@@ -29,7 +28,8 @@ HEAVY = (
     "pytket.extensions.iqm.emulator.simulation",
     "pytket.extensions.iqm.emulator.devices.noise",
 )
-"""Packages and modules that only serving (or the backend) needs."""
+"""Packages and modules that only serving (or the backend) needs. pydantic is not one: the
+device files the catalogue reads are validated with it."""
 
 _PROGRAM = """
 import json, sys

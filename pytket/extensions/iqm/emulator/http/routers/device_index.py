@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from pytket.extensions.iqm.emulator.client_lines import REST_V1, SERVER_API, line_usages
-from pytket.extensions.iqm.emulator.devices.catalogue import Device
+from pytket.extensions.iqm.emulator.devices.device import Device
 from pytket.extensions.iqm.emulator.http.dependencies import (
     SERVER_API_PREFIX,
     ServedDevice,
