@@ -126,7 +126,16 @@ def test_login_from_config_with_password_argument(login_emulator: IQMEmulator) -
 
 
 @only_rest_v1
-def test_wrong_password(login_emulator: IQMEmulator) -> None:
+def test_wrong_password(login_emulator: IQMEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    issuer = login_emulator.app.state.emulator.issuer
+    logins: list[str] = []
+    real_login = issuer.login
+
+    def counted_login(username: str, password: str) -> dict[str, object]:
+        logins.append(username)
+        return real_login(username, password)
+
+    monkeypatch.setattr(issuer, "login", counted_login)
     with pytest.raises(IQMAuthenticationError) as raised:
         IQMBackend(
             login_emulator.root_url,
@@ -136,6 +145,7 @@ def test_wrong_password(login_emulator: IQMEmulator) -> None:
             password="wrong password",
         )
     assert "wrong password" not in str(raised.value)
+    assert logins == ["alice"]  # one login request per IQMBackend(...), not four
 
 
 def test_half_given_login_fails_before_any_request(login_emulator: IQMEmulator) -> None:

@@ -101,9 +101,9 @@ def faulty_backend_timeout(faulty: IQMEmulator) -> Iterator[IQMBackend]:
 @pytest.mark.parametrize(
     ("fault", "jobs_created"),
     [
-        ("submit:503:1", 0),  # answered with an error: not handled, yet the client cannot know
         ("submit:reset:1", 0),  # connection cut before the server handled it
         ("submit:drop:1", 1),  # the server created the job, the answer was lost
+        ("submit:after504:1", 1),  # created, then a gateway timeout answered
     ],
 )
 def test_an_ambiguous_submit_failure_is_reported_not_resubmitted(
@@ -117,6 +117,19 @@ def test_an_ambiguous_submit_failure_is_reported_not_resubmitted(
         backend.process_circuit(circuit, n_shots=5)
     assert _requests(faulty, "submit") - submits == 1  # one POST: no retry
     assert _jobs(faulty) - jobs == jobs_created  # never two
+
+
+def test_a_submit_answered_503_or_429_is_retried_and_creates_one_job(
+    faulty: IQMEmulator, backend: IQMBackend
+) -> None:
+    # 503 and 429 mean the server did not take the request: repeating it cannot duplicate.
+    circuit = _x_circuit(backend)
+    jobs, submits = _jobs(faulty), _requests(faulty, "submit")
+    _inject(faulty, "submit:503:2,submit:429:1")
+    handle = backend.process_circuit(circuit, n_shots=5)
+    assert _requests(faulty, "submit") - submits == 4
+    assert _jobs(faulty) - jobs == 1
+    assert backend.get_result(handle, timeout=30).get_counts() == Counter({(1, 1): 5})
 
 
 @only_rest_v1  # iqm-client 36 never retries a 502 itself
@@ -137,12 +150,13 @@ def test_submit_is_retried_while_the_server_is_down(tmp_path: Path) -> None:
     db = tmp_path / "jobs.sqlite"
     first = IQMEmulator("garnet", noise=False, seed=1, db=db, stage_delay=0.0).start()
     port = first.port
-    policy = RetryPolicy(initial_backoff=0.1, max_backoff=0.3, max_attempts=30, max_total=30.0)
+    # Two attempts only: refused connections are retried for the connect window regardless.
+    policy = RetryPolicy(initial_backoff=0.1, max_backoff=0.3, max_attempts=2)
     backend = IQMBackend(first.root_url, device=first.devices[0], retry=policy, poll_interval=0.05)
     circuit = _x_circuit(backend)
     first.stop()
     second = IQMEmulator("garnet", noise=False, seed=1, db=db, port=port, stage_delay=0.0)
-    restart = threading.Timer(0.5, second.start)
+    restart = threading.Timer(3.0, second.start)
     restart.start()
     try:
         handle = backend.process_circuit(circuit, n_shots=7)  # refused, refused, ..., accepted

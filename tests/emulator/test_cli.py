@@ -21,6 +21,7 @@ from iqm.iqm_client import IQMClient, Status  # noqa: E402
 from pytket.extensions.iqm.emulator import cli  # noqa: E402
 from pytket.extensions.iqm.emulator.config import EmulatorConfig, is_loopback  # noqa: E402
 from pytket.extensions.iqm.emulator.devices.catalogue import catalogue  # noqa: E402
+from pytket.extensions.iqm.emulator.jobs.store import JobStore  # noqa: E402
 
 ClientFactory = Callable[..., IQMClient]
 
@@ -141,6 +142,49 @@ def test_token_and_auth_users_are_exclusive(
 ) -> None:
     assert cli.main(["--token", "t", "--auth-users", str(tmp_path / "u.json")]) == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_token_from_a_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parser = cli.build_parser()
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file\n")
+    monkeypatch.setenv(cli.TOKEN_ENVIRONMENT_VARIABLE, "from-env")
+    config = cli.config_from_args(parser.parse_args(["--token-file", str(token_file)]))
+    assert config.token == "from-file"
+    assert cli.config_from_args(parser.parse_args([])).token == "from-env"
+    assert cli.config_from_args(parser.parse_args(["--token", "t"])).token == "t"
+    monkeypatch.delenv(cli.TOKEN_ENVIRONMENT_VARIABLE)
+    assert cli.config_from_args(parser.parse_args([])).token is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "Cannot read --token-file"), ("\n\n", "is empty; write the token on its first line")],
+)
+def test_bad_token_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "token"
+    if content is not None:
+        path.write_text(content)
+    assert cli.main(["--token-file", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_second_emulator_on_the_same_database_refuses_to_start(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "jobs.sqlite"
+    first = JobStore(db)
+    try:
+        assert cli.main(["--db", str(db), "--port", "0", "--no-noise"]) == 1
+    finally:
+        first.close()
+    err = capsys.readouterr().err
+    assert f"Another emulator is using the job store {db}" in err
+    assert "give this one a different --db" in err
 
 
 @pytest.mark.parametrize(

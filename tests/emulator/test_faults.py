@@ -188,8 +188,8 @@ def test_status_faults_answer_json_reset_or_late(
     answer = requests.get(url, timeout=10)
     assert answer.status_code == 503
     assert answer.json() == {
-        "message": "Injected fault: HTTP 503 for this status request (emulator fault "
-        "injection is on)."
+        "message": "Injected fault: HTTP 503 for this status request, without handling it "
+        "(emulator fault injection is on)."
     }
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.get(url, timeout=10)
@@ -214,6 +214,36 @@ def test_a_dropped_submit_creates_the_job_but_loses_the_answer(
     answer = requests.post(f"{faulty.url}/jobs", json=body, timeout=10)
     assert answer.status_code == 201
     assert store.count() == jobs + 2
+
+
+def test_faults_after_handling_create_the_job_and_are_counted_apart(
+    faulty: IQMEmulator, faults: FaultInjector, native: SimpleNamespace
+) -> None:
+    store = faulty.app.state.emulator.store
+    jobs = store.count()
+    before = faults.snapshot()
+    faults.add(parse_fault_script("submit:after504:1,submit:503:1"))
+    body = _run_request(native)
+    late = requests.post(f"{faulty.url}/jobs", json=body, timeout=10)
+    assert late.status_code == 504
+    assert "after handling it" in late.json()["message"]
+    assert store.count() == jobs + 1  # handled: the job exists, its id is lost
+    early = requests.post(f"{faulty.url}/jobs", json=body, timeout=10)
+    assert early.status_code == 503
+    assert store.count() == jobs + 1  # not handled
+    after = faults.snapshot()
+    assert after["after_handling"] - before["after_handling"] == 1
+    assert after["before_handling"] - before["before_handling"] == 1
+
+
+def test_random_faults_after_handling() -> None:
+    injector = FaultInjector(fail_rate=1.0, fail_status=504, fail_handled=True, seed=1)
+    fault = injector.decide("submit")
+    assert fault is not None
+    assert fault.after_handling
+    assert fault.status_code == 504
+    assert injector.snapshot()["injected"] == {"submit:after504": 1}
+    assert injector.snapshot()["after_handling"] == 1
 
 
 def test_fault_endpoint_reports_adds_and_clears(faulty: IQMEmulator, faults: FaultInjector) -> None:

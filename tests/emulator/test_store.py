@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -10,7 +13,12 @@ import pytest
 
 from pytket.extensions.iqm.emulator.jobs.spec import JobSpec, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
-from pytket.extensions.iqm.emulator.jobs.store import API_REST_V1, API_SERVER_API, JobStore
+from pytket.extensions.iqm.emulator.jobs.store import (
+    API_REST_V1,
+    API_SERVER_API,
+    JobStore,
+    JobStoreInUseError,
+)
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec, Operation
 
 CAL = uuid.UUID("66ee0a15-843b-549b-b70e-153278ff0eca")
@@ -226,3 +234,35 @@ def test_plans_survive_a_restart_and_old_jobs_get_one(tmp_path: Path) -> None:
     reopened.set_plan(old, spec)
     assert reopened.plan(old) == spec
     reopened.close()
+
+
+def test_one_store_per_database_file(tmp_path: Path) -> None:
+    db = tmp_path / "jobs.sqlite"
+    first = JobStore(db)
+    with pytest.raises(JobStoreInUseError, match=r"Another emulator is using the job store"):
+        JobStore(db)
+    first.close()
+    JobStore(db).close()  # free again once the first has closed
+
+
+def test_the_store_lock_is_released_when_its_process_is_killed(tmp_path: Path) -> None:
+    db = tmp_path / "jobs.sqlite"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pytket.extensions.iqm.emulator.jobs.store import JobStore; "
+            f"JobStore({str(db)!r}); print('held', flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(JobStoreInUseError):
+            JobStore(db)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    JobStore(db).close()  # kill -9 released it

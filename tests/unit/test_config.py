@@ -31,11 +31,14 @@ def test_set_updates_only_given_fields(config_home: Path) -> None:
 
 
 def test_file_is_owner_only_and_keeps_other_extensions(config_home: Path) -> None:
-    config_home.parent.mkdir(parents=True)
+    # pytket creates its directory 0755 on import, before any secret is written.
+    config_home.parent.mkdir(mode=0o755, parents=True)
+    config_home.parent.chmod(0o755)
     config_home.write_text(json.dumps({"extensions": {"quantinuum": {"username": "q"}}}))
     config_home.chmod(0o644)
     set_iqm_config(token="tok")
     assert stat.S_IMODE(config_home.stat().st_mode) == 0o600
+    assert stat.S_IMODE(config_home.parent.stat().st_mode) == 0o700
     stored = json.loads(config_home.read_text())
     assert stored["extensions"]["quantinuum"] == {"username": "q"}
     assert stored["extensions"]["iqm"]["token"] == "tok"

@@ -10,10 +10,13 @@ import pytest
 import requests
 
 from pytket.extensions.iqm.backends.connection.retry import (
+    RequestNotTakenError,
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
     never_reached_server,
+    not_taken_error,
+    retry_after_seconds,
     retry_call,
     submit_retry_is_safe,
 )
@@ -104,13 +107,28 @@ def test_only_a_connection_that_never_opened_never_reached_the_server() -> None:
     assert not never_reached_server(_http_error(503, "POST"))
 
 
+def _not_taken(status: int, retry_after: str | None = None) -> RequestNotTakenError:
+    response = requests.Response()
+    response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    response.request = requests.Request("POST", "http://server/garnet/jobs").prepare()
+    error = not_taken_error(response)
+    assert error is not None
+    return error
+
+
 @pytest.mark.parametrize(
     ("error", "safe"),
     [
         (_refused(), True),  # the POST never left this machine
         (_http_error(503, "GET"), True),  # the calibration GET before the POST failed
         (_reset("GET"), True),
-        (_http_error(503, "POST"), False),  # answered: the job may exist
+        (_http_error(503, "POST"), True),  # 503: the server did not take it
+        (_http_error(429, "POST"), True),  # 429: the server did not take it
+        (_not_taken(503), True),
+        (_http_error(502, "POST"), False),  # a gateway's answer: the job may exist
+        (_http_error(504, "POST"), False),  # a gateway's timeout: the job may exist
         (_reset("POST"), False),  # sent, then cut off: the job may exist
         (requests.ReadTimeout("read timed out", request=_reset("POST").request), False),
         (_http_error(400, "POST"), False),  # not transient at all
@@ -237,3 +255,71 @@ def test_a_single_attempt_policy_raises_the_original_error() -> None:
             action="x",
         )
     assert raised.value is error
+
+
+def test_retry_after_is_read_as_seconds_or_a_date() -> None:
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    ok = requests.Response()
+    ok.status_code = 500
+    assert not_taken_error(ok) is None
+
+
+def test_a_submit_answered_503_is_retried_after_the_servers_retry_after() -> None:
+    clock = FakeClock()
+    call = _failing([_not_taken(503, "3"), _not_taken(429)])
+    assert (
+        retry_call(
+            call,
+            policy=RetryPolicy(initial_backoff=0.5, jitter=0.0),
+            retryable=submit_retry_is_safe,
+            action="submit a job",
+            sleep=clock.sleep,
+            clock=clock,
+        )
+        == "ok"
+    )
+    # The server's 3 s instead of the 0.5 s backoff; then the doubled backoff.
+    assert clock.sleeps == [3.0, 1.0]
+
+
+def test_a_refused_connection_is_retried_for_the_connect_window_beyond_the_attempts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    refused = _refused()
+    call = _failing([refused] * 20)
+    with caplog.at_level("INFO", logger="pytket.extensions.iqm.backends.connection.retry"):
+        assert (
+            retry_call(
+                call,
+                policy=RetryPolicy(max_attempts=2, jitter=0.0, connect_window=30.0),
+                retryable=submit_retry_is_safe,
+                action="submit a job",
+                sleep=clock.sleep,
+                clock=clock,
+            )
+            == "ok"
+        )
+    assert call.calls["n"] == 21  # type: ignore[attr-defined]
+    assert max(clock.sleeps) == 1.0  # refused connections are retried at least every second
+    assert clock.now <= 30.0
+    refusals = [r for r in caplog.records if "refused the connection" in r.getMessage()]
+    assert len(refusals) == 20  # one log line per retry
+
+
+def test_a_refused_connection_is_given_up_after_the_connect_window() -> None:
+    clock = FakeClock()
+    call = _failing([_refused()] * 1000)
+    with pytest.raises(RetriesExhaustedError, match="refused for 5 s"):
+        retry_call(
+            call,
+            policy=RetryPolicy(jitter=0.0, connect_window=5.0),
+            retryable=is_transient,
+            action="x",
+            sleep=clock.sleep,
+            clock=clock,
+        )
+    assert 4.0 <= clock.now <= 5.0

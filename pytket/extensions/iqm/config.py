@@ -155,8 +155,13 @@ def same_token(token: str | None, api_token: str | None) -> str | None:
 
 
 def _write_private_json(path: Path, content: dict[str, Any]) -> None:
-    """Write JSON so that no other user can read it at any moment, even briefly."""
+    """Write JSON so that no other user can read it at any moment, even briefly.
+
+    The directory is made owner-only too: pytket creates it (``0755``) on import, before any
+    secret is written, and others could otherwise list it and watch the file change.
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

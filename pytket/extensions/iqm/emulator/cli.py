@@ -7,7 +7,8 @@ Examples::
 
     pytket-iqm-emulator --device garnet --port 8000
     pytket-iqm-emulator --device all --seed 1 --db jobs.sqlite
-    pytket-iqm-emulator --token s3cret        # clients pass token="s3cret"
+    pytket-iqm-emulator --token-file ~/.emulator-token   # clients pass the file's token
+    PYTKET_IQM_EMULATOR_TOKEN=s3cret pytket-iqm-emulator   # the same, from the environment
     pytket-iqm-emulator --fail-rate 0.1 --slow-ms 50 --script "status:502:3,submit:reset:1"
     pytket-iqm-emulator devices
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import sys
@@ -41,6 +43,10 @@ from pytket.extensions.iqm.emulator.devices.device import Device
 from pytket.extensions.iqm.emulator.http.faults import FAULT_KINDS, JOB_KINDS, MAX_DELAY_MS
 
 PROG = "pytket-iqm-emulator"
+
+TOKEN_ENVIRONMENT_VARIABLE = "PYTKET_IQM_EMULATOR_TOKEN"  # noqa: S105 - a name, not a secret
+"""The fixed bearer token, when neither --token-file nor --token gives one (not visible in
+``ps``, unlike --token)."""
 
 
 class CommandLineError(ValueError):
@@ -87,7 +93,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--token", help="require this bearer token on the job API")
+    auth.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help=(
+            "require the bearer token in this file (its first line) on the job API; "
+            f"or set {TOKEN_ENVIRONMENT_VARIABLE}"
+        ),
+    )
+    auth.add_argument(
+        "--token",
+        help=(
+            "require this bearer token on the job API (visible to other local users in ps: "
+            f"prefer --token-file or {TOKEN_ENVIRONMENT_VARIABLE})"
+        ),
+    )
     auth.add_argument(
         "--auth-users",
         type=Path,
@@ -164,7 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="P",
-        help="answer this fraction (0-1) of job-API requests with --fail-status, unhandled",
+        help=(
+            "answer this fraction (0-1) of job-API requests with --fail-status, without "
+            "handling them (or after, with --fail-handled)"
+        ),
+    )
+    faults.add_argument(
+        "--fail-handled",
+        action="store_true",
+        help=(
+            "--fail-rate faults happen after the request was handled (a submit creates its "
+            "job, the client gets --fail-status), as behind a gateway that lost the answer"
+        ),
     )
     faults.add_argument(
         "--fail-status",
@@ -231,6 +263,36 @@ def _read_users(path: Path) -> dict[str, str]:
     return data
 
 
+def _read_token_file(path: Path) -> str:
+    """The token in ``path``: its first line, without surrounding whitespace.
+
+    :raises CommandLineError: the file is unreadable or holds no token.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandLineError(f"Cannot read --token-file {path}: {error.strerror}.") from None
+    except UnicodeDecodeError:
+        raise CommandLineError(f"--token-file {path} is not UTF-8 text.") from None
+    lines = text.strip().splitlines()
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise CommandLineError(f"--token-file {path} is empty; write the token on its first line.")
+    return token
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The fixed bearer token: from --token-file, --token, or the environment variable
+    (``None``: no fixed token)."""
+    if args.token_file is not None:
+        return _read_token_file(args.token_file)
+    if args.token is not None:
+        return str(args.token)
+    if args.auth_users is None:
+        return os.environ.get(TOKEN_ENVIRONMENT_VARIABLE) or None
+    return None
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """The emulator configuration the parsed options ask for.
 
@@ -240,7 +302,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     return EmulatorConfig(
         devices=tuple(args.device or ("garnet",)),
         device_files=tuple(args.device_file),
-        token=args.token,
+        token=_token(args),
         auth_users=_read_users(args.auth_users) if args.auth_users else None,
         noise=args.noise,
         noise_model=args.noise_model,
@@ -255,6 +317,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         max_body_bytes=args.max_body_bytes,
         fail_rate=args.fail_rate,
         fail_status=args.fail_status,
+        fail_handled=args.fail_handled,
         max_random_faults=args.max_faults,
         fault_kinds=tuple(kind.strip() for kind in args.fault_kinds.split(",") if kind.strip()),
         slow_ms=args.slow_ms,
@@ -331,8 +394,13 @@ def _serve(
     import uvicorn  # noqa: PLC0415
 
     from pytket.extensions.iqm.emulator.http.app import create_app  # noqa: PLC0415
+    from pytket.extensions.iqm.emulator.jobs.store import JobStoreInUseError  # noqa: PLC0415
 
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except JobStoreInUseError as error:
+        print(f"{PROG}: {error}", file=err)
+        return 1
     devices = list(app.state.emulator.devices)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -388,7 +456,8 @@ def _fault_summary(config: EmulatorConfig) -> str:
     if config.fail_rate:
         parts.append(
             f"{config.fail_rate:g} of {','.join(config.fault_kinds)} requests answered "
-            f"{config.fail_status} (at most {config.max_random_faults})"
+            f"{config.fail_status} {'after' if config.fail_handled else 'before'} handling "
+            f"(at most {config.max_random_faults})"
         )
     if config.slow_ms:
         parts.append(f"+{config.slow_ms} ms per request")
@@ -433,7 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not is_loopback(args.host) and not config.auth_required:
         print(
             f"{PROG}: warning: serving on {args.host} without authentication; anyone who can "
-            "reach this machine can run jobs. Pass --token or --auth-users to require one.",
+            "reach this machine can run jobs. Pass --token-file or --auth-users to require "
+            "one.",
             file=err,
         )
     return _serve(config, args.host, args.port, out, err, log_level=args.log_level)

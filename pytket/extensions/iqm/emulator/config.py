@@ -112,9 +112,13 @@ class EmulatorConfig:
     """Largest request body accepted; larger bodies are answered 413 unread."""
     fail_rate: float = 0.0
     """Fault injection: probability that a job-API request (of ``fault_kinds``) is answered
-    ``fail_status`` without being handled, at most ``max_random_faults`` times."""
+    ``fail_status`` without being handled (or after, with ``fail_handled``), at most
+    ``max_random_faults`` times."""
     fail_status: int = 503
     """HTTP status of the random faults of ``fail_rate``."""
+    fail_handled: bool = False
+    """Random faults happen after the request was handled (the server did the work; a submit
+    created its job) instead of before."""
     max_random_faults: int = 100
     """Most random faults one server injects, so that retrying clients always get through."""
     fault_kinds: tuple[str, ...] = JOB_KINDS

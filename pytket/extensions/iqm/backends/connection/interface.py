@@ -37,6 +37,7 @@ from pytket.extensions.iqm.backends.connection.retry import (
     is_transient,
     retry_call,
     submit_retry_is_safe,
+    was_not_taken,
 )
 from pytket.extensions.iqm.backends.connection.types import ApiLine, JobRecord, JobState, RunOptions
 from pytket.extensions.iqm.errors import IQMServerError, IQMTimeoutError
@@ -273,16 +274,17 @@ class ServerConnection(ABC):
                 exhausted.last_error,
                 action,
                 attempts=(
-                    f" (gave up after {exhausted.attempts} attempts; the server never received "
-                    "the job, so none was created)"
+                    f" ({exhausted.reason} after {exhausted.attempts} attempts; the server did "
+                    "not take the job, so none was created)"
                 ),
             ) from None
         except Exception as error:
-            if self._is_transient(error):
+            if self._is_transient(error) and not was_not_taken(error):
                 raise IQMServerError(
                     f"Could not {action}: {error}. The request reached the server, which may "
                     "or may not have created the job; it was not resubmitted, to avoid running "
-                    "it twice. Check the server's job list before submitting again."
+                    "it twice (neither IQM API lists jobs, so the backend cannot look it up). "
+                    "Check the server's job list before submitting again."
                 ) from None
             raise self._translated(error, action) from None
 
@@ -345,11 +347,6 @@ def _built(
     return build()
 
 
-def never_retry(error: BaseException) -> bool:
-    """Retry nothing (connecting: a refused connection or login is reported at once)."""
-    return False
-
-
 class DeadlineReachedError(Exception):
     """Retryable failures of a call lasted until the caller's deadline."""
 
@@ -390,5 +387,4 @@ __all__ = [
     "ServerConnection",
     "hidden_iqm_environment",
     "metric_values",
-    "never_retry",
 ]

@@ -52,13 +52,14 @@ from pytket.extensions.iqm.backends.connection.interface import (
     ServerConnection,
     hidden_iqm_environment,
     metric_values,
-    never_retry,
 )
 from pytket.extensions.iqm.backends.connection.retry import (
+    RequestNotTakenError,
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
     never_reached_server,
+    not_taken_error,
     retry_call,
 )
 from pytket.extensions.iqm.backends.connection.types import ApiLine, JobRecord, JobState, RunOptions
@@ -179,7 +180,7 @@ class RestV1Connection(ServerConnection):
                 "ignore", message="Could not verify IQM Client compatibility", category=UserWarning
             )
             self._client = self._call(
-                lambda: IQMClient(
+                lambda: _ObservedIQMClient(
                     device_url,
                     client_signature=CLIENT_SIGNATURE,
                     token=credentials.token,
@@ -189,7 +190,13 @@ class RestV1Connection(ServerConnection):
                     password=credentials.password,
                 ),
                 f"connect to {device_url}",
-                retryable=never_retry,
+                retryable=never_reached_server,
+            )
+        if self._client.login_refusal is not None:
+            # The version check's login failed (iqm-client only warns): report it now, instead
+            # of logging in again for the first request.
+            raise COMPATIBLE_ERRORS[IQMAuthenticationError](
+                _auth_message(device_url, self._client.login_refusal, "log in")
             )
 
     def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
@@ -402,6 +409,8 @@ class RestV1Connection(ServerConnection):
             return COMPATIBLE_ERRORS[IQMDeviceError](f"Could not {action}: {error}")
         if isinstance(error, (ClientConfigurationError, JobAbortionError, EndpointRequestError)):
             return IQMServerError(f"Could not {action}: {error}{attempts}")
+        if isinstance(error, RequestNotTakenError):
+            return IQMServerError(f"Could not {action}: {error}{attempts}")
         if isinstance(error, requests.HTTPError):
             status = error.response.status_code if error.response is not None else None
             if status == 404 and not_found is not None:
@@ -424,6 +433,41 @@ _LISTING_FAILURES = (
     ClientAuthenticationError,
 )
 """Ways listing a server's devices can fail; the error message then goes without the list."""
+
+
+class _ObservedIQMClient(IQMClient):
+    """iqm-client 22's client, with two changes that its hooks allow.
+
+    * A 429 or 503 answer raises :class:`~.retry.RequestNotTakenError` (with ``Retry-After``):
+      iqm-client would report a 429 as a configuration error without its status.
+    * One login attempt per request, and the last refusal is kept: iqm-client tries twice per
+      request, and its constructor hides a refused login behind a warning, so a wrong password
+      cost four login requests before the first error.
+    """
+
+    login_refusal: ClientAuthenticationError | None = None
+    """The last refused login (``None`` after a successful one)."""
+
+    def _retry_request_on_error(
+        self, request: Callable[[], requests.Response]
+    ) -> requests.Response:
+        response = super()._retry_request_on_error(request)
+        refusal = not_taken_error(response)
+        if refusal is not None:
+            raise refusal
+        return response
+
+    def _default_headers(self) -> dict[str, str]:
+        headers = {"User-Agent": self._signature}
+        try:
+            bearer_token = self._token_manager.get_bearer_token(retries=0)
+        except ClientAuthenticationError as error:
+            self.login_refusal = error
+            raise
+        self.login_refusal = None
+        if bearer_token:
+            headers["Authorization"] = bearer_token
+        return headers
 
 
 def _device_url(url: str, device: str | None) -> str:

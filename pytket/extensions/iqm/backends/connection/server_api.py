@@ -63,13 +63,14 @@ from pytket.extensions.iqm.backends.connection.interface import (
     CLIENT_SIGNATURE,
     ServerConnection,
     hidden_iqm_environment,
-    never_retry,
 )
 from pytket.extensions.iqm.backends.connection.retry import (
+    RequestNotTakenError,
     RetriesExhaustedError,
     RetryPolicy,
     is_transient,
     never_reached_server,
+    not_taken_error,
     retry_call,
 )
 from pytket.extensions.iqm.backends.connection.types import (
@@ -162,13 +163,13 @@ class ServerApiConnection(ServerConnection):
             self._client = self._call(
                 lambda: self._build_client(root, device, credentials),
                 f"connect to {root}",
-                retryable=never_retry,
+                retryable=never_reached_server,
             )
         self.device_name = self._client._executor.client.quantum_computer
 
     def _build_client(self, root: str, device: str | None, credentials: Credentials) -> IQMClient:
         """``IQMClient.from_url``, with our request timeout (``from_url`` cannot pass one)."""
-        server = IQMServerClient(
+        server = _ObservedServerClient(
             root,
             quantum_computer=device,
             token=credentials.token,
@@ -338,7 +339,7 @@ class ServerApiConnection(ServerConnection):
             return not_found
         if isinstance(error, IQMValidationError):
             return COMPATIBLE_ERRORS[IQMDeviceError](f"Could not {action}: {_message(error)}")
-        if isinstance(error, (IQMError, ClientConfigurationError)):
+        if isinstance(error, (IQMError, ClientConfigurationError, RequestNotTakenError)):
             return IQMServerError(f"Could not {action}: {_message(error)}{attempts}")
         if isinstance(error, requests.RequestException):
             return IQMServerError(
@@ -347,6 +348,29 @@ class ServerApiConnection(ServerConnection):
         if isinstance(error, Exception):
             return error
         return RuntimeError(str(error))  # pragma: no cover - only Exceptions are caught
+
+
+class _ObservedServerClient(IQMServerClient):
+    """iqm-client 36's server client; a 429 or 503 answer raises
+    :class:`~.retry.RequestNotTakenError`, which keeps ``Retry-After`` (iqm-client's own errors
+    drop the headers)."""
+
+    def send_request(
+        self,
+        http_method: Callable[..., requests.Response],
+        url_path: str,
+        **kwargs: Any,
+    ) -> requests.Response:
+        def observed(url: str, **request_kwargs: Any) -> requests.Response:
+            response = http_method(url, **request_kwargs)
+            refusal = not_taken_error(response)
+            if refusal is not None:
+                raise refusal
+            return response
+
+        # iqm-client reads the method's name (POST, GET, ...) from the function.
+        observed.__name__ = http_method.__name__
+        return super().send_request(observed, url_path, **kwargs)
 
 
 def _message(error: object) -> str:

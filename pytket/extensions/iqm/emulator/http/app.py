@@ -230,6 +230,7 @@ def build_injector(config: EmulatorConfig) -> FaultInjector:
     return FaultInjector(
         fail_rate=config.fail_rate,
         fail_status=config.fail_status,
+        fail_handled=config.fail_handled,
         max_random_faults=config.max_random_faults,
         slow_ms=config.slow_ms,
         script=parse_fault_script(config.fault_script),

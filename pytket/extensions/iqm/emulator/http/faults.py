@@ -8,13 +8,21 @@ and ``/_faults`` are never faulted (iqm-client recurses when the first fails).
 Three sources, all bounded so that a client that retries always gets through in the end:
 
 * ``fail_rate``: each job-API request (kinds in ``fault_kinds``) is answered ``fail_status``
-  with this probability, at most ``max_random_faults`` times per server.
+  with this probability, at most ``max_random_faults`` times per server; unhandled, or handled
+  first with ``fail_handled`` (a gateway that lost the server's answer).
 * ``slow_ms``: every faultable request waits this long before it is handled.
 * a script of rules ``kind:action:count``, e.g. ``status:502:3,result:reset:1``: the next
   ``count`` requests of ``kind`` (or of any kind, ``any``) get ``action``, which is an HTTP
-  status (answered without handling the request), ``reset`` (the connection is closed without
-  handling the request), ``drop`` (the request is handled, then the connection is closed
-  instead of answering: for ``submit``, the job exists but its id is lost) or ``delay<ms>``.
+  status (answered without handling the request), ``after<status>`` (the request is handled,
+  then answered with the status: for ``submit``, the job exists but the client sees e.g. a
+  504), ``reset`` (the connection is closed without handling the request), ``drop`` (the
+  request is handled, then the connection is closed instead of answering: for ``submit``, the
+  job exists but its id is lost) or ``delay<ms>``.
+
+Every fault is marked as happening **before handling** (the server did nothing: a client may
+repeat the request) or **after handling** (the server did the work: a repeated submit would
+create a second job); :meth:`FaultInjector.snapshot` counts both, so tests can show they met
+each.
 
 iqm-client 22.x retries HTTP 502 on submit, status and result forever: only finite scripts and
 the bounded ``fail_rate`` keep such a client from looping for ever.
@@ -81,7 +89,10 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(rf"^{_DEVICE}/(api/v1/)?quantum-architecture/?$"), "calibration"),
     ("GET", re.compile(rf"^{_DEVICE}/calibration/metrics/"), "calibration"),
 )
-_ACTION = re.compile(r"^(?:(?P<status>[45]\d\d)|(?P<word>reset|drop)|delay(?P<delay>\d+))$")
+_ACTION = re.compile(
+    r"^(?:(?P<status>[45]\d\d)|after(?P<after>[45]\d\d)|(?P<word>reset|drop)|delay(?P<delay>\d+))$"
+)
+_AFTER = "after"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _RESET_LOG_MESSAGE = "ASGI callable returned without completing response."
 
@@ -108,7 +119,8 @@ class FaultRule:
     kind: str
     """One of :data:`FAULT_KINDS`, or ``any``."""
     action: str
-    """An HTTP status (``"400"``–``"599"``), ``reset``, ``drop`` or ``delay<ms>``."""
+    """An HTTP status (``"400"``–``"599"``), ``after<status>``, ``reset``, ``drop`` or
+    ``delay<ms>``."""
     count: int
     """How many requests, 1 to :data:`MAX_RULE_COUNT`."""
 
@@ -120,8 +132,9 @@ class FaultRule:
         match = _ACTION.match(self.action)
         if match is None:
             raise FaultScriptError(
-                f"Unknown fault action {self.action!r}; use an HTTP status 400-599, reset, "
-                "drop or delay<ms> (e.g. delay500)."
+                f"Unknown fault action {self.action!r}; use an HTTP status 400-599 (before "
+                "handling), after<status> (after handling, e.g. after504), reset, drop or "
+                "delay<ms> (e.g. delay500)."
             )
         delay = match.group("delay")
         if delay is not None and int(delay) > MAX_DELAY_MS:
@@ -174,14 +187,32 @@ def parse_fault_script(text: str) -> tuple[FaultRule, ...]:
     return tuple(rules)
 
 
+def handled_first(action: str) -> bool:
+    """Whether a fault ``action`` lets the server handle the request before the fault (``drop``,
+    ``after<status>``); the others happen before handling."""
+    return action == "drop" or action.startswith(_AFTER)
+
+
 @dataclass(frozen=True)
 class Fault:
     """What to do to one request."""
 
     action: str
-    """An HTTP status, ``reset``, ``drop`` or ``delay<ms>`` (see :class:`FaultRule`)."""
+    """An HTTP status, ``after<status>``, ``reset``, ``drop`` or ``delay<ms>`` (see
+    :class:`FaultRule`)."""
     source: str
     """``script`` or ``random``."""
+
+    @property
+    def after_handling(self) -> bool:
+        """Whether the server handles the request before the fault (see :func:`handled_first`)."""
+        return handled_first(self.action)
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status answered instead of the server's (``None``: no status fault)."""
+        digits = self.action.removeprefix(_AFTER)
+        return int(digits) if digits.isdigit() else None
 
 
 class FaultInjector:
@@ -191,6 +222,8 @@ class FaultInjector:
 
     :param fail_rate: probability that a request of ``fault_kinds`` is answered ``fail_status``.
     :param fail_status: HTTP status of random faults.
+    :param fail_handled: random faults happen after the request was handled (the server did the
+        work, the client gets ``fail_status``), instead of before.
     :param max_random_faults: most random faults per injector (keeps retrying clients finite).
     :param slow_ms: latency added to every faultable request, milliseconds.
     :param script: initial scripted rules.
@@ -204,6 +237,7 @@ class FaultInjector:
         *,
         fail_rate: float = 0.0,
         fail_status: int = 503,
+        fail_handled: bool = False,
         max_random_faults: int = 100,
         slow_ms: int = 0,
         script: Iterable[FaultRule] = (),
@@ -219,6 +253,7 @@ class FaultInjector:
         )
         self._fail_rate = fail_rate
         self._fail_status = str(fail_status)
+        self._random_action = f"{_AFTER}{fail_status}" if fail_handled else str(fail_status)
         self._max_random = max_random_faults
         self.slow_ms = slow_ms
         self._kinds = frozenset(fault_kinds)
@@ -228,6 +263,8 @@ class FaultInjector:
         self._random_injected = 0
         self.requests: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
+        self.timing: Counter[str] = Counter()
+        """Injected faults (delays aside) by ``before_handling`` / ``after_handling``."""
         self.add(script)
 
     def __repr__(self) -> str:
@@ -281,7 +318,7 @@ class FaultInjector:
                     else:
                         entry[1] = left - 1
                     self.injected[f"{kind}:{rule.action}"] += 1
-                    return Fault(rule.action, "script")
+                    return self._counted(Fault(rule.action, "script"))
             if (
                 self._fail_rate > 0
                 and kind in self._kinds
@@ -289,9 +326,15 @@ class FaultInjector:
                 and self._rng.random() < self._fail_rate
             ):
                 self._random_injected += 1
-                self.injected[f"{kind}:{self._fail_status}"] += 1
-                return Fault(self._fail_status, "random")
+                self.injected[f"{kind}:{self._random_action}"] += 1
+                return self._counted(Fault(self._random_action, "random"))
         return None
+
+    def _counted(self, fault: Fault) -> Fault:
+        """Count ``fault`` as before or after handling (delays are neither); lock held."""
+        if fault.status_code is not None or fault.action in ("reset", "drop"):
+            self.timing["after_handling" if fault.after_handling else "before_handling"] += 1
+        return fault
 
     def snapshot(self) -> dict[str, Any]:
         """Counters and settings as JSON-ready data."""
@@ -299,11 +342,14 @@ class FaultInjector:
             return {
                 "fail_rate": self._fail_rate,
                 "fail_status": int(self._fail_status),
+                "fail_handled": handled_first(self._random_action),
                 "random_faults_left": self._max_random - self._random_injected,
                 "slow_ms": self.slow_ms,
                 "pending": [str(FaultRule(r.kind, r.action, left)) for r, left in self._rules],
                 "requests": dict(self.requests),
                 "injected": dict(self.injected),
+                "before_handling": self.timing["before_handling"],
+                "after_handling": self.timing["after_handling"],
             }
 
 
@@ -430,11 +476,14 @@ class ReliabilityMiddleware:
             await self.app(scope, receive, _discard)
             await _reset(send)
         else:
+            if fault.after_handling:
+                await self.app(scope, receive, _discard)
+            when = "after handling it" if fault.after_handling else "without handling it"
             await _json_answer(
                 send,
-                int(fault.action),
-                f"Injected fault: HTTP {fault.action} for this {kind} request (emulator fault "
-                "injection is on).",
+                fault.status_code or 500,
+                f"Injected fault: HTTP {fault.status_code} for this {kind} request, {when} "
+                "(emulator fault injection is on).",
             )
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
@@ -492,5 +541,6 @@ __all__ = [
     "ReliabilityMiddleware",
     "check_fault_options",
     "classify",
+    "handled_first",
     "parse_fault_script",
 ]

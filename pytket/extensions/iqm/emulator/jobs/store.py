@@ -1,14 +1,20 @@
 """SQLite job store: jobs, their requests and plans, results and status history.
 
 One connection guarded by a lock serves every thread (HTTP handlers and workers); all writes
-are short transactions. In memory by default; with a file path, jobs survive a restart. Status
+are short transactions. In memory by default; with a file path, jobs survive a restart, and one
+emulator at a time may use the file: a second one would take over the first one's in-flight
+jobs and run them with its own settings. An exclusive ``flock`` on ``<file>.lock`` says which;
+the kernel releases it when its holder exits, however it exits (``kill -9`` included). Status
 changes are conditional, so an abort and a finishing worker cannot both win: whichever writes
 first makes the job terminal and the other's write is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -96,15 +102,40 @@ class JobRecord:
         return self.status in TERMINAL
 
 
+class JobStoreInUseError(RuntimeError):
+    """Another process (another emulator) is using the job store's database file."""
+
+
+def _lock_file(path: Path) -> int:
+    """Hold an exclusive ``flock`` on ``<path>.lock``; returns its descriptor.
+
+    :raises JobStoreInUseError: another process holds it.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise JobStoreInUseError(
+            f"Another emulator is using the job store {path} (it holds {lock_path}). Stop it, "
+            "or give this one a different --db; two emulators on one file would run each "
+            "other's jobs."
+        ) from None
+    return descriptor
+
+
 class JobStore:
     """Thread-safe job store on SQLite.
 
     :param path: database file, created if missing; ``None`` keeps everything in memory.
+    :raises JobStoreInUseError: another process is using the file.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self._path = str(path) if path is not None else ":memory:"
         self._lock = threading.Lock()
+        self._file_lock = _lock_file(Path(path)) if path is not None else None
         self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         with self._lock:
             if path is not None:
@@ -119,9 +150,14 @@ class JobStore:
                 self._conn.execute("ALTER TABLE jobs ADD COLUMN plan TEXT")
 
     def close(self) -> None:
-        """Close the database; the store is unusable afterwards."""
+        """Close the database and let another process use it; the store is unusable
+        afterwards."""
         with self._lock:
             self._conn.close()
+            if self._file_lock is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._file_lock)  # closing the descriptor releases the flock
+                self._file_lock = None
 
     def create(
         self,
