@@ -1,6 +1,8 @@
 """Load on the emulator from several client processes: throughput, latency, and nothing lost.
 
     python benchmarks/load.py [--clients 8] [--jobs 50] [--abort-every 7] [--restart] [--workers 2]
+    python benchmarks/load.py --jobs 10 --circuits 3 --abort-every 0 --fail-rate 0.2
+    python benchmarks/load.py --jobs 10 --circuits 3 --abort-every 0 --kill 10
 
 Starts ``pytket-iqm-emulator`` (noiseless garnet) as a separate process, then runs ``--clients``
 processes at once; each submits ``--jobs`` jobs of mixed sizes (1 to 3 circuits of 1 to 6
@@ -11,6 +13,13 @@ qubits and measures them under keys naming the job, so a result is checked bit f
 the job it belongs to. With ``--restart`` the emulator keeps its jobs in a SQLite file and is
 stopped and started again once a third of the jobs are submitted; afterwards the file is read
 to check that every job is there exactly once, terminal.
+
+``--fail-rate P`` has the emulator answer that fraction of job-API requests 503 without handling
+them (fault injection), and ``--kill SECONDS`` kills it with ``SIGKILL`` once a third of the jobs
+are submitted and starts it again that many seconds later. Both keep the jobs in a SQLite file
+and check it afterwards (no job lost, none twice, no orphan: a job no client knows), and both
+run the clients with the backend's default :class:`RetryPolicy` (``--circuits`` fixes the
+circuits per job).
 
 Prints jobs per second and p50/p95/p99 latencies of submit, status and result calls. The
 functions are also used by ``tests/e2e/test_load.py``.
@@ -65,6 +74,8 @@ class EmulatorProcess:
     port: int
     db: Path | None = None
     workers: int = 2
+    extra_args: tuple[str, ...] = ()
+    """More command-line options (fault injection)."""
     log: Path | None = None
     process: subprocess.Popen[str] | None = None
     starts: int = 0
@@ -81,6 +92,7 @@ class EmulatorProcess:
         ]  # fmt: skip
         if self.db is not None:
             command += ["--db", str(self.db)]
+        command += self.extra_args
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         stderr = open(self.log, "a") if self.log is not None else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -116,6 +128,17 @@ class EmulatorProcess:
         self.stop()
         self.start()
 
+    def kill_and_restart(self, down_seconds: float) -> None:
+        """``kill -9``, stay down ``down_seconds``, start again."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self.process = None
+        time.sleep(down_seconds)
+        self.start()
+
     def fault_state(self) -> dict[str, Any]:
         import httpx
 
@@ -138,13 +161,16 @@ class JobPlan:
     abort: bool
 
 
-def plan_jobs(client: int, jobs: int, abort_every: int, seed: int = 0) -> list[JobPlan]:
-    """Mixed sizes: 1-3 circuits of 1-6 qubits, 10-200 shots, every ``abort_every``-th aborted."""
+def plan_jobs(
+    client: int, jobs: int, abort_every: int, seed: int = 0, circuits_per_job: int | None = None
+) -> list[JobPlan]:
+    """Mixed sizes: 1-3 circuits (or ``circuits_per_job``) of 1-6 qubits, 10-200 shots, every
+    ``abort_every``-th aborted."""
     rng = random.Random(seed * 1000 + client)
     plans = []
     for index in range(jobs):
         circuits = []
-        for _ in range(rng.randint(1, 3)):
+        for _ in range(circuits_per_job or rng.randint(1, 3)):
             qubits = tuple(rng.sample(QUBITS, rng.randint(1, 6)))
             circuits.append((qubits, tuple(rng.random() < 0.5 for _ in qubits)))
         plans.append(
@@ -234,6 +260,8 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
     results: Any,
     submitted: Any,
     deadline_seconds: float = 120.0,
+    circuits_per_job: int | None = None,
+    default_retry: bool = False,
 ) -> None:
     """One client process: submit, abort some, poll to terminal, fetch and check results."""
     from pytket.backends.status import StatusEnum
@@ -252,14 +280,18 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
     retry_log.propagate = False
     latencies: dict[str, list[float]] = {"submit": [], "status": [], "result": []}
     report.latencies = latencies
-    policy = RetryPolicy(max_attempts=10_000, initial_backoff=0.05, max_backoff=0.5, max_total=90.0)
+    policy = (
+        RetryPolicy()
+        if default_retry
+        else RetryPolicy(max_attempts=10_000, initial_backoff=0.05, max_backoff=0.5, max_total=90.0)
+    )
     try:
         # Server root and device name: the form both iqm-client lines take.
         connection = connect(root_url, DEVICE, Credentials("none", "no credentials"), retry=policy)
         report.api_line = connection.api_line.value
         dqa = connection.dynamic_architecture(None)
         options = RunOptions()
-        plans = plan_jobs(client, jobs, abort_every)
+        plans = plan_jobs(client, jobs, abort_every, circuits_per_job=circuits_per_job)
         by_tag = {plan.tag: plan for plan in plans}
         report.started = time.time()
         for plan in plans:
@@ -293,7 +325,8 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
             for tag, job_text in list(pending.items()):
                 job_id = UUID(job_text)
                 start = time.perf_counter()
-                state = connection.state(job_id)
+                # As get_result polls: transient failures retried until the wait's deadline.
+                state = connection.state(job_id, deadline=deadline)
                 latencies["status"].append(time.perf_counter() - start)
                 if not state.terminal:
                     continue
@@ -329,6 +362,10 @@ class LoadReport:
     reports: list[ClientReport]
     restarts: int = 0
     problems: list[str] = field(default_factory=list)
+    circuits: int = 0
+    """Circuits over all jobs the clients know."""
+    right: int = 0
+    """Circuits whose result was checked bit for bit and right."""
 
     @property
     def jobs(self) -> dict[str, str]:
@@ -365,9 +402,13 @@ def run_load(
     abort_every: int = 7,
     *,
     restart_after: float | None = None,
+    kill_down_seconds: float | None = None,
+    circuits_per_job: int | None = None,
+    default_retry: bool = False,
 ) -> LoadReport:
     """Run ``clients`` processes against ``emulator``; restart it once ``restart_after`` of
-    all jobs are submitted (``None``: no restart). Checks the answers; see :class:`LoadReport`.
+    all jobs are submitted (``None``: no restart), by ``kill -9`` and ``kill_down_seconds``
+    down when given. Checks the answers; see :class:`LoadReport`.
     """
     # Clients are forked from a fresh server process, not from this one: forking a process with
     # threads (a test session's emulators) can copy a held lock into the child.
@@ -384,6 +425,7 @@ def run_load(
         context.Process(
             target=run_client,
             args=(emulator.root_url, client, jobs, abort_every, results, submitted),
+            kwargs={"circuits_per_job": circuits_per_job, "default_retry": default_retry},
             daemon=True,
         )
         for client in range(clients)
@@ -395,7 +437,10 @@ def run_load(
         target = int(clients * jobs * restart_after)
         while submitted.value < target and any(p.is_alive() for p in processes):
             time.sleep(0.01)
-        emulator.restart()
+        if kill_down_seconds is None:
+            emulator.restart()
+        else:
+            emulator.kill_and_restart(kill_down_seconds)
         restarts = 1
     reports = [results.get(timeout=300) for _ in processes]
     for process in processes:
@@ -403,6 +448,19 @@ def run_load(
     seconds = time.perf_counter() - start
     report = LoadReport(clients, jobs, seconds, sorted(reports, key=lambda r: r.client), restarts)
     report.problems = check_reports(report)
+    plans = {
+        plan.tag: plan
+        for client in range(clients)
+        for plan in plan_jobs(client, jobs, abort_every, circuits_per_job=circuits_per_job)
+    }
+    report.circuits = sum(len(plans[tag].circuits) for tag in report.jobs)
+    wrong = {error.split(":", 1)[0] for r in report.reports for error in r.errors}
+    report.right = sum(
+        len(plans[tag].circuits)
+        for r in report.reports
+        for tag, status in r.final.items()
+        if status == "COMPLETED" and tag not in wrong
+    )
     return report
 
 
@@ -470,6 +528,14 @@ def check_database(db: Path, report: LoadReport) -> list[str]:
     return problems
 
 
+def orphan_jobs(db: Path, report: LoadReport) -> int:
+    """Jobs in the database that no client got an id for (created by a submit whose answer was
+    lost)."""
+    with sqlite3.connect(db) as connection:
+        ids = {row[0] for row in connection.execute("SELECT id FROM jobs")}
+    return len(ids - set(report.jobs.values()))
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of sorted ``values``."""
     if not values:
@@ -485,6 +551,8 @@ def summary(report: LoadReport) -> str:
         f"{report.clients} clients x {report.jobs_per_client} jobs = {total} jobs "
         f"({dict(report.statuses)}), {report.restarts} restart(s), {report.retries} retried "
         f"call(s), {len(report.ambiguous)} ambiguous submit(s)",
+        f"{report.right}/{report.circuits} circuits' results right, "
+        f"{sum(len(r.errors) for r in report.reports)} client error(s)",
         f"{report.busy_seconds:.1f} s from first submit to last result: "
         f"{total / report.busy_seconds:.1f} jobs/s ({report.seconds:.1f} s with client start-up)",
         f"{'call':<8}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}",
@@ -508,12 +576,21 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--abort-every", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2, help="emulator job threads")
     parser.add_argument("--restart", action="store_true", help="restart the emulator mid-run")
+    parser.add_argument("--circuits", type=int, help="circuits per job (default 1-3, mixed)")
+    parser.add_argument(
+        "--fail-rate", type=float, default=0.0, help="fraction of job requests answered 503"
+    )
+    parser.add_argument(
+        "--kill", type=float, metavar="SECONDS", help="kill -9 mid-run, restart SECONDS later"
+    )
     args = parser.parse_args(argv)
     import tempfile
 
+    faulty = bool(args.fail_rate) or args.kill is not None
+    extra = ("--fail-rate", str(args.fail_rate), "--max-faults", "100000") if args.fail_rate else ()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "jobs.sqlite" if args.restart else None
-        emulator = EmulatorProcess(free_port(), db=db, workers=args.workers)
+        db = Path(tmp) / "jobs.sqlite" if args.restart or faulty else None
+        emulator = EmulatorProcess(free_port(), db=db, workers=args.workers, extra_args=extra)
         emulator.start()
         try:
             report = run_load(
@@ -521,12 +598,18 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
                 args.clients,
                 args.jobs,
                 args.abort_every,
-                restart_after=1 / 3 if args.restart else None,
+                restart_after=1 / 3 if args.restart or args.kill is not None else None,
+                kill_down_seconds=args.kill,
+                circuits_per_job=args.circuits,
+                default_retry=faulty,
             )
         finally:
             emulator.stop()
         if db is not None:
             report.problems += check_database(db, report)
+            out(
+                f"orphan jobs (in the database, unknown to every client): {orphan_jobs(db, report)}"
+            )
     out(summary(report))
     return 1 if report.problems else 0
 

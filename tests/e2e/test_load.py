@@ -76,3 +76,57 @@ def test_a_restart_mid_run_with_a_database_loses_nothing(tmp_path: Path) -> None
     assert len(report.ambiguous) <= 4
     assert report.retries > 0  # the clients did meet the restart
     assert load.check_database(db, report) == []
+
+
+def test_eight_clients_under_random_503s_get_every_result_once(tmp_path: Path) -> None:
+    # 503s before handling: the default retry policy repeats them (submits too); nothing is
+    # duplicated, nothing orphaned.
+    db = tmp_path / "jobs.sqlite"
+    faults = ("--fail-rate", "0.2", "--max-faults", "100000")
+    emulator = load.EmulatorProcess(
+        load.free_port(), db=db, extra_args=faults, log=tmp_path / "emulator.log"
+    )
+    emulator.start()
+    try:
+        report = load.run_load(
+            emulator, clients=8, jobs=10, abort_every=0, circuits_per_job=3, default_retry=True
+        )
+        injected = emulator.fault_state()["before_handling"]
+    finally:
+        emulator.stop()
+    assert report.problems == []
+    assert report.ambiguous == []
+    assert (report.right, report.circuits) == (240, 240)
+    assert report.retries > 0
+    assert injected > 0
+    assert load.check_database(db, report) == []  # every job once, none lost
+    assert load.orphan_jobs(db, report) == 0
+
+
+@pytest.mark.slow
+def test_a_kill_9_and_a_10_s_restart_during_submits_lose_and_duplicate_nothing(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "jobs.sqlite"
+    emulator = load.EmulatorProcess(load.free_port(), db=db, log=tmp_path / "emulator.log")
+    emulator.start()
+    try:
+        report = load.run_load(
+            emulator,
+            clients=8,
+            jobs=10,
+            abort_every=0,
+            circuits_per_job=3,
+            default_retry=True,
+            restart_after=1 / 3,
+            kill_down_seconds=10.0,
+        )
+    finally:
+        emulator.stop()
+    assert report.restarts == 1
+    assert report.problems == []  # no client error: refused connections were retried
+    assert report.retries > 0
+    assert load.check_database(db, report) == []
+    # A submit in flight at the kill may have been sent and cut off: reported, never doubled.
+    assert len(report.jobs) + len(report.ambiguous) == 80
+    assert load.orphan_jobs(db, report) <= len(report.ambiguous)
