@@ -58,10 +58,11 @@ def served_device(
 ServedDevice = Annotated[Device, Depends(served_device)]
 
 
-def require_auth(request: Request, state: State) -> None:
-    """Refuse the request with HTTP 401 unless its bearer token is acceptable."""
+def require_auth(request: Request, state: State) -> str:
+    """Who is asking (the job owner they are); HTTP 401 unless the bearer token is
+    acceptable."""
     try:
-        state.auth.check(request.headers.get("authorization"))
+        return state.auth.check(request.headers.get("authorization"))
     except AuthenticationError as error:
         raise HTTPException(
             401, f"Authentication failed: {error}", headers={"WWW-Authenticate": "Bearer"}
@@ -69,6 +70,9 @@ def require_auth(request: Request, state: State) -> None:
 
 
 Authorized = Depends(require_auth)
+
+Owner = Annotated[str, Depends(require_auth)]
+"""The caller as a job owner (FastAPI runs :func:`require_auth` once per request)."""
 
 
 def rest_v1_calibration_of(device: Device, calibration_set_id: str) -> Calibration:
@@ -79,14 +83,15 @@ def rest_v1_calibration_of(device: Device, calibration_set_id: str) -> Calibrati
         raise HTTPException(404, str(error)) from None
 
 
-def rest_v1_job_of(state: EmulatorState, device: Device, job_id: str) -> JobRecord:
-    """The device's job with this id submitted on the REST v1 line, or HTTP 404."""
+def rest_v1_job_of(state: EmulatorState, device: Device, job_id: str, owner: str) -> JobRecord:
+    """The device's job with this id submitted on the REST v1 line by ``owner``, or HTTP 404
+    (another owner's job is answered exactly as an unknown one)."""
     try:
         uuid = UUID(job_id)
     except ValueError:
         raise HTTPException(404, f"No job with id {job_id!r}: job ids are UUIDs.") from None
     job = state.store.get(uuid)
-    if job is None or job.device != device.name or job.api != API_REST_V1:
+    if job is None or job.device != device.name or job.api != API_REST_V1 or job.owner != owner:
         raise HTTPException(404, f"No job with id {job_id} on device {device.name!r}.")
     return job
 
@@ -130,8 +135,9 @@ def server_api_calibration_of(device: Device, calibration_set_id: str) -> Calibr
         raise ServerAPIError(404, str(error), "calibration_set_not_found") from None
 
 
-def server_api_job_of(state: EmulatorState, job_id: str) -> JobRecord:
-    """The job with this id submitted on the IQM Server API, or HTTP 404."""
+def server_api_job_of(state: EmulatorState, job_id: str, owner: str) -> JobRecord:
+    """The job with this id submitted on the IQM Server API by ``owner``, or HTTP 404 (another
+    owner's job is answered exactly as an unknown one)."""
     try:
         uuid = UUID(job_id)
     except ValueError:
@@ -139,6 +145,11 @@ def server_api_job_of(state: EmulatorState, job_id: str) -> JobRecord:
             404, f"No job with id {job_id!r}: job ids are UUIDs.", "job_not_found"
         ) from None
     job = state.store.get(uuid)
-    if job is None or job.api != API_SERVER_API or job.device not in state.devices:
+    if (
+        job is None
+        or job.api != API_SERVER_API
+        or job.device not in state.devices
+        or job.owner != owner
+    ):
         raise ServerAPIError(404, f"No job with id {job_id}.", "job_not_found")
     return job

@@ -2,15 +2,20 @@
 
 The enums and small models both lines' job formats use (heralding, MOVE validation, dynamical
 decoupling, qubit mappings), the error and auth-server bodies, the root pages' bodies, and
-:func:`parse_body`, which every job route uses to read its request body.
+:func:`parse_body`, which every job route uses to read its request body. The body's size is
+bounded before it is read (``max_body_bytes``); the parser bounds its nesting (a deeply nested
+body would otherwise exhaust Python's recursion, a 500) and refuses non-finite numbers naming
+the field (``NaN``, ``Infinity``, ``1e999``: no quantity of a job can be infinite, and a stored
+infinity would break every later answer about the job).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError
@@ -194,18 +199,61 @@ class RequestBodyError(Exception):
         self.message = message
 
 
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted. A circuit job needs 6 (body, circuits,
+circuit, instructions, instruction, args) plus what a metadata value holds; 32 leaves room for
+that and stays far below Python's recursion limit in every later step (validation, storage)."""
+
+
+def _refuse_constant(name: str) -> float:
+    # Marks NaN / Infinity / -Infinity; the walk below names the field.
+    return math.nan if name == "NaN" else math.inf
+
+
+def _check_shape(data: Any, what: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_JSON_DEPTH` and non-finite numbers, naming where.
+
+    Iterative, so that the check itself cannot exhaust the recursion it protects.
+
+    :raises RequestBodyError: 400 for too deep a nesting, 422 for a non-finite number.
+    """
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            where = ".".join(path) or "body"
+            raise RequestBodyError(
+                422, f"Invalid {what}: {where}: must be a finite number, got {value}."
+            )
+        if isinstance(value, dict | list):
+            if len(path) >= MAX_JSON_DEPTH:
+                raise RequestBodyError(
+                    400,
+                    f"The request body is nested deeper than {MAX_JSON_DEPTH} levels (at "
+                    f"{'.'.join(path[:8])}...).",
+                )
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((item, (*path, str(key))) for key, item in items)
+
+
 def parse_body(body: bytes, model: type[_Model], what: str) -> _Model:
     """The ``model`` in a JSON request body; ``what`` names it in messages ("run request").
 
-    :raises RequestBodyError: 400 for malformed JSON; 422 for a body that is not a JSON object
-        or not a valid ``model``, listing its problems (``location: message`` each).
+    :raises RequestBodyError: 400 for malformed or too deeply nested JSON; 422 for a body that
+        is not a JSON object, holds a non-finite number, or is not a valid ``model``, listing
+        its problems (``location: message`` each).
     """
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RequestBodyError(400, f"The request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise RequestBodyError(
+            400, f"The request body is nested deeper than {MAX_JSON_DEPTH} levels."
+        ) from None
     if not isinstance(data, dict):
         raise RequestBodyError(422, f"Invalid {what}: the body must be a JSON object.")
+    _check_shape(data, what)
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pytket.extensions.iqm.emulator.jobs.store import SHARED_OWNER
+
 ACCESS = "Bearer"
 """``typ`` claim of access tokens."""
 REFRESH = "Refresh"
@@ -145,6 +147,9 @@ class TokenIssuer:
         :raises AuthenticationError: if the token is malformed, forged, of the other type,
             expired or revoked.
         """
+        if not token.isascii():
+            # Tokens are ASCII; a header's other bytes reach here decoded as Latin-1.
+            raise AuthenticationError("The token has characters outside ASCII.")
         parts = token.split(".")
         if len(parts) != 3:
             raise AuthenticationError("The token is not a JWT (expected header.payload.signature).")
@@ -233,24 +238,25 @@ class BearerAuth:
         """Whether requests need a token at all."""
         return self._token is not None or self._issuer is not None
 
-    def check(self, authorization: str | None) -> None:
-        """Accept or refuse a request by its ``Authorization`` header value.
+    def check(self, authorization: str | None) -> str:
+        """Accept or refuse a request by its ``Authorization`` header value; returns who it
+        is: the token's subject (a user of the auth server), or ``shared_owner`` when there are
+        no users (open mode, or the fixed token): :data:`~.jobs.store.SHARED_OWNER`.
 
         :raises AuthenticationError: if a token is required and this one is not acceptable.
         """
         if not self.required:
-            return
+            return SHARED_OWNER
         if not authorization:
             raise AuthenticationError("Missing 'Authorization: Bearer <token>' header.")
         scheme, _, credential = authorization.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise AuthenticationError("The Authorization header must be 'Bearer <token>'.")
-        if self._token is not None and hmac.compare_digest(
-            self._token, credential.encode("utf-8", "replace")
-        ):
-            return
+        # Compared as bytes: the header's bytes, which the server decoded as Latin-1.
+        presented = credential.encode("latin-1", "replace")
+        if self._token is not None and hmac.compare_digest(self._token, presented):
+            return SHARED_OWNER
         if self._issuer is not None:
-            self._issuer.decode(credential, ACCESS)
-            return
+            return self._issuer.decode(credential, ACCESS).subject
         raise AuthenticationError("Invalid token.")

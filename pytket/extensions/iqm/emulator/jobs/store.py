@@ -36,6 +36,9 @@ API_SERVER_API = "server-v1"
 request: ``CircuitJobDefinition``."""
 API_LINES = (API_REST_V1, API_SERVER_API)
 
+SHARED_OWNER = "shared"
+"""The owner of every job when the server has no users (open mode, or a fixed token): all
+clients share one identity."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -48,7 +51,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     warnings TEXT,
     request TEXT NOT NULL,
     api TEXT NOT NULL DEFAULT 'cocos-v1',
-    plan TEXT
+    plan TEXT,
+    owner TEXT NOT NULL DEFAULT 'shared'
 );
 CREATE TABLE IF NOT EXISTS results (
     job_id TEXT PRIMARY KEY REFERENCES jobs(id),
@@ -95,6 +99,9 @@ class JobRecord:
     api: str = API_REST_V1
     """The route set the job was submitted on (:data:`API_REST_V1` or :data:`API_SERVER_API`),
     which says how :attr:`request_json` reads."""
+    owner: str = SHARED_OWNER
+    """Who submitted it: the authenticated subject (a user of the auth server), or
+    :data:`SHARED_OWNER`. Only the owner sees the job."""
 
     @property
     def terminal(self) -> bool:
@@ -148,6 +155,10 @@ class JobStore:
                 )
             if "plan" not in columns:  # written before jobs were planned at submission
                 self._conn.execute("ALTER TABLE jobs ADD COLUMN plan TEXT")
+            if "owner" not in columns:  # a database written before jobs had owners
+                self._conn.execute(
+                    f"ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '{SHARED_OWNER}'"
+                )
 
     def close(self) -> None:
         """Close the database and let another process use it; the store is unusable
@@ -168,12 +179,14 @@ class JobStore:
         *,
         api: str = API_REST_V1,
         plan: JobPlan | None = None,
+        owner: str = SHARED_OWNER,
     ) -> JobRecord:
         """Store a new job in status ``received`` and return it with its sequence number.
 
         :param api: the route set it was submitted on, one of :data:`API_LINES`.
         :param plan: what the worker runs (see :meth:`plan`); ``None`` leaves it to
             :meth:`set_plan`.
+        :param owner: who submitted it (see :attr:`JobRecord.owner`).
         :raises ValueError: if ``api`` is unknown.
         """
         if api not in API_LINES:
@@ -182,8 +195,9 @@ class JobStore:
         with self._lock, self._conn:
             self._conn.execute("BEGIN")
             cursor = self._conn.execute(
-                "INSERT INTO jobs (id, device, calibration_set_id, status, request, api, plan)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (id, device, calibration_set_id, status, request, api, plan,"
+                " owner)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(job_id),
                     device,
@@ -192,6 +206,7 @@ class JobStore:
                     request_json,
                     api,
                     None if plan is None else plan_to_json(plan),
+                    owner,
                 ),
             )
             seq = cursor.lastrowid
@@ -215,6 +230,7 @@ class JobStore:
             request_json,
             {"job_start": stamp},
             api,
+            owner,
         )
 
     def get(self, job_id: UUID) -> JobRecord | None:
@@ -222,7 +238,7 @@ class JobStore:
         with self._lock:
             row = self._conn.execute(
                 "SELECT id, seq, device, calibration_set_id, status, message, warnings, request,"
-                " api FROM jobs WHERE id = ?",
+                " api, owner FROM jobs WHERE id = ?",
                 (str(job_id),),
             ).fetchone()
             if row is None:
@@ -409,7 +425,7 @@ class JobStore:
 
 
 def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:
-    job_id, seq, device, cal_id, status, message, warnings, request, api = row
+    job_id, seq, device, cal_id, status, message, warnings, request, api, owner = row
     return JobRecord(
         id=UUID(str(job_id)),
         seq=int(str(seq)),
@@ -421,4 +437,5 @@ def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:
         request_json=str(request),
         timestamps=stamps,
         api=str(api),
+        owner=str(owner),
     )

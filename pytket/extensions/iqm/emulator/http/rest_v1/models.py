@@ -130,7 +130,9 @@ class Instruction(BaseModel):
                 f'The operation "{name}" allows {names} argument(s), but {tuple(given)} were given'
             )
         for arg_name, arg_value in value.items():
-            if not isinstance(arg_value, allowed[arg_name]):
+            # A JSON true is not a number, although Python's bool is an int.
+            is_bool = isinstance(arg_value, bool) and bool not in allowed[arg_name]
+            if is_bool or not isinstance(arg_value, allowed[arg_name]):
                 raise TypeError(
                     f'The argument "{arg_name}" should be of one of the following supported '
                     f"types {allowed[arg_name]}, but ({type(arg_value)}) was given"
@@ -167,12 +169,13 @@ class RunRequest(BaseModel):
     custom_settings: dict[str, Any] | None = Field(None)
     calibration_set_id: UUID | None = Field(None)
     qubit_mapping: list[SingleQubitMapping] | None = Field(None)
-    shots: int = Field(..., gt=0)
+    # strict: a JSON true is not one shot.
+    shots: int = Field(..., gt=0, strict=True)
     max_circuit_duration_over_t2: float | None = Field(None)
     heralding_mode: HeraldingMode = Field(HeraldingMode.NONE)
     move_validation_mode: MoveGateValidationMode = Field(MoveGateValidationMode.STRICT)
     move_gate_frame_tracking_mode: MoveGateFrameTrackingMode = Field(MoveGateFrameTrackingMode.FULL)
-    active_reset_cycles: int | None = Field(None)
+    active_reset_cycles: int | None = Field(None, strict=True)
     dd_mode: DDMode = Field(DDMode.DISABLED)
     dd_strategy: DDStrategy | None = Field(None)
 

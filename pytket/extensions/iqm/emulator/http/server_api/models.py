@@ -186,7 +186,8 @@ class CircuitJobDefinition(BaseModel):
     circuits: list[ServerCircuit] = Field(...)
     calibration_set_id: UUID | None = Field(None)
     qubit_mapping: list[SingleQubitMapping] | None = Field(None)
-    shots: int = Field(1, gt=0)
+    # strict: a JSON true is not one shot.
+    shots: int = Field(1, gt=0, strict=True)
     max_circuit_duration_over_t2: float | None = Field(None)
     heralding_mode: HeraldingMode = Field(HeraldingMode.NONE)
     move_gate_validation: MoveGateValidationMode = Field(
@@ -197,7 +198,7 @@ class CircuitJobDefinition(BaseModel):
         MoveGateFrameTrackingMode.FULL,
         validation_alias=AliasChoices("move_gate_frame_tracking", "move_gate_frame_tracking_mode"),
     )
-    active_reset_cycles: int | None = Field(None)
+    active_reset_cycles: int | None = Field(None, strict=True)
     dd_mode: DDMode = Field(DDMode.DISABLED)
     dd_strategy: DDStrategy | None = Field(None)
 

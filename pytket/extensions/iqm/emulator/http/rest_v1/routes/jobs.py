@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from pytket.extensions.iqm.emulator.devices.device import Device, UnknownCalibrationError
 from pytket.extensions.iqm.emulator.http.dependencies import (
     Authorized,
+    Owner,
     ServedDevice,
     State,
     rest_v1_job_of,
@@ -49,7 +50,7 @@ def parse_run_request(body: bytes) -> RunRequest:
         raise HTTPException(error.status, error.message) from None
 
 
-def _accept(state: EmulatorState, device: Device, body: bytes) -> uuid.UUID:
+def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> uuid.UUID:
     request = parse_run_request(body)
     limits = state.config
     if request.shots > limits.max_shots:
@@ -75,6 +76,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> uuid.UUID:
         cal.calibration_set_id,
         request.model_dump_json(exclude_none=True),
         plan=plan,
+        owner=owner,
     )
     state.pool.submit(job.id)
     return job.id
@@ -98,25 +100,27 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> uuid.UUID:
         }
     },
 )
-async def submit_job(request: Request, state: State, device: ServedDevice) -> JSONResponse:
+async def submit_job(
+    request: Request, state: State, device: ServedDevice, owner: Owner
+) -> JSONResponse:
     """Submit a ``RunRequest``; the job runs in the background. Answers 201 with its id."""
     body = await request.body()
-    job_id = await run_in_threadpool(_accept, state, device, body)
+    job_id = await run_in_threadpool(_accept, state, device, body, owner)
     return JSONResponse({"id": str(job_id)}, status_code=201)
 
 
 @router.get("/{job_id}/status", response_model=RunStatus, response_model_exclude_none=True)
-def job_status(state: State, device: ServedDevice, job_id: str) -> RunStatus:
+def job_status(state: State, device: ServedDevice, job_id: str, owner: Owner) -> RunStatus:
     """The job's status (and the failure message, if it failed)."""
-    job = rest_v1_job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id, owner)
     warnings = list(job.warnings) if job.warnings is not None else None
     return RunStatus(status=job.status, message=job.message, warnings=warnings)
 
 
 @router.get("/{job_id}", responses={200: {"model": RunResult}})
-def job_result(state: State, device: ServedDevice, job_id: str) -> Response:
+def job_result(state: State, device: ServedDevice, job_id: str, owner: Owner) -> Response:
     """The job with its metadata, and its measurements once it is ready."""
-    job = rest_v1_job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id, owner)
     metadata = Metadata(
         calibration_set_id=job.calibration_set_id,
         request=RunRequest.model_validate_json(job.request_json),
@@ -140,9 +144,9 @@ def job_result(state: State, device: ServedDevice, job_id: str) -> Response:
 
 
 @router.get("/{job_id}/counts", responses={200: {"model": RunCounts}})
-def job_counts(state: State, device: ServedDevice, job_id: str) -> Response:
+def job_counts(state: State, device: ServedDevice, job_id: str, owner: Owner) -> Response:
     """Histogram of each circuit's measurement outcomes, once the job is ready."""
-    job = rest_v1_job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id, owner)
     text = RunCounts(status=job.status, counts_batch=None).model_dump_json(exclude_none=True)
     results = state.store.results(job.id) if job.status == Status.READY else None
     if results is not None:
@@ -155,9 +159,9 @@ def job_counts(state: State, device: ServedDevice, job_id: str) -> Response:
     response_model=AbortResponse,
     responses={409: {"model": ErrorMessage, "description": "the job has already finished"}},
 )
-def abort_job(state: State, device: ServedDevice, job_id: str) -> AbortResponse:
+def abort_job(state: State, device: ServedDevice, job_id: str, owner: Owner) -> AbortResponse:
     """Abort a job that has not finished; a running job's results are discarded."""
-    job = rest_v1_job_of(state, device, job_id)
+    job = rest_v1_job_of(state, device, job_id, owner)
     if state.store.abort(job.id):
         return AbortResponse(message=f"Job {job.id} aborted.")
     current = state.store.get(job.id)

@@ -21,6 +21,7 @@ from pytket.extensions.iqm.emulator.devices.device import Device
 from pytket.extensions.iqm.emulator.http.dependencies import (
     SERVER_API_PREFIX,
     Authorized,
+    Owner,
     ServedQuantumComputer,
     State,
     server_api_calibration_of,
@@ -67,7 +68,7 @@ def _job_data(state: EmulatorState, job: JobRecord) -> JobData:
     return JobData.model_validate(payloads_server_api.job_data(job, ahead))
 
 
-def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
+def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> JobData:
     definition = parse_definition(body)
     limits = state.config
     if not definition.circuits:
@@ -105,6 +106,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes) -> JobData:
         definition.model_dump_json(),
         api=API_SERVER_API,
         plan=spec,
+        owner=owner,
     )
     state.pool.submit(job.id)
     return _job_data(state, job)
@@ -138,24 +140,25 @@ async def submit_circuit_job(
     request: Request,
     state: State,
     device: ServedQuantumComputer,
+    owner: Owner,
     use_timeslot: Annotated[
         bool, Query(description="Accepted; the emulator serves timeslot jobs the same way.")
     ] = False,
 ) -> JSONResponse:
     """Submit a ``CircuitJobDefinition``; answers 201 with the new job's ``JobData``."""
     body = await request.body()
-    data = await run_in_threadpool(_accept, state, device, body)
+    data = await run_in_threadpool(_accept, state, device, body, owner)
     return JSONResponse(data.model_dump(mode="json"), status_code=201)
 
 
 @router.get("/{job_id}", response_model=JobData)
-def get_job(state: State, job_id: str) -> JobData:
+def get_job(state: State, job_id: str, owner: Owner) -> JobData:
     """The job's status, timeline, errors, queue position and available artifacts."""
-    return _job_data(state, server_api_job_of(state, job_id))
+    return _job_data(state, server_api_job_of(state, job_id, owner))
 
 
-def _artifact(state: EmulatorState, job_id: str, index: int, name: str) -> Response:
-    job = server_api_job_of(state, job_id)
+def _artifact(state: EmulatorState, job_id: str, owner: str, index: int, name: str) -> Response:
+    job = server_api_job_of(state, job_id, owner)
     results = state.store.results(job.id) if job.status == Status.READY else None
     if results is None:
         status = payloads_server_api.JOB_STATUS[job.status].value
@@ -172,39 +175,39 @@ def _artifact(state: EmulatorState, job_id: str, index: int, name: str) -> Respo
     "/{job_id}/artifacts/measurements",
     responses={200: {"model": list[dict[str, list[list[int]]]]}},
 )
-def measurements(state: State, job_id: str) -> Response:
+def measurements(state: State, job_id: str, owner: Owner) -> Response:
     """Per circuit, measurement key → shots × qubits outcomes (once the job is completed)."""
-    return _artifact(state, job_id, 0, "measurements")
+    return _artifact(state, job_id, owner, 0, "measurements")
 
 
 @router.get(
     "/{job_id}/artifacts/measurement_counts",
     responses={200: {"model": list[CircuitMeasurementCounts]}},
 )
-def measurement_counts(state: State, job_id: str) -> Response:
+def measurement_counts(state: State, job_id: str, owner: Owner) -> Response:
     """Per circuit, the histogram of outcomes (once the job is completed)."""
-    return _artifact(state, job_id, 1, "measurement_counts")
+    return _artifact(state, job_id, owner, 1, "measurement_counts")
 
 
 @router.get("/{job_id}/payload", responses={200: {"model": CircuitJobDefinition}})
-def payload(state: State, job_id: str) -> Response:
+def payload(state: State, job_id: str, owner: Owner) -> Response:
     """The circuit job definition as accepted."""
-    job = server_api_job_of(state, job_id)
+    job = server_api_job_of(state, job_id, owner)
     return Response(job.request_json, media_type="application/json")
 
 
 @router.post("/{job_id}/cancel", response_model=JobData)
-def cancel(state: State, job_id: str) -> JobData:
+def cancel(state: State, job_id: str, owner: Owner) -> JobData:
     """Cancel a job that has not finished; a finished job keeps its status (no error)."""
-    job = server_api_job_of(state, job_id)
+    job = server_api_job_of(state, job_id, owner)
     state.store.abort(job.id)
-    return _job_data(state, server_api_job_of(state, job_id))
+    return _job_data(state, server_api_job_of(state, job_id, owner))
 
 
 @router.delete("/{job_id}", status_code=204)
-def delete(state: State, job_id: str) -> Response:
+def delete(state: State, job_id: str, owner: Owner) -> Response:
     """Cancel the job and remove it with its results; its id is unknown afterwards."""
-    job = server_api_job_of(state, job_id)
+    job = server_api_job_of(state, job_id, owner)
     state.store.abort(job.id)
     state.store.delete(job.id)
     return Response(status_code=204)
