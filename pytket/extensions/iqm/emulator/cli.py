@@ -41,6 +41,7 @@ from pytket.extensions.iqm.emulator.config import (
 from pytket.extensions.iqm.emulator.devices.catalogue import catalogue
 from pytket.extensions.iqm.emulator.devices.device import Device
 from pytket.extensions.iqm.emulator.http.faults import FAULT_KINDS, JOB_KINDS, MAX_DELAY_MS
+from pytket.extensions.iqm.emulator.memory_budget import DEFAULT_MAX_RESULT_BITS, default_workers
 
 PROG = "pytket-iqm-emulator"
 
@@ -136,7 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-circuits", type=int, default=1000, help="largest number of circuits per job"
     )
-    parser.add_argument("--workers", type=int, default=1, help="job-executing threads (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="job-executing threads (default: one per usable core where memory allows)",
+    )
+    parser.add_argument(
+        "--max-result-bits",
+        type=int,
+        default=DEFAULT_MAX_RESULT_BITS,
+        metavar="BITS",
+        help=(
+            "largest result of a job, circuits x shots x measured qubits "
+            f"(default {DEFAULT_MAX_RESULT_BITS:,}); larger jobs are refused at submission"
+        ),
+    )
     parser.add_argument(
         "--stage-delay",
         type=float,
@@ -310,7 +325,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         db=args.db,
         max_shots=args.max_shots,
         max_circuits=args.max_circuits,
-        workers=args.workers,
+        workers=args.workers if args.workers is not None else default_workers(),
+        max_result_bits=args.max_result_bits,
         stage_delay=args.stage_delay,
         job_overhead=args.job_overhead,
         default_max_duration_over_t2=args.max_duration_over_t2,

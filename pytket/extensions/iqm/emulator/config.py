@@ -22,6 +22,10 @@ from pytket.extensions.iqm.emulator.http.faults import (
     check_fault_options,
     parse_fault_script,
 )
+from pytket.extensions.iqm.emulator.memory_budget import (
+    DEFAULT_MAX_RESULT_BITS,
+    default_workers,
+)
 
 DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
 """iqm-client versions the emulator declares compatible: ``min <= version < max``."""
@@ -86,8 +90,12 @@ class EmulatorConfig:
     """Largest ``shots`` a job may ask for (more → HTTP 400)."""
     max_circuits: int = 1000
     """Largest number of circuits in one job (more → HTTP 400)."""
-    workers: int = 1
-    """Threads executing jobs (HTTP requests are served by other threads)."""
+    workers: int = field(default_factory=default_workers)
+    """Threads executing jobs (HTTP requests are served by other threads); default: one per
+    usable core where memory allows (see :mod:`.memory_budget`)."""
+    max_result_bits: int = DEFAULT_MAX_RESULT_BITS
+    """Largest result a job may ask for, in bits (circuits × shots × measured qubits); larger
+    jobs are refused at submission (22.x: HTTP 400; IQM Server API: 422)."""
     client_library_range: tuple[str, str] = DEFAULT_CLIENT_LIBRARY_RANGE
     """``(min, max)`` iqm-client versions reported by ``info/client-libraries``."""
     stage_delay: float = 0.002
@@ -131,7 +139,13 @@ class EmulatorConfig:
     """Serve ``/_faults`` (GET counters, POST more rules, DELETE pending rules)."""
 
     def __post_init__(self) -> None:
-        for name in ("max_shots", "max_circuits", "workers", "max_active_qubits"):
+        for name in (
+            "max_shots",
+            "max_circuits",
+            "workers",
+            "max_active_qubits",
+            "max_result_bits",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(

@@ -20,6 +20,7 @@ from pytket.extensions.iqm.emulator.config import (
     is_loopback,
     load_devices,
 )
+from pytket.extensions.iqm.emulator.memory_budget import default_workers
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -57,7 +58,8 @@ class IQMEmulator:
         a stop left unfinished are queued again on the next start.
     :param max_shots: largest ``shots`` per job.
     :param max_circuits: largest number of circuits per job.
-    :param workers: job-executing threads.
+    :param workers: job-executing threads (default: one per usable core where memory allows,
+        see :mod:`.memory_budget`).
     :param job_overhead: seconds each job takes on top of the simulation, as a real server's
         fixed cost per job (default ``0``; :data:`~.config.REALISTIC_JOB_OVERHEAD` stands for a
         real one).
@@ -85,7 +87,7 @@ class IQMEmulator:
         db: str | Path | None = None,
         max_shots: int = 100_000,
         max_circuits: int = 1000,
-        workers: int = 1,
+        workers: int | None = None,
         job_overhead: float = 0.0,
         client_library_range: tuple[str, str] = DEFAULT_CLIENT_LIBRARY_RANGE,
         device_files: Iterable[str | Path] = (),
@@ -103,7 +105,7 @@ class IQMEmulator:
             db=Path(db) if db is not None else None,
             max_shots=max_shots,
             max_circuits=max_circuits,
-            workers=workers,
+            workers=workers if workers is not None else default_workers(),
             job_overhead=job_overhead,
             client_library_range=client_library_range,
             **options,

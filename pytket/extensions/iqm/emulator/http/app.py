@@ -221,7 +221,7 @@ def resume_unfinished(state: EmulatorState) -> int:
             plan_stored_job(state, job)
         if job.status != Status.RECEIVED:
             state.store.requeue(job.id)
-        state.pool.submit(job.id)
+        state.pool.submit(job.id, job.owner)
     return len(unfinished)
 
 

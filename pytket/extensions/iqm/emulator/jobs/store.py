@@ -17,6 +17,7 @@ import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -315,7 +316,8 @@ class JobStore:
                 )
             if results is not None:
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?)", (str(job_id), *results)
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
+                    (str(job_id), *(_packed(text) for text in results)),
                 )
         return True
 
@@ -379,7 +381,7 @@ class JobStore:
             row = self._conn.execute(
                 "SELECT measurements, counts FROM results WHERE job_id = ?", (str(job_id),)
             ).fetchone()
-        return None if row is None else (row[0], row[1])
+        return None if row is None else (_unpacked(row[0]), _unpacked(row[1]))
 
     def unfinished(self) -> list[JobRecord]:
         """Jobs not yet terminal, in submission order (to resume them after a restart)."""
@@ -422,6 +424,24 @@ class JobStore:
     def requeue(self, job_id: UUID) -> bool:
         """Put an unfinished job back to ``received`` (after a restart); ``False`` if terminal."""
         return self._transition(job_id, Status.RECEIVED)
+
+
+RESULT_COMPRESSION_LEVEL = 1
+"""zlib level of stored results: measurement JSON is mostly ``0,1,[]`` and shrinks over ten
+times even at the fastest level, so a result far past SQLite's 1 GB blob limit as text is
+stored as a blob well below it (measured in ``benchmarks/memory.py``)."""
+
+
+def _packed(text: str) -> bytes:
+    """A result's JSON text as stored: zlib-compressed UTF-8."""
+    return zlib.compress(text.encode("utf-8"), RESULT_COMPRESSION_LEVEL)
+
+
+def _unpacked(value: object) -> str:
+    """A stored result as JSON text (databases written before compression hold the text)."""
+    if isinstance(value, bytes):
+        return zlib.decompress(value).decode("utf-8")
+    return str(value)
 
 
 def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:

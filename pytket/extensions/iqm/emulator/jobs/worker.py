@@ -5,12 +5,16 @@ resting ``stage_delay`` seconds in each stage the way a queued real server would
 its worker ``job_overhead`` seconds before it executes (a device's fixed cost per job). Every
 status change is conditional in the store, so an abort at any moment wins: a worker that finds
 its job aborted stops, and results computed for an aborted job are discarded.
+
+Aborting a running job (:meth:`WorkerPool.abort`) or stopping the server also stops its
+simulation: each running job has a cancellation event that the simulator checks between gates,
+so the worker is free again within one gate. Queued jobs reach the workers round-robin by
+owner (:mod:`.queue_policy`).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,12 +28,15 @@ from pytket.extensions.iqm.emulator.devices.device import (
     UnknownCalibrationError,
 )
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.jobs.queue_policy import FairQueue
 from pytket.extensions.iqm.emulator.jobs.results import encode_results
 from pytket.extensions.iqm.emulator.jobs.spec import JobSpec, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import JobRecord, JobStore
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_job
+from pytket.extensions.iqm.emulator.memory_budget import SIMULATOR_MEMORY_BYTES
 from pytket.extensions.iqm.emulator.simulation.simulator import (
+    SimulationCancelledError,
     SimulationError,
     simulate,
 )
@@ -125,8 +132,12 @@ class JobRunner:
         validate_job(plan, cal, self._settings.default_max_duration_over_t2)
         return plan, cal
 
-    def run(self, job_id: UUID) -> None:
-        """Take the job through its stages; returns early if it is aborted or the server stops."""
+    def run(self, job_id: UUID, cancelled: threading.Event | None = None) -> None:
+        """Take the job through its stages; returns early if it is aborted or the server stops.
+
+        :param cancelled: set when the job is aborted or the server stops; the simulation
+            checks it between gates.
+        """
         store = self._store
         job = store.get(job_id)
         if job is None or job.terminal:
@@ -166,8 +177,12 @@ class JobRunner:
                         rng=rng,
                         heralding_zeros=spec.heralding_zeros,
                         max_active_qubits=self._settings.max_active_qubits,
+                        max_memory_bytes=SIMULATOR_MEMORY_BYTES,
+                        cancelled=cancelled.is_set if cancelled is not None else None,
                     )
                 )
+            except SimulationCancelledError:
+                return  # aborted (the store says so already) or stopping (resumed on restart)
             except SimulationError as error:
                 store.fail(job_id, f"Circuit {circuit.name!r} (index {index}): {error}")
                 return
@@ -177,7 +192,7 @@ class JobRunner:
 
 
 class WorkerPool:
-    """Threads that take job ids off a queue and run them.
+    """Threads that take job ids off the fair queue and run them; aborts stop running jobs.
 
     :param runner: the job pipeline.
     :param store: where a job that crashed the pipeline is marked failed.
@@ -190,7 +205,9 @@ class WorkerPool:
     ) -> None:
         self._runner = runner
         self._store = store
-        self._queue: queue.Queue[UUID | None] = queue.Queue()
+        self._queue = FairQueue()
+        self._running: dict[UUID, threading.Event] = {}
+        self._running_lock = threading.Lock()
         self._stop = stop
         self._threads = [
             threading.Thread(target=self._work, name=f"iqm-emulator-worker-{i}", daemon=True)
@@ -202,17 +219,33 @@ class WorkerPool:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, job_id: UUID) -> None:
-        """Queue a job for execution."""
-        self._queue.put(job_id)
+    def submit(self, job_id: UUID, owner: str) -> None:
+        """Queue a job for execution, in ``owner``'s line (see :mod:`.queue_policy`)."""
+        self._queue.put(job_id, owner)
+
+    def abort(self, job_id: UUID) -> bool:
+        """Abort the job in the store and, if it is running, stop its simulation.
+
+        :return: whether the job was aborted (``False``: it had already finished).
+        """
+        aborted = self._store.abort(job_id)
+        if aborted:
+            with self._running_lock:
+                running = self._running.get(job_id)
+            if running is not None:
+                running.set()
+        return aborted
 
     def _work(self) -> None:
         while not self._stop.is_set():
             job_id = self._queue.get()
             if job_id is None:
                 return
+            cancelled = threading.Event()
+            with self._running_lock:
+                self._running[job_id] = cancelled
             try:
-                self._runner.run(job_id)
+                self._runner.run(job_id, cancelled)
             except Exception as error:  # a bug must fail the job, not kill the worker
                 if self._stop.is_set():
                     return  # shutting down: the store may be closed; the job resumes on restart
@@ -223,12 +256,18 @@ class WorkerPool:
                     )
                 except Exception:
                     logger.exception("Could not mark job %s as failed", job_id)
+            finally:
+                with self._running_lock:
+                    self._running.pop(job_id, None)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the threads; a simulation in progress is abandoned (its job stays unfinished)."""
+        """Stop the threads; a simulation in progress stops within a gate (its job stays
+        unfinished, and is resumed by the next server on the same database)."""
         self._stop.set()
-        for _ in self._threads:
-            self._queue.put(None)
+        with self._running_lock:
+            for cancelled in self._running.values():
+                cancelled.set()
+        self._queue.close()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)

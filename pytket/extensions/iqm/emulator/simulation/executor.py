@@ -25,6 +25,7 @@ from pytket.extensions.iqm.emulator.simulation.quantum_state import SimulatedSta
 from pytket.extensions.iqm.emulator.simulation.result import (
     BitArray,
     IntArray,
+    SimulationCancelledError,
     TooLargeError,
 )
 from pytket.extensions.iqm.emulator.simulation.sampling import (
@@ -120,8 +121,11 @@ class Executor:
         rng: np.random.Generator,
         use_density_matrix: bool,
         memory_limit: int = 2 << 30,
+        *,
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self.program = program
+        self.cancelled = cancelled
         self.memory_limit = memory_limit
         self.rng = rng
         self.use_density_matrix = use_density_matrix
@@ -155,6 +159,7 @@ class Executor:
             state = self._resume(pending, stack)
             shots, pc = pending.shots, pending.pc
             while pc < len(steps):
+                self._stop_if_cancelled()
                 branches = self._step(steps[pc], state, shots)
                 pc += 1
                 if branches:
@@ -270,6 +275,7 @@ class Executor:
             shots, pc = pending.shots, pending.pc
             ahead = pending.events if pending.events is not None else _NO_EVENTS
             while pc < total:
+                self._stop_if_cancelled()
                 next_event = int(events.step[ahead[0]]) if len(ahead) else total
                 stop = min(next_event, int(next_special[pc]))
                 if stop > pc:
@@ -278,6 +284,7 @@ class Executor:
                     holds = self._holds_for(shots)
                     position = first
                     while position < last:
+                        self._stop_if_cancelled()
                         if run_end[position] < last:
                             code, a, b, matrix, condition = fused[position]
                             position = run_end[position] + 1
@@ -307,6 +314,11 @@ class Executor:
                 if branches:
                     state, shots, ahead = self._follow(state, branches, pc, stack, ahead)
             self._finish(state, shots)
+
+    def _stop_if_cancelled(self) -> None:
+        """Checked between gates: the longest a cancelled run goes on is one gate."""
+        if self.cancelled is not None and self.cancelled():
+            raise SimulationCancelledError("The simulation was cancelled.")
 
     def _resume(self, pending: _Pending, stack: list[_Pending]) -> SimulatedState:
         """The state a waiting group of shots resumes from (its branch's transform applied)."""

@@ -15,6 +15,10 @@ class SimulationError(ValueError):
     """The circuit cannot be simulated; the message says why and becomes the job's error."""
 
 
+class SimulationCancelledError(SimulationError):
+    """The caller's ``cancelled`` check said stop (an aborted job, a server shutting down)."""
+
+
 class TooLargeError(SimulationError):
     """The circuit acts on more components than the simulator accepts."""
 

@@ -29,7 +29,7 @@ Methods:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -47,6 +47,7 @@ from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
 from pytket.extensions.iqm.emulator.simulation.program import Operation
 from pytket.extensions.iqm.emulator.simulation.quantum_state import SimulatedState
 from pytket.extensions.iqm.emulator.simulation.result import (
+    SimulationCancelledError,
     SimulationError,
     SimulationResult,
     TooLargeError,
@@ -131,6 +132,7 @@ def simulate(
     max_active_qubits: int = 24,
     method: Method = "auto",
     max_memory_bytes: int = 2 << 30,
+    cancelled: Callable[[], bool] | None = None,
 ) -> SimulationResult:
     """Run a native circuit for ``shots`` shots.
 
@@ -146,6 +148,8 @@ def simulate(
         ``density_matrix``.
     :param max_memory_bytes: refuse (with :class:`TooLargeError`) to hold more quantum states
         at once than fit in this many bytes.
+    :param cancelled: checked between gates; when it returns ``True`` the run stops with
+        :class:`SimulationCancelledError` (cheap: called once per gate).
     :return: the recorded bits per measurement key.
     :raises TooLargeError: if the circuit acts on more than ``max_active_qubits`` components
         (or, forced to the density matrix, more than :data:`DENSITY_MATRIX_HARD_LIMIT`), or the
@@ -177,7 +181,9 @@ def simulate(
             f"resonators, but the circuit acts on {active}. Use the state-vector method."
         )
     kept = _heralded_shots(program.components, shots, noise, rng) if heralding_zeros else shots
-    executor = Executor(program, kept, rng, use_density_matrix, max_memory_bytes)
+    executor = Executor(
+        program, kept, rng, use_density_matrix, max_memory_bytes, cancelled=cancelled
+    )
     executor.run()
     return SimulationResult(
         executor.records, kept, "density_matrix" if use_density_matrix else "statevector"
@@ -259,6 +265,7 @@ def exact_distribution(circuit: Sequence[Operation], noise: NoiseModel | None = 
 __all__ = [
     "DENSITY_MATRIX_HARD_LIMIT",
     "DENSITY_MATRIX_MAX_COMPONENTS",
+    "SimulationCancelledError",
     "SimulationError",
     "SimulationResult",
     "TooLargeError",

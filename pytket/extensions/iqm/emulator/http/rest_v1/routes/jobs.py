@@ -29,6 +29,7 @@ from pytket.extensions.iqm.emulator.http.rest_v1.models import (
 from pytket.extensions.iqm.emulator.http.rest_v1.wire import plan_request
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
+from pytket.extensions.iqm.emulator.memory_budget import result_too_large
 
 router = APIRouter(
     prefix="/{device}/jobs",
@@ -65,6 +66,15 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> uu
         )
     if not request.circuits:
         raise HTTPException(422, "Invalid run request: circuits must not be empty.")
+    measured = sum(
+        len(instruction.qubits)
+        for circuit in request.circuits
+        for instruction in circuit.instructions
+        if instruction.name == "measure"
+    )
+    too_large = result_too_large(measured, request.shots, limits.max_result_bits)
+    if too_large is not None:
+        raise HTTPException(400, too_large)
     try:
         cal = device.calibration(request.calibration_set_id or "default")
     except UnknownCalibrationError as error:
@@ -78,7 +88,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> uu
         plan=plan,
         owner=owner,
     )
-    state.pool.submit(job.id)
+    state.pool.submit(job.id, owner)
     return job.id
 
 
@@ -162,7 +172,7 @@ def job_counts(state: State, device: ServedDevice, job_id: str, owner: Owner) ->
 def abort_job(state: State, device: ServedDevice, job_id: str, owner: Owner) -> AbortResponse:
     """Abort a job that has not finished; a running job's results are discarded."""
     job = rest_v1_job_of(state, device, job_id, owner)
-    if state.store.abort(job.id):
+    if state.pool.abort(job.id):
         return AbortResponse(message=f"Job {job.id} aborted.")
     current = state.store.get(job.id)
     status = current.status.value if current is not None else job.status.value

@@ -41,6 +41,7 @@ from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_circuits
+from pytket.extensions.iqm.emulator.memory_budget import result_too_large
 
 router = APIRouter(
     prefix=f"{SERVER_API_PREFIX}/jobs",
@@ -89,6 +90,15 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> Jo
             f"{limits.max_circuits}.",
             "too_many_circuits",
         )
+    measured = sum(
+        len(operation.locus)
+        for circuit in definition.circuits
+        for operation in circuit.instructions
+        if operation.name == "measure"
+    )
+    too_large = result_too_large(measured, definition.shots, limits.max_result_bits)
+    if too_large is not None:
+        raise ServerAPIError(422, too_large, "result_too_large")
     cal = server_api_calibration_of(device, str(definition.calibration_set_id or "default"))
     try:
         spec = job_from_definition(
@@ -108,7 +118,7 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> Jo
         plan=spec,
         owner=owner,
     )
-    state.pool.submit(job.id)
+    state.pool.submit(job.id, owner)
     return _job_data(state, job)
 
 
@@ -200,7 +210,7 @@ def payload(state: State, job_id: str, owner: Owner) -> Response:
 def cancel(state: State, job_id: str, owner: Owner) -> JobData:
     """Cancel a job that has not finished; a finished job keeps its status (no error)."""
     job = server_api_job_of(state, job_id, owner)
-    state.store.abort(job.id)
+    state.pool.abort(job.id)
     return _job_data(state, server_api_job_of(state, job_id, owner))
 
 
@@ -208,6 +218,6 @@ def cancel(state: State, job_id: str, owner: Owner) -> JobData:
 def delete(state: State, job_id: str, owner: Owner) -> Response:
     """Cancel the job and remove it with its results; its id is unknown afterwards."""
     job = server_api_job_of(state, job_id, owner)
-    state.store.abort(job.id)
+    state.pool.abort(job.id)
     state.store.delete(job.id)
     return Response(status_code=204)
