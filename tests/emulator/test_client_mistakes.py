@@ -133,3 +133,20 @@ def test_a_non_ascii_byte_in_a_bearer_token_is_a_401(mode: str, path: str) -> No
                 emulator.root_url + path, headers=[(b"Authorization", b"Bearer " + token)]
             )
             assert answer.status_code == 401, answer.text
+
+
+def test_a_result_over_the_limit_is_refused_naming_it() -> None:
+    # 3 shots x 2 measured qubits = 6 bits, over a limit of 5; 2 shots = 4 bits fit.
+    with IQMEmulator("garnet", noise=False, token=TOKEN, max_result_bits=5) as emulator:
+        two = ('["QB1"], "args": {"key"', '["QB1", "QB2"], "args": {"key"')
+        body_22 = _rest_v1_body(shots="3").replace(*two)
+        body_36 = _server_api_body(shots="3").replace(*two)
+        for path, body, status in ((REST_V1, body_22, 400), (SERVER_API, body_36, 422)):
+            answer = _post(emulator, path, body)
+            assert answer.status_code == status, answer.text
+            message = answer.json()["message"]
+            assert "would hold 6 bits (circuits x shots x measured qubits" in message
+            assert "this server's limit of 5 (max_result_bits)" in message
+            fits = body.replace('"shots": 3', '"shots": 2')
+            assert _post(emulator, path, fits).status_code == 201
+        assert _jobs(emulator) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -266,3 +267,22 @@ def test_the_store_lock_is_released_when_its_process_is_killed(tmp_path: Path) -
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     JobStore(db).close()  # kill -9 released it
+
+
+def test_results_are_stored_compressed_and_read_back(tmp_path: Path) -> None:
+    db = tmp_path / "jobs.sqlite"
+    store = JobStore(db)
+    job_id = _new(store)
+    measurements = "[" + ",".join(['{"m":[[0,1],[1,0]]}'] * 1000) + "]"
+    assert store.finish(job_id, measurements, '[{"counts": {}}]')
+    assert store.results(job_id) == (measurements, '[{"counts": {}}]')
+    store.close()
+    with sqlite3.connect(db) as connection:
+        (stored,) = connection.execute("SELECT measurements FROM results").fetchone()
+        assert isinstance(stored, bytes)
+        assert len(stored) < len(measurements) / 10
+        # A database written before compression holds the JSON text: still readable.
+        connection.execute("UPDATE results SET measurements = ?", (measurements,))
+    reopened = JobStore(db)
+    assert reopened.results(job_id) == (measurements, '[{"counts": {}}]')
+    reopened.close()
