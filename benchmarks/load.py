@@ -283,7 +283,13 @@ def run_client(  # noqa: PLR0917 - the arguments of a multiprocessing target
     policy = (
         RetryPolicy()
         if default_retry
-        else RetryPolicy(max_attempts=10_000, initial_backoff=0.05, max_backoff=0.5, max_total=90.0)
+        else RetryPolicy(
+            max_attempts=10_000,
+            initial_backoff=0.05,
+            max_backoff=0.5,
+            max_total=90.0,
+            connect_window=90.0,
+        )
     )
     try:
         # Server root and device name: the form both iqm-client lines take.

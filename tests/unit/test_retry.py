@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from pytket.extensions.iqm.backends.connection.retry import (
     RequestNotTakenError,
     RetriesExhaustedError,
     RetryPolicy,
+    connection_refused,
     is_transient,
     never_reached_server,
     not_taken_error,
@@ -323,3 +325,14 @@ def test_a_refused_connection_is_given_up_after_the_connect_window() -> None:
             clock=clock,
         )
     assert 4.0 <= clock.now <= 5.0
+
+
+def test_only_a_refusal_counts_for_the_connect_window() -> None:
+    assert connection_refused(_refused())
+    unresolvable = requests.ConnectionError(
+        MaxRetryError(None, "/", NameResolutionError("no-such-host.invalid", None, "unknown"))  # type: ignore[arg-type]
+    )
+    assert not connection_refused(unresolvable)
+    assert never_reached_server(unresolvable)  # still safe to retry within the policy
+    assert not connection_refused(requests.ConnectTimeout("connect timed out"))
+    assert not connection_refused(_reset("POST"))

@@ -25,7 +25,7 @@ see :data:`RESULT_BYTES_PER_BIT` for its peak cost."""
 RESULT_BYTES_PER_BIT = 12
 """Peak bytes per result bit while a worker encodes and stores a result and a client fetches it
 (bit arrays, JSON text, its compressed copy, the answer's body), measured with
-``benchmarks/memory.py`` (docs: reliability, measured table) and rounded up."""
+``benchmarks/sharing.py`` (docs: reliability, measured table) and rounded up."""
 
 SERVER_BASE_BYTES = 512 << 20
 """The server's own footprint without jobs (Python, numpy, FastAPI, device data), rounded up

@@ -198,6 +198,7 @@ class RestV1Connection(ServerConnection):
             raise COMPATIBLE_ERRORS[IQMAuthenticationError](
                 _auth_message(device_url, self._client.login_refusal, "log in")
             )
+        self._client.login_retries = 1
 
     def dynamic_architecture(self, calibration_set_id: UUID | None) -> DynamicArchitecture:
         """See :meth:`ServerConnection.dynamic_architecture`."""
@@ -440,13 +441,17 @@ class _ObservedIQMClient(IQMClient):
 
     * A 429 or 503 answer raises :class:`~.retry.RequestNotTakenError` (with ``Retry-After``):
       iqm-client would report a 429 as a configuration error without its status.
-    * One login attempt per request, and the last refusal is kept: iqm-client tries twice per
+    * One login attempt while it is built, and the refusal is kept: iqm-client tries twice per
       request, and its constructor hides a refused login behind a warning, so a wrong password
       cost four login requests before the first error.
     """
 
     login_refusal: ClientAuthenticationError | None = None
     """The last refused login (``None`` after a successful one)."""
+    login_retries = 0
+    """Logins repeated after a refused one within a request: none while the constructor runs
+    (a wrong password is reported after one login), then iqm-client's one (a refresh that
+    races a token's expiry gets a second chance)."""
 
     def _retry_request_on_error(
         self, request: Callable[[], requests.Response]
@@ -460,7 +465,7 @@ class _ObservedIQMClient(IQMClient):
     def _default_headers(self) -> dict[str, str]:
         headers = {"User-Agent": self._signature}
         try:
-            bearer_token = self._token_manager.get_bearer_token(retries=0)
+            bearer_token = self._token_manager.get_bearer_token(retries=self.login_retries)
         except ClientAuthenticationError as error:
             self.login_refusal = error
             raise
