@@ -246,9 +246,11 @@ def test_random_faults_on_reads_are_survived() -> None:
 
 @only_rest_v1
 def test_expired_access_tokens_are_refreshed() -> None:
+    # 3 s: expiry is in whole seconds, so a token lives 2-3 s, enough for one request on a
+    # loaded machine (with 1 s a login could return a token already expired).
     with (
         IQMEmulator(
-            "garnet", noise=False, auth_users={"alice": "pw"}, access_token_lifetime=1
+            "garnet", noise=False, auth_users={"alice": "pw"}, access_token_lifetime=3
         ) as emulator,
         IQMBackend(
             emulator.url, auth_server_url=emulator.auth_server_url, username="alice", password="pw"
@@ -256,5 +258,5 @@ def test_expired_access_tokens_are_refreshed() -> None:
     ):
         circuit = _x_circuit(backend, 1)
         assert backend.run_circuit(circuit, n_shots=3).get_counts() == Counter({(1,): 3})
-        time.sleep(1.1)  # every access token issued so far has expired
+        time.sleep(3.1)  # every access token issued so far has expired
         assert backend.run_circuit(circuit, n_shots=3).get_counts() == Counter({(1,): 3})
