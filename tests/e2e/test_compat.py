@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 from api_line import API_LINE
-from pytket.circuit import Circuit
+from pytket.circuit import Bit, Circuit, Node
 
 from pytket.extensions.iqm import (
     IQMAuthenticationError,
@@ -391,6 +391,45 @@ def test_seed_era_positional_login_and_arch() -> None:
         set_iqm_config(emulator.base_url, "alice", "pw")
         with IQMBackend(emulator.url) as backend:
             _runs_a_job(backend)
+
+
+@only_rest_v1
+def test_seed_era_arch_covering_part_of_the_device_restricts_to_its_qubits(
+    token_emulator: IQMEmulator,
+) -> None:
+    # Adonis couples QB3 to QB1, QB2, QB4 and QB5; this arch leaves QB2 and QB5 uncoupled, and
+    # the seed-era backend then only knows QB1, QB3 and QB4.
+    arch = [["QB1", "QB3"], ["QB3", "QB4"]]
+    with IQMBackend(token_emulator.url, arch, token=TOKEN) as backend:
+        assert backend.device.qubits == ("QB1", "QB3", "QB4")
+        architecture = backend.backend_info.architecture
+        assert architecture is not None
+        assert sorted(architecture.nodes) == [Node(0), Node(2), Node(3)]
+        bell = Circuit(2, 2).H(0).CX(0, 1).measure_all()
+        compiled = backend.get_compiled_circuit(bell)
+        assert set(compiled.qubits) <= {Node(0), Node(2), Node(3)}
+        counts = backend.run_circuit(compiled, n_shots=200).get_counts()
+        assert set(counts) == {(0, 0), (1, 1)}
+        assert sum(counts.values()) == 200
+        # A circuit placed by hand on an uncoupled qubit is refused before anything is sent.
+        on_qb2 = Circuit(0, 1)
+        on_qb2.add_qubit(Node(1))
+        on_qb2.Measure(Node(1), Bit(0))
+        with pytest.raises(IQMDeviceError) as raised:
+            backend.process_circuit(on_qb2, n_shots=10, valid_check=False)
+        assert str(raised.value) == (
+            "Circuit 0 acts on node[1], which device 'adonis' does not have (it has node[0], "
+            "node[2], node[3]). Compile the circuit with backend.get_compiled_circuit first."
+        )
+
+
+def test_an_empty_arch_is_a_clear_error(token_emulator: IQMEmulator) -> None:
+    with pytest.raises(IQMDeviceError) as raised:
+        IQMBackend(token_emulator.root_url, arch=[], device="adonis", token=TOKEN)
+    assert str(raised.value) == (
+        "arch is empty, so it couples no qubit; give at least one pair of qubit names such as "
+        "[['QB1', 'QB2']], or leave arch out to use the device's CZ loci"
+    )
 
 
 def _connected(loci: list[list[str]], dropped: int) -> bool:

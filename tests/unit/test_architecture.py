@@ -354,7 +354,9 @@ def test_arch_override_restricts_coupling() -> None:
     )
     assert device.cz_loci == (("QB2", "QB1"), ("QB3", "QB4"))
     assert device.architecture.coupling == [(Node(1), Node(0)), (Node(2), Node(3))]
-    assert device.architecture.nodes == [Node(i) for i in range(6)]
+    # Only the qubits the arch couples remain (QB5 and QB6 would be unreachable nodes).
+    assert device.qubits == ("QB1", "QB2", "QB3", "QB4")
+    assert device.architecture.nodes == [Node(i) for i in range(4)]
 
 
 @pytest.mark.parametrize(

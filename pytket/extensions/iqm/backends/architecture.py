@@ -178,7 +178,8 @@ class IQMDevice:
     calibration_set_id: str
     """UUID of the calibration set the DQA was generated from."""
     qubits: tuple[str, ...]
-    """All qubits of the DQA, ``QB<n>`` names in numeric order (isolated ones included)."""
+    """The DQA's qubits (isolated ones included), or with an ``arch`` override the qubits it
+    couples; ``QB<n>`` names in numeric order."""
     computational_resonators: tuple[str, ...]
     """Computational resonators of the DQA (not placement nodes)."""
     cz_loci: tuple[Edge, ...]
@@ -392,6 +393,11 @@ def _check_arch(dqa: DynamicArchitecture, arch: Sequence[Sequence[str]]) -> tupl
                 f"set {dqa.calibration_set_id}; use only pairs from the device's CZ loci"
             )
         edges.append((a, b))
+    if not edges:
+        raise IQMDeviceError(
+            "arch is empty, so it couples no qubit; give at least one pair of qubit names such "
+            "as [['QB1', 'QB2']], or leave arch out to use the device's CZ loci"
+        )
     return tuple(edges)
 
 
@@ -445,14 +451,17 @@ class _Metrics:
 
 
 def _parse_metrics(
-    metrics: Mapping[str, Any], dqa: DynamicArchitecture, cz_loci: tuple[Edge, ...]
+    metrics: Mapping[str, Any],
+    dqa: DynamicArchitecture,
+    qubits: tuple[str, ...],
+    cz_loci: tuple[Edge, ...],
+    move_loci: tuple[Edge, ...],
 ) -> _Metrics:
     prx: dict[str, dict[str, float]] = {}
     cz: dict[frozenset[str], dict[str, float]] = {}
     move: dict[Edge, dict[str, float]] = {}
     ro: dict[tuple[str, str], dict[str, float]] = {}
     out = _Metrics()
-    qubits = set(dqa.qubits)
     for name, entry in metrics.items():
         value = _metric_value(entry)
         if value is None:
@@ -469,7 +478,7 @@ def _parse_metrics(
             target = out.t1 if m.group(2) == "t1_time" else out.t2
             if m.group(1) in qubits:
                 target[m.group(1)] = value
-    for q in dqa.qubits:
+    for q in qubits:
         if q in prx:
             out.prx[q] = _pick(prx[q], _default_impl(dqa.gates.get("prx"), (q,)))
         p10 = ro.get((q, "error_0_to_1"))
@@ -481,7 +490,7 @@ def _parse_metrics(
         figures = cz.get(frozenset(edge))
         if figures is not None:
             out.cz[edge] = _pick(figures, _default_impl(dqa.gates.get("cz"), edge))
-    for edge in _loci(dqa, "move"):
+    for edge in move_loci:
         figures = move.get(edge)
         if figures is not None:
             out.move[edge] = _pick(figures, _default_impl(dqa.gates.get("move"), edge))
@@ -503,9 +512,10 @@ def device_from_dqa(
         (``{"metrics.rb.prx.drag_crf.QB1.fidelity": 0.999, ...}``; a value may also be an entry
         with a ``"value"``), if available; metrics that are missing or unparseable are left out
     :param arch: optional coupling map replacing the DQA's CZ loci, as pairs of qubit names; each
-        pair must be a CZ locus of the DQA (either order)
-    :raises IQMDeviceError: if a DQA qubit is not named ``QB<n>``, or an ``arch`` pair names an
-        unknown qubit or is not a CZ locus of the DQA
+        pair must be a CZ locus of the DQA (either order). The device is then restricted to the
+        qubits ``arch`` couples.
+    :raises IQMDeviceError: if a DQA qubit is not named ``QB<n>``, or ``arch`` is empty or one of
+        its pairs names an unknown qubit or is not a CZ locus of the DQA
     :return: the device model
     """
     bad = [q for q in dqa.qubits if not _is_qubit_name(q)]
@@ -514,10 +524,16 @@ def device_from_dqa(
             f"The device reports qubits {', '.join(bad)} whose names are not of the form QB<n>; "
             "pytket-iqm cannot map them to pytket nodes"
         )
-    qubits = tuple(sorted(dqa.qubits, key=_qubit_number))
     cz_loci = _check_arch(dqa, arch) if arch is not None else _loci(dqa, "cz")
+    # An ``arch`` override restricts the device to the qubits it couples (as the seed-era
+    # pytket-iqm did): the others would be unreachable nodes for placement and routing.
+    kept = {q for edge in cz_loci for q in edge} if arch is not None else set(dqa.qubits)
+    qubits = tuple(sorted(kept, key=_qubit_number))
+    move_loci = tuple(edge for edge in _loci(dqa, "move") if edge[0] in kept)
     metrics = (
-        _parse_metrics(quality_metrics, dqa, cz_loci) if quality_metrics is not None else _Metrics()
+        _parse_metrics(quality_metrics, dqa, qubits, cz_loci, move_loci)
+        if quality_metrics is not None
+        else _Metrics()
     )
     return IQMDevice(
         device_name=device_name,
@@ -525,7 +541,7 @@ def device_from_dqa(
         qubits=qubits,
         computational_resonators=tuple(dqa.computational_resonators),
         cz_loci=cz_loci,
-        move_loci=_loci(dqa, "move"),
+        move_loci=move_loci,
         gate_names=frozenset(dqa.gates),
         prx_errors=metrics.prx,
         cz_errors=metrics.cz,

@@ -21,6 +21,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from pytket.architecture import Architecture, FullyConnected
 from pytket.backends.backend import Backend
 from pytket.backends.backend_exceptions import CircuitNotValidError
 from pytket.backends.backendinfo import BackendInfo
@@ -118,7 +119,8 @@ class IQMBackend(Backend):
         device name here is pytket-iqm 0.18's form ``IQMBackend(device, api_token,
         server_url)``, and its second and third positional arguments are read as 0.18's.
     :param arch: optional coupling map overriding the server's, as pairs of qubit names
-        (``[["QB1", "QB2"], ...]``); every pair must be a calibrated CZ locus.
+        (``[["QB1", "QB2"], ...]``); every pair must be a calibrated CZ locus. The backend then
+        uses only the qubits ``arch`` couples (as the seed-era pytket-iqm did).
     :param auth_server_url: authentication server for a username/password login (iqm-client
         22.x only: the IQM Server API takes tokens).
     :param username: user name on the authentication server.
@@ -544,9 +546,8 @@ class IQMBackend(Backend):
             if unknown and known:
                 raise IQMDeviceError(
                     f"Circuit {index} acts on {', '.join(unknown)}, which device "
-                    f"{self._device.device_name!r} does not have (it has node[0] to "
-                    f"node[{len(architecture.nodes) - 1 if architecture else 0}]). Compile the "
-                    "circuit with "
+                    f"{self._device.device_name!r} does not have (it has "
+                    f"{_describe_nodes(architecture)}). Compile the circuit with "
                     "backend.get_compiled_circuit first."
                 )
 
@@ -748,6 +749,14 @@ def _keep_name(compiled: Circuit, original: Circuit) -> None:
     name reaches the server and the job's metadata."""
     if original.name and not compiled.name:
         compiled.name = original.name
+
+
+def _describe_nodes(architecture: Architecture | FullyConnected | None) -> str:
+    """The device's nodes for an error message: a range when contiguous, else listed."""
+    indices = sorted(node.index[0] for node in architecture.nodes) if architecture else [0]
+    if indices == list(range(indices[0], indices[-1] + 1)):
+        return f"node[{indices[0]}] to node[{indices[-1]}]"
+    return ", ".join(f"node[{index}]" for index in indices)
 
 
 def _check_url(url: str) -> None:
