@@ -17,6 +17,8 @@ version = __extension_version__
 
 extensions = [
     "sphinx.ext.autodoc",
+    # Summary tables in api.rst; the entries themselves are autodoc's, on the same page.
+    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     # Registers testsetup/testcleanup, the hidden setup of pages whose examples
@@ -29,6 +31,7 @@ exclude_patterns = ["_build", "_generated"]
 html_theme = "furo"
 html_title = f"pytket-iqm {release}"
 
+autosummary_generate = False  # tables only: no stub pages written into docs/
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}

@@ -29,6 +29,8 @@ PLOT_EXTRA = "plot"
 """The pip extra that installs matplotlib: ``pip install "pytket-iqm[plot]"``."""
 
 QubitMetric = Literal["prx", "readout"]
+"""The per-qubit figure :func:`plot_coupling_map` colours nodes by: ``"prx"`` (single-qubit gate
+error) or ``"readout"`` (mean readout error)."""
 
 _NO_FIGURE_COLOUR = "#b0b0b0"
 _COLOUR_MAP = "RdYlGn_r"  # green: good, red: bad
