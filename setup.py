@@ -74,6 +74,8 @@ setup(
         # The emulator is the embedded default, so its server stack is a core dependency.
         "fastapi>=0.110,<1",
         "uvicorn>=0.29,<1",
+        # The emulator's stabilizer method (Clifford circuits of any size); wheels for 3.10-3.13.
+        "stim>=1.14,<2",
     ],
     extras_require={
         "test": [

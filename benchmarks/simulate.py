@@ -1,6 +1,10 @@
 """Simulation speed: the emulator's simulator against qiskit-aer, side by side (issue 5).
 
     python benchmarks/simulate.py [--quick] [--shots 1000] [--aer-limit 120] [--cases NAME ...]
+    python benchmarks/simulate.py --full-scale [--aer-limit 120]
+
+``--full-scale`` runs the full-device cases (Emerald, 54 qubits: the matrix-product-state and
+stabilizer methods against Aer's) instead; see ``benchmarks/_full_scale.py``.
 
 Both simulators run the same native circuits on IQM Garnet's active qubits with the same number
 of shots, in this process, single-threaded (BLAS/OpenMP thread counts are fixed to 1 before numpy
@@ -349,9 +353,23 @@ def main() -> None:
     parser.add_argument("--no-noisy", action="store_true", help="skip the noisy cases")
     parser.add_argument("--memory-shots", type=int, default=100)
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--full-scale",
+        action="store_true",
+        help="instead: the full-device cases of issue 19 on Emerald (benchmarks/_full_scale.py)",
+    )
+    parser.add_argument("--full-scale-memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
         memory_child(args.memory_child)
+        return
+    if args.full_scale or args.full_scale_memory_child:
+        from benchmarks import _full_scale
+
+        if args.full_scale_memory_child:
+            _full_scale.memory_child()
+        else:
+            _full_scale.run(args.aer_limit, __file__)
         return
 
     import qiskit_aer

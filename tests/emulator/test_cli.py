@@ -110,7 +110,7 @@ def test_unknown_noise_model_is_a_usage_error(capsys: pytest.CaptureFixture[str]
     assert cli.main(["--noise-model", "aer"]) == 2
     err = capsys.readouterr().err
     assert "argument --noise-model: invalid choice: 'aer'" in err
-    assert "(choose from 'physical', 'qiskit-fake')" in err
+    assert "(choose from 'physical', 'qiskit-fake', 'pauli')" in err
 
 
 def test_noise_model_help_says_what_qiskit_fake_is(
@@ -119,8 +119,9 @@ def test_noise_model_help_says_what_qiskit_fake_is(
     monkeypatch.setenv("COLUMNS", "300")  # argparse would wrap inside hyphenated words
     assert cli.main(["--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "--noise-model {physical,qiskit-fake}" in help_text
+    assert "--noise-model {physical,qiskit-fake,pauli}" in help_text
     assert "qiskit-fake reproduces qiskit-iqm's fake backends exactly" in help_text
+    assert "pauli twirls relaxation into Pauli noise, an approximation" in help_text
 
 
 def test_help_shows_both_iqm_client_lines(capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,13 +38,15 @@ def test_config_default_noise_model_is_physical() -> None:
 
 @pytest.mark.parametrize("value", ["aer", "Physical", ""])
 def test_config_refuses_unknown_noise_model(value: str) -> None:
-    message = f"EmulatorConfig.noise_model must be one of physical, qiskit-fake, got {value!r}."
+    message = (
+        f"EmulatorConfig.noise_model must be one of physical, qiskit-fake, pauli, got {value!r}."
+    )
     with pytest.raises(ValueError, match=re.escape(message)):
         EmulatorConfig(noise_model=value)
 
 
 def test_emulator_refuses_unknown_noise_model() -> None:
-    with pytest.raises(ValueError, match="noise_model must be one of physical, qiskit-fake"):
+    with pytest.raises(ValueError, match="noise_model must be one of physical, qiskit-fake, pauli"):
         IQMEmulator("deneb", noise_model="aer")
 
 

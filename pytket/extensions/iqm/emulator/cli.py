@@ -128,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="physical",
         help=(
             "noise model built from the calibration (default physical); qiskit-fake reproduces "
-            "qiskit-iqm's fake backends exactly (noiseless MOVE, partner's T1/T2 on 2-qubit gates)"
+            "qiskit-iqm's fake backends exactly (noiseless MOVE, partner's T1/T2 on 2-qubit "
+            "gates); pauli twirls relaxation into Pauli noise, an approximation that lets "
+            "Clifford circuits of any size run on the stabilizer method"
         ),
     )
     parser.add_argument("--seed", type=int, help="seed making job results reproducible")

@@ -26,6 +26,8 @@ from pytket.extensions.iqm.emulator.memory_budget import (
     DEFAULT_MAX_RESULT_BITS,
     default_workers,
 )
+from pytket.extensions.iqm.emulator.simulation.methods.mps import DEFAULT_MAX_BOND
+from pytket.extensions.iqm.emulator.simulation.simulator import DEFAULT_MAX_ACTIVE_QUBITS
 
 DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
 """iqm-client versions the emulator declares compatible: ``min <= version < max``."""
@@ -51,10 +53,12 @@ overhead). ``benchmarks/end_to_end.py`` runs with it and with none."""
 MAX_JOB_OVERHEAD = 600.0
 """Largest :attr:`EmulatorConfig.job_overhead` (seconds): more would look like a hung server."""
 
-NOISE_MODELS = ("physical", "qiskit-fake")
+NOISE_MODELS = ("physical", "qiskit-fake", "pauli")
 """Values of :attr:`EmulatorConfig.noise_model`: ``physical`` relaxes each component with its
 own T1/T2 and makes MOVE noisy; ``qiskit-fake`` reproduces qiskit-iqm's fake backends exactly
-(partner's T1/T2 on two-component gates, noiseless MOVE)."""
+(partner's T1/T2 on two-component gates, noiseless MOVE); ``pauli`` is the physical model with
+every relaxation replaced by its Pauli twirl, an approximation that lets Clifford circuits of
+any size run on the stabilizer method."""
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,12 @@ class EmulatorConfig:
     """Seconds an access token issued by the emulated auth server stays valid."""
     refresh_token_lifetime: int = 1800
     """Seconds a refresh token issued by the emulated auth server stays valid."""
-    max_active_qubits: int = 24
-    """Largest number of qubits a circuit may touch (the simulator's memory bound)."""
+    max_active_qubits: int = DEFAULT_MAX_ACTIVE_QUBITS
+    """Largest number of qubits and resonators a circuit may touch. The exact methods take at
+    most :data:`~pytket.extensions.iqm.emulator.simulation.simulator.EXACT_MAX_COMPONENTS`;
+    larger circuits run on the stabilizer or matrix-product-state method."""
+    mps_max_bond: int = DEFAULT_MAX_BOND
+    """Bond-dimension cap of the matrix-product-state method."""
     cocos_version: str = "emulated-22"
     """Value of ``metadata.cocos_version`` in job results."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -145,6 +153,7 @@ class EmulatorConfig:
             "workers",
             "max_active_qubits",
             "max_result_bits",
+            "mps_max_bond",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

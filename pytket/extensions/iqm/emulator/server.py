@@ -51,6 +51,8 @@ class IQMEmulator:
         the job API then needs a token it issued.
     :param noise: simulate the calibration's noise (``False``: ideal results).
     :param noise_model: ``"physical"`` (each component relaxes with its own T1/T2, MOVE is noisy)
+        or ``"pauli"`` (the physical model with relaxation Pauli-twirled, an approximation the
+        stabilizer method can run on Clifford circuits of any size)
         or ``"qiskit-fake"`` (qiskit-iqm's fake backends' model exactly: partner's T1/T2 on
         two-component gates, noiseless MOVE); ignored when ``noise`` is ``False``.
     :param seed: makes job results reproducible (per job, by submission order).

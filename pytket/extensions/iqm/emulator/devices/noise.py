@@ -93,6 +93,10 @@ class NoiseModel:
     idle_relaxation: bool = False
     """Whether ``delay`` relaxes the components it names for its duration (off by default, like
     the fake backends, which have no idle noise)."""
+    pauli_twirled: bool = False
+    """Replace every relaxation channel by its Pauli twirl (:func:`twirled_relaxation`), so all
+    gate noise is Pauli noise: an approximation of the physical model that the stabilizer method
+    can simulate, used by every method for the same results."""
 
     def __post_init__(self) -> None:
         for name, table in (("T1", self.t1), ("T2", self.t2), ("duration", self.durations)):
@@ -122,13 +126,18 @@ class NoiseModel:
 
     @classmethod
     def from_calibration(
-        cls, calibration: Calibration, *, qiskit_fake_compat: bool = False
+        cls,
+        calibration: Calibration,
+        *,
+        qiskit_fake_compat: bool = False,
+        pauli_twirled: bool = False,
     ) -> NoiseModel:
         """The full noise model of a calibration set.
 
         :param calibration: the device's calibration set.
         :param qiskit_fake_compat: reproduce the qiskit-iqm fake backends exactly, including their
             two quirks (partner's T1/T2 on two-component gates, noiseless MOVE).
+        :param pauli_twirled: the Pauli-twirled approximation (see :attr:`pauli_twirled`).
         :return: the noise model.
         :raises ValueError: if the calibration's numbers are not a valid noise model.
         """
@@ -143,6 +152,7 @@ class NoiseModel:
             readout_p0_given_1=dict(calibration.readout_p0_given_1),
             relax_with_partner_times=qiskit_fake_compat,
             noiseless_move=qiskit_fake_compat,
+            pauli_twirled=pauli_twirled,
         )
 
     @classmethod
@@ -228,4 +238,20 @@ class NoiseModel:
         return self.readout_p1_given_0.get(qubit, 0.0), self.readout_p0_given_1.get(qubit, 0.0)
 
 
-__all__ = ["NoiseModel", "Relaxation"]
+def twirled_relaxation(relaxation: Relaxation) -> tuple[float, float, float]:
+    """Probabilities of X, Y and Z of the Pauli twirl of a relaxation channel.
+
+    Amplitude damping γ twirls to X and Y with γ/4 each and Z with (1 − √(1−γ))²/4 (the
+    diagonal of its χ matrix); the extra phase flip q then turns I into Z and Z into I.
+
+    :param relaxation: damping followed by dephasing.
+    :return: ``(p_x, p_y, p_z)``.
+    """
+    damping, flip = relaxation.damping, relaxation.dephasing
+    p_xy = damping / 4.0
+    p_z = (1.0 - math.sqrt(1.0 - damping)) ** 2 / 4.0
+    p_i = 1.0 - 2.0 * p_xy - p_z
+    return p_xy, p_xy, p_z * (1.0 - flip) + p_i * flip
+
+
+__all__ = ["NoiseModel", "Relaxation", "twirled_relaxation"]

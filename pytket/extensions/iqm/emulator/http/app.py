@@ -157,10 +157,12 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
     settings = ExecutionSettings(
         noise=config.noise,
         qiskit_fake_noise=config.noise_model == "qiskit-fake",
+        pauli_noise=config.noise_model == "pauli",
         seed=config.seed,
         stage_delay=config.stage_delay,
         job_overhead=config.job_overhead,
         max_active_qubits=config.max_active_qubits,
+        mps_max_bond=config.mps_max_bond,
         default_max_duration_over_t2=config.default_max_duration_over_t2,
     )
     runner = JobRunner(store, devices, settings, stop)

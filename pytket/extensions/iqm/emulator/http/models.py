@@ -265,3 +265,21 @@ def parse_body(body: bytes, model: type[_Model], what: str) -> _Model:
     except TypeError as error:
         # The Instruction validator raises TypeError for mistyped arguments, as iqm-client's.
         raise RequestBodyError(422, f"Invalid {what}: {error}") from None
+
+
+class SimulationReport(BaseModel):
+    """How the emulator simulated one circuit (an emulator extension of both API lines; IQM's
+    clients ignore it)."""
+
+    circuit: str = Field(..., description="The circuit's name.")
+    method: str = Field(
+        ..., description="statevector, density_matrix, mps (matrix-product state) or stabilizer."
+    )
+    discarded_weight: float | None = Field(
+        None,
+        description="mps only: the largest relative weight a trajectory discarded by "
+        "truncation (0 when nothing was truncated).",
+    )
+    bond_dimension: int | None = Field(
+        None, description="mps only: the largest bond dimension a trajectory reached."
+    )

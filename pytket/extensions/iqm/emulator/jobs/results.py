@@ -76,3 +76,17 @@ def encode_results(
         )
         counts_batch.append({"measurement_keys": keys, "counts": bitstring_counts(bits)})
     return "[" + ",".join(batch) + "]", json.dumps(counts_batch)
+
+
+def simulation_report(circuits: Sequence[CircuitSpec], results: Sequence[SimulationResult]) -> str:
+    """JSON list, one entry per circuit: its name, the simulation method and, for the
+    matrix-product state, its accuracy (largest discarded weight and bond dimension)."""
+    report: list[dict[str, object]] = []
+    for circuit, result in zip(circuits, results, strict=True):
+        entry: dict[str, object] = {"circuit": circuit.name, "method": result.method}
+        if result.discarded_weight is not None:
+            entry["discarded_weight"] = result.discarded_weight
+        if result.bond_dimension is not None:
+            entry["bond_dimension"] = result.bond_dimension
+        report.append(entry)
+    return json.dumps(report)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from pytket.extensions.iqm.emulator.jobs.spec import JobPlan, plan_from_json, plan_to_json
@@ -59,6 +60,10 @@ CREATE TABLE IF NOT EXISTS results (
     job_id TEXT PRIMARY KEY REFERENCES jobs(id),
     measurements TEXT NOT NULL,
     counts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS simulations (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id),
+    report TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS status_history (
     job_id TEXT NOT NULL REFERENCES jobs(id),
@@ -288,6 +293,7 @@ class JobStore:
         stages: Iterable[str] = (),
         results: tuple[str, str] | None = None,
         warnings: Iterable[str] | None = None,
+        simulation_json: str | None = None,
     ) -> bool:
         stamp = now_iso()
         with self._lock, self._conn:
@@ -318,6 +324,11 @@ class JobStore:
                 self._conn.execute(
                     "INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
                     (str(job_id), *(_packed(text) for text in results)),
+                )
+            if simulation_json is not None:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO simulations VALUES (?, ?)",
+                    (str(job_id), simulation_json),
                 )
         return True
 
@@ -352,8 +363,12 @@ class JobStore:
         measurements_json: str,
         counts_json: str,
         warnings: Iterable[str] | None = None,
+        simulation_json: str | None = None,
     ) -> bool:
         """Make the job ``ready`` with its results (JSON texts of the wire format).
+
+        ``simulation_json``: how each circuit was simulated (JSON list, see
+        :meth:`simulation`).
 
         :return: ``False`` if the job was already terminal (e.g. aborted); results are dropped.
         """
@@ -363,6 +378,7 @@ class JobStore:
             stages=("job_end",),
             results=(measurements_json, counts_json),
             warnings=warnings,
+            simulation_json=simulation_json,
         )
 
     def fail(self, job_id: UUID, message: str) -> bool:
@@ -374,6 +390,17 @@ class JobStore:
         return self._transition(
             job_id, Status.ABORTED, message="The job was aborted by the user.", stages=("job_end",)
         )
+
+    def simulation(self, job_id: UUID) -> list[dict[str, Any]] | None:
+        """How each circuit of a ready job was simulated (method and accuracy), or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT report FROM simulations WHERE job_id = ?", (str(job_id),)
+            ).fetchone()
+        if row is None:
+            return None
+        report: list[dict[str, Any]] = json.loads(row[0])
+        return report
 
     def results(self, job_id: UUID) -> tuple[str, str] | None:
         """``(measurements_json, counts_json)`` of a ready job, or ``None``."""
@@ -407,7 +434,7 @@ class JobStore:
         key = (str(job_id),)
         with self._lock, self._conn:
             self._conn.execute("BEGIN")
-            for table in ("results", "status_history", "timestamps"):
+            for table in ("results", "simulations", "status_history", "timestamps"):
                 self._conn.execute(f"DELETE FROM {table} WHERE job_id = ?", key)  # noqa: S608
             cursor = self._conn.execute("DELETE FROM jobs WHERE id = ?", key)
         return cursor.rowcount > 0

@@ -29,13 +29,15 @@ from pytket.extensions.iqm.emulator.devices.device import (
 )
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
 from pytket.extensions.iqm.emulator.jobs.queue_policy import FairQueue
-from pytket.extensions.iqm.emulator.jobs.results import encode_results
+from pytket.extensions.iqm.emulator.jobs.results import encode_results, simulation_report
 from pytket.extensions.iqm.emulator.jobs.spec import JobSpec, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import JobRecord, JobStore
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_job
 from pytket.extensions.iqm.emulator.memory_budget import SIMULATOR_MEMORY_BYTES
+from pytket.extensions.iqm.emulator.simulation.methods.mps import DEFAULT_MAX_BOND
 from pytket.extensions.iqm.emulator.simulation.simulator import (
+    DEFAULT_MAX_ACTIVE_QUBITS,
     SimulationCancelledError,
     SimulationError,
     simulate,
@@ -63,14 +65,18 @@ class ExecutionSettings:
     """Simulate with the calibration's noise model; ``False`` gives ideal results."""
     qiskit_fake_noise: bool = False
     """Build the noise model qiskit-iqm's fake backends use instead of the physical one."""
+    pauli_noise: bool = False
+    """Build the Pauli-twirled approximation of the physical noise model."""
     seed: int | None = None
     """Seed of the per-job random generators (see :func:`job_rng`)."""
     stage_delay: float = 0.0
     """Seconds a job rests in each queue stage."""
     job_overhead: float = 0.0
     """Seconds a job holds its worker before executing (a device's fixed cost per job)."""
-    max_active_qubits: int = 24
-    """Largest number of qubits a circuit may touch."""
+    max_active_qubits: int = DEFAULT_MAX_ACTIVE_QUBITS
+    """Largest number of qubits a circuit may touch, whatever the simulation method."""
+    mps_max_bond: int = DEFAULT_MAX_BOND
+    """Bond-dimension cap of the matrix-product-state method."""
     default_max_duration_over_t2: float = 0.0
     """Duration limit of a job that gives none (``0``: no check)."""
 
@@ -104,7 +110,9 @@ class JobRunner:
             model = self._noise.get(cal.calibration_set_id)
             if model is None:
                 model = NoiseModel.from_calibration(
-                    cal, qiskit_fake_compat=self._settings.qiskit_fake_noise
+                    cal,
+                    qiskit_fake_compat=self._settings.qiskit_fake_noise,
+                    pauli_twirled=self._settings.pauli_noise,
                 )
                 self._noise[cal.calibration_set_id] = model
             return model
@@ -179,6 +187,7 @@ class JobRunner:
                         max_active_qubits=self._settings.max_active_qubits,
                         max_memory_bytes=SIMULATOR_MEMORY_BYTES,
                         cancelled=cancelled.is_set if cancelled is not None else None,
+                        max_bond=self._settings.mps_max_bond,
                     )
                 )
             except SimulationCancelledError:
@@ -188,7 +197,9 @@ class JobRunner:
                 return
         store.stamp(job_id, "execution_end")
         measurements, counts = encode_results(spec.circuits, results)
-        store.finish(job_id, measurements, counts)
+        store.finish(
+            job_id, measurements, counts, simulation_json=simulation_report(spec.circuits, results)
+        )
 
 
 class WorkerPool:

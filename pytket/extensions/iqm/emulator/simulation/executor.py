@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pytket.extensions.iqm.emulator.simulation.methods.density_matrix import DensityMatrix
+from pytket.extensions.iqm.emulator.simulation.methods.mps import MatrixProductState
 from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
     ComplexArray,
     StateVector,
@@ -45,11 +46,20 @@ from pytket.extensions.iqm.emulator.simulation.steps import (
     Grow,
     Measure,
     Move,
+    PauliChannel,
     Program,
     Reset,
+    ResetError,
     SplitOnFeedback,
     Unitary1,
+    first_partners,
 )
+
+#: A matrix-product-state run fails (:class:`TruncationLimitError`) once a trajectory has
+#: discarded more than this relative weight. For a normalised state ‖ψ − ψ̃‖² ≤ 2·(discarded
+#: weight), so the trace distance to the exact state, which bounds the total-variation distance
+#: of any measured distribution, stays below √(2·0.001) ≈ 0.045.
+MPS_MAX_DISCARDED_WEIGHT = 1e-3
 
 Transform = Callable[[SimulatedState], None]
 
@@ -84,6 +94,7 @@ _PLAIN_1Q, _PLAIN_CZ, _PLAIN_MOVE, _PLAIN_GROW = 0, 1, 2, 3
 _PlainEffect = tuple[int, int, int, ComplexArray | None, Condition]
 """(code, axis or first axis, second axis, matrix, condition) of an event-free step."""
 _DAMP_CANDIDATE = -1
+_RESET_EVENT = -2
 _Z_ERROR = 3
 
 
@@ -111,6 +122,21 @@ def _no_jump(damping: float) -> ComplexArray:
     return np.array([[1.0, 0.0], [0.0, math.sqrt(1.0 - damping)]], dtype=np.complex128)
 
 
+def _reset_transforms(
+    axis: int,
+) -> tuple[Callable[[SimulatedState], None], Callable[[SimulatedState], None]]:
+    """What a reset does to a pure state after its (unrecorded) outcome 0, and after 1."""
+
+    def to_zero(s: SimulatedState) -> None:
+        s.project((axis,), (0,))
+
+    def from_one(s: SimulatedState) -> None:
+        s.project((axis,), (1,))
+        s.apply_1q(axis, _X)
+
+    return to_zero, from_one
+
+
 class Executor:
     """Runs a compiled program for a set of shots, splitting groups where histories differ."""
 
@@ -120,12 +146,20 @@ class Executor:
         shots: int,
         rng: np.random.Generator,
         use_density_matrix: bool,
-        memory_limit: int = 2 << 30,
         *,
+        memory_limit: int = 2 << 30,
         cancelled: Callable[[], bool] | None = None,
+        max_bond: int | None = None,
     ) -> None:
+        """``max_bond``: run trajectories on matrix-product states with this bond cap (and
+        :data:`MPS_MAX_DISCARDED_WEIGHT`) instead of state vectors."""
         self.program = program
         self.cancelled = cancelled
+        self.max_bond = max_bond
+        self.discarded = 0.0
+        """Largest discarded weight of a finished MPS trajectory."""
+        self.largest_bond = 0
+        """Largest bond dimension an MPS trajectory reached."""
         self.memory_limit = memory_limit
         self.rng = rng
         self.use_density_matrix = use_density_matrix
@@ -143,6 +177,10 @@ class Executor:
         # Start with no component; Grow steps add them as the circuit reaches them.
         if self.use_density_matrix:
             return DensityMatrix(0, self.workspace)
+        if self.max_bond is not None:
+            return MatrixProductState(
+                0, self.max_bond, MPS_MAX_DISCARDED_WEIGHT, first_partners(self.program)
+            )
         return StateVector(0, self.workspace)
 
     def run(self) -> None:
@@ -184,6 +222,15 @@ class Executor:
                     continue
                 count = int(rng.binomial(shots, step.probability))
                 kinds = np.full(count, _Z_ERROR, dtype=np.int64)
+            elif isinstance(step, ResetError):
+                count = int(rng.binomial(shots, step.probability))
+                kinds = np.full(count, _RESET_EVENT, dtype=np.int64)
+            elif isinstance(step, PauliChannel):
+                total = sum(step.probabilities)
+                count = int(rng.binomial(shots, total))
+                kinds = rng.choice(3, size=count, p=np.array(step.probabilities) / total) + 1
+                if step.axis in step.z_hidden:
+                    kinds = kinds - (kinds >= 2) * 2  # Z→I, Y→X (up to phase)
             elif isinstance(step, Depolarize):
                 paulis = 4 ** len(step.axes)
                 count = int(rng.binomial(shots, step.p * (paulis - 1) / paulis))
@@ -305,7 +352,7 @@ class Executor:
                     continue
                 if pc == next_event:
                     here = int(np.searchsorted(events.step[ahead], pc, side="right"))
-                    assert isinstance(state, StateVector)
+                    assert isinstance(state, StateVector | MatrixProductState)
                     branches = self._event_branches(steps[pc], state, shots, ahead[:here])
                     ahead = ahead[here:]
                 else:
@@ -375,7 +422,11 @@ class Executor:
         return [ahead[owner == number] for number in range(len(groups))]
 
     def _event_branches(
-        self, step: AnyStep, state: StateVector, shots: IntArray, here: IntArray
+        self,
+        step: AnyStep,
+        state: StateVector | MatrixProductState,
+        shots: IntArray,
+        here: IntArray,
     ) -> list[tuple[IntArray, Transform | None]] | None:
         """Apply a noise step where some shots of the group have an event."""
         condition = getattr(step, "condition", None)
@@ -383,17 +434,32 @@ class Executor:
             return None
         hit = self.events.shot[here]
         kinds = self.events.kind[here]
+        if isinstance(step, ResetError):
+            to_zero, from_one = _reset_transforms(step.axis)
+            ones = self.rng.random(len(hit)) < state.excited_probability(step.axis)
+            untouched = shots[np.isin(shots, hit, assume_unique=True, invert=True)]
+            candidates: list[tuple[IntArray, Transform | None]] = [
+                (untouched, None),
+                (hit[~ones], to_zero),
+                (hit[ones], from_one),
+            ]
+            reset = [branch for branch in candidates if len(branch[0])]
+            if len(reset) == 1:
+                if reset[0][1] is not None:
+                    reset[0][1](state)
+                return None
+            return reset
         if isinstance(step, Damp):
             axis, damping = step.axis, step.damping
             excited = state.excited_probability(axis)
             jumpers = hit[self.rng.random(len(hit)) < excited]
 
             def no_jump(s: SimulatedState) -> None:
-                assert isinstance(s, StateVector)
+                assert isinstance(s, StateVector | MatrixProductState)
                 s.damp_no_jump(axis, damping)
 
             def jump(s: SimulatedState) -> None:
-                assert isinstance(s, StateVector)
+                assert isinstance(s, StateVector | MatrixProductState)
                 s.damp_jump(axis)
 
             if len(jumpers) == 0:
@@ -404,7 +470,7 @@ class Executor:
                 return None
             rest = shots[np.isin(shots, jumpers, assume_unique=True, invert=True)]
             return [(rest, no_jump), (jumpers, jump)]
-        axes = [step.axis] if isinstance(step, Dephase) else list(step.axes)  # type: ignore[union-attr]
+        axes = [step.axis] if isinstance(step, Dephase | PauliChannel) else list(step.axes)  # type: ignore[union-attr]
         branches: list[tuple[IntArray, Transform | None]] = []
         if len(hit) < len(shots):
             branches.append((shots[np.isin(shots, hit, assume_unique=True, invert=True)], None))
@@ -413,7 +479,7 @@ class Executor:
             digits = [(int(kind) >> (2 * (len(axes) - 1 - i))) & 3 for i in range(len(axes))]
 
             def apply(s: SimulatedState, digits: list[int] = digits) -> None:
-                assert isinstance(s, StateVector)
+                assert isinstance(s, StateVector | MatrixProductState)
                 for axis, pauli in zip(axes, digits, strict=True):
                     s.apply_pauli(axis, pauli)
 
@@ -425,7 +491,11 @@ class Executor:
 
     def _check_memory(self, stack: list[_Pending]) -> None:
         """Refuse to copy a state when the states alive would exceed the memory limit."""
-        state_bytes = 16 << (len(self.program.components) * (2 if self.use_density_matrix else 1))
+        n = len(self.program.components)
+        if self.max_bond is not None:
+            state_bytes = MatrixProductState.bytes_bound(n, self.max_bond)
+        else:
+            state_bytes = 16 << (n * (2 if self.use_density_matrix else 1))
         # the waiting snapshots, the running state, its new copy and the spare buffer
         alive = len({id(pending.snapshot) for pending in stack}) + 3
         if alive * state_bytes > self.memory_limit:
@@ -465,7 +535,7 @@ class Executor:
         if isinstance(state, DensityMatrix):
             return self._channel(step, state, shots)
         # Noise steps of state-vector runs are handled as presampled events (_event_branches).
-        assert isinstance(state, StateVector)
+        assert isinstance(state, StateVector | MatrixProductState)
         return self._reset_branches(step, state, shots)
 
     def _holds(self, condition: Condition, shots: IntArray) -> bool:
@@ -481,6 +551,9 @@ class Executor:
         elif isinstance(step, Dephase):
             if self._holds(step.condition, shots):
                 state.dephase(step.axis, step.probability)
+        elif isinstance(step, PauliChannel):
+            if self._holds(step.condition, shots):
+                state.pauli_channel(step.axis, step.probabilities)
         elif isinstance(step, Depolarize):
             if self._holds(step.condition, shots):
                 state.depolarize(step.axes, step.p)
@@ -489,22 +562,14 @@ class Executor:
         return None
 
     def _reset_branches(
-        self, step: AnyStep, state: StateVector, shots: IntArray
+        self, step: AnyStep, state: StateVector | MatrixProductState, shots: IntArray
     ) -> list[tuple[IntArray, Transform | None]] | None:
         """A reset on a pure state: measure (unrecorded), then flip the ones back to 0."""
         count = len(shots)
         if isinstance(step, Reset):
             probability_one = state.excited_probability(step.axis)
             ones = self.rng.random(count) < probability_one
-            axis = step.axis
-
-            def to_zero(s: SimulatedState) -> None:
-                s.project((axis,), (0,))
-
-            def from_one(s: SimulatedState) -> None:
-                s.project((axis,), (1,))
-                s.apply_1q(axis, _X)
-
+            to_zero, from_one = _reset_transforms(step.axis)
             if not ones.any():
                 to_zero(state)
                 return None
@@ -525,8 +590,13 @@ class Executor:
     def _measure(
         self, step: Measure, state: SimulatedState, shots: IntArray
     ) -> list[tuple[IntArray, Transform | None]]:
-        probabilities = state.probabilities(step.axes)
-        outcomes = sample_indices(probabilities, len(shots), self.rng)
+        if isinstance(state, MatrixProductState):
+            weights = 1 << np.arange(len(step.axes) - 1, -1, -1, dtype=np.int64)
+            drawn = state.sample_bits(step.axes, len(shots), self.rng)
+            outcomes: IntArray = drawn.astype(np.int64) @ weights
+        else:
+            probabilities = state.probabilities(step.axes)
+            outcomes = sample_indices(probabilities, len(shots), self.rng)
         self._record(step, shots, outcomes)
         branches: list[tuple[IntArray, Transform | None]] = []
         width = len(step.axes)
@@ -540,11 +610,17 @@ class Executor:
         return branches
 
     def _finish(self, state: SimulatedState, shots: IntArray) -> None:
+        if isinstance(state, MatrixProductState):
+            self.discarded = max(self.discarded, state.discarded)
+            self.largest_bond = max(self.largest_bond, state.largest_bond)
         terminal = self.program.terminal
         if not terminal:
             return
         axes = [axis for measure in terminal for axis in measure.axes]
-        bits = sample_bits(state, axes, len(shots), self.rng)
+        if isinstance(state, MatrixProductState):
+            bits = state.sample_bits(axes, len(shots), self.rng)
+        else:
+            bits = sample_bits(state, axes, len(shots), self.rng)
         column = 0
         for measure in terminal:
             width = len(measure.axes)

@@ -23,6 +23,10 @@ class TooLargeError(SimulationError):
     """The circuit acts on more components than the simulator accepts."""
 
 
+class TruncationError(SimulationError):
+    """The matrix-product state would have to discard more than the documented bound."""
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     """What the measurements recorded.
@@ -35,4 +39,9 @@ class SimulationResult:
     shots_kept: int
     """Number of shots returned (fewer than asked when heralding dropped some)."""
     method: str = "statevector"
-    """Which method ran (``statevector`` or ``density_matrix``), for diagnostics."""
+    """Which method ran: ``statevector``, ``density_matrix``, ``mps`` or ``stabilizer``."""
+    discarded_weight: float | None = None
+    """``mps``: the largest relative weight a trajectory discarded by truncation (0 when
+    nothing was truncated); None for the other methods, which are exact."""
+    bond_dimension: int | None = None
+    """``mps``: the largest bond dimension a trajectory reached."""

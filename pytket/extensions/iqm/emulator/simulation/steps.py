@@ -14,7 +14,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.devices.noise import (
+    NoiseModel,
+    Relaxation,
+    twirled_relaxation,
+)
 from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
     ComplexArray,
     FloatArray,
@@ -64,6 +68,26 @@ class Dephase:
 
 
 @dataclass(frozen=True)
+class ResetError:
+    """With this probability, a reset to |0> (part of relaxation unravelled without a
+    non-unitary no-jump factor, see :func:`compile_program`)."""
+
+    axis: int
+    probability: float
+    condition: Condition = None
+
+
+@dataclass(frozen=True)
+class PauliChannel:
+    """X, Y, Z on one axis with these probabilities (a Pauli-twirled relaxation)."""
+
+    axis: int
+    probabilities: tuple[float, float, float]
+    condition: Condition = None
+    z_hidden: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class Depolarize:
     axes: tuple[int, ...]
     p: float
@@ -98,8 +122,22 @@ class SplitOnFeedback:
     condition: tuple[str, str]
 
 
-Step = Unitary1 | CZ | Move | Damp | Dephase | Depolarize | Measure | Reset | Grow
+Step = (
+    Unitary1
+    | CZ
+    | Move
+    | Damp
+    | Dephase
+    | PauliChannel
+    | ResetError
+    | Depolarize
+    | Measure
+    | Reset
+    | Grow
+)
 AnyStep = Step | SplitOnFeedback
+NoiseStep = Damp | Dephase | PauliChannel | ResetError | Depolarize
+PauliStep = Dephase | PauliChannel | Depolarize
 
 
 @dataclass
@@ -112,7 +150,7 @@ class Program:
 
     @property
     def has_gate_noise(self) -> bool:
-        return any(isinstance(step, Damp | Dephase | Depolarize) for step in self.steps)
+        return any(isinstance(step, NoiseStep) for step in self.steps)
 
 
 def prx_matrix(angle: float, phase: float) -> ComplexArray:
@@ -231,8 +269,17 @@ def late_first_use(circuit: Sequence[Operation]) -> list[int]:
     return order
 
 
-def compile_program(circuit: Sequence[Operation], noise: NoiseModel | None) -> Program:
-    """Check the circuit and turn it into steps on axis numbers."""
+def compile_program(
+    circuit: Sequence[Operation], noise: NoiseModel | None, *, unitary_relaxation: bool = False
+) -> Program:
+    """Check the circuit and turn it into steps on axis numbers.
+
+    ``unitary_relaxation``: where T2 ≤ T1, write relaxation as the mixture qiskit-aer uses, a
+    reset to |0> with probability γ, else Z with probability (1 − γ)(1 − e^(t/T1 − t/T2))/2,
+    else nothing. It is the same channel, but no-event trajectories stay unitary: the
+    amplitude-damping unravelling's no-jump factor diag(1, √(1−γ)) entangles a little more at
+    every gate, which a matrix-product state pays for in bond dimension.
+    """
     for index, op in enumerate(circuit):
         _check_operation(index, op)
     origin = list(range(len(circuit)))
@@ -265,15 +312,34 @@ def compile_program(circuit: Sequence[Operation], noise: NoiseModel | None) -> P
 
     stored: set[tuple[str, str]] = set()
 
+    def relaxation_steps(axis: int, relaxation: Relaxation, condition: Condition) -> list[Step]:
+        if relaxation.is_identity:
+            return []
+        if noise is not None and noise.pauli_twirled:
+            return [PauliChannel(axis, twirled_relaxation(relaxation), condition)]
+        steps: list[Step] = []
+        # Coherence left after the damping: 1 − 2·dephasing = e^(−t/T2 + t/(2·T1)); the reset
+        # mixture needs e^(−t/T2) ≤ 1 − γ = e^(−t/T1), i.e. T2 ≤ T1.
+        coherence = (1.0 - 2.0 * relaxation.dephasing) * math.sqrt(1.0 - relaxation.damping)
+        if unitary_relaxation and coherence <= 1.0 - relaxation.damping:
+            if relaxation.damping > 0.0:
+                steps.append(ResetError(axis, relaxation.damping, condition))
+            flip = (1.0 - relaxation.damping - coherence) / 2.0
+            if flip > 0.0:
+                steps.append(Dephase(axis, flip, condition))
+            return steps
+        if relaxation.damping > 0.0:
+            steps.append(Damp(axis, relaxation.damping, condition))
+        if relaxation.dephasing > 0.0:
+            steps.append(Dephase(axis, relaxation.dephasing, condition))
+        return steps
+
     def noise_steps(gate: str, locus: tuple[str, ...], condition: Condition) -> list[Step]:
         if noise is None:
             return []
         steps: list[Step] = []
         for qubit, relaxation in zip(locus, noise.gate_relaxations(gate, locus), strict=True):
-            if relaxation.damping > 0.0:
-                steps.append(Damp(axis_of[qubit], relaxation.damping, condition))
-            if relaxation.dephasing > 0.0:
-                steps.append(Dephase(axis_of[qubit], relaxation.dephasing, condition))
+            steps.extend(relaxation_steps(axis_of[qubit], relaxation, condition))
         p = noise.depolarizing(gate, locus)
         if p > 0.0:
             steps.append(Depolarize(tuple(axis_of[q] for q in locus), p, condition))
@@ -351,11 +417,8 @@ def compile_program(circuit: Sequence[Operation], noise: NoiseModel | None) -> P
                 if qubit not in axis_of or axis_of[qubit] >= grown:
                     continue  # an idle |0> does not relax
                 relaxation = noise.relaxation(qubit, op.duration)
-                if relaxation.damping > 0.0:
-                    program.steps.append(Damp(axis_of[qubit], relaxation.damping))
-                if relaxation.dephasing > 0.0:
-                    program.steps.append(Dephase(axis_of[qubit], relaxation.dephasing))
-    if any(isinstance(step, Dephase | Depolarize) for step in program.steps):
+                program.steps.extend(relaxation_steps(axis_of[qubit], relaxation, None))
+    if any(isinstance(step, PauliStep) for step in program.steps):
         _mark_hidden_z(program)
     return program
 
@@ -380,11 +443,32 @@ def _mark_hidden_z(program: Program) -> None:
     """
     n = len(program.components)
     visible: set[int] = set()
+    hidden: frozenset[int] = frozenset(range(n))  # kept in step with ``visible``
     for index in range(len(program.steps) - 1, -1, -1):
         step = program.steps[index]
-        if isinstance(step, Dephase | Depolarize):
-            hidden = frozenset(axis for axis in range(n) if axis not in visible)
+        if isinstance(step, PauliStep) and hidden:
             program.steps[index] = replace(step, z_hidden=hidden)
-        for axis in range(n):
+        # Only the axes a step acts on can stop commuting with Z (see _commutes_with_z).
+        if isinstance(step, Unitary1):
+            touched: tuple[int, ...] = (step.axis,)
+        elif isinstance(step, Move):
+            touched = (step.qubit, step.resonator)
+        else:
+            continue
+        for axis in touched:
             if axis not in visible and not _commutes_with_z(step, axis):
                 visible.add(axis)
+                hidden = hidden - {axis}
+
+
+def first_partners(program: Program) -> dict[int, int]:
+    """Axis → the earlier axis it first meets in a two-component gate (the chain neighbour a
+    matrix-product state gives it, so that gate is local)."""
+    partners: dict[int, int] = {}
+    for step in program.steps:
+        if isinstance(step, CZ | Move):
+            a, b = (step.a, step.b) if isinstance(step, CZ) else (step.qubit, step.resonator)
+            low, high = min(a, b), max(a, b)
+            if high not in partners:
+                partners[high] = low
+    return partners

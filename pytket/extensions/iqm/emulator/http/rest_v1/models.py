@@ -23,6 +23,7 @@ from pytket.extensions.iqm.emulator.http.models import (
     MoveGateFrameTrackingMode,
     MoveGateValidationMode,
     NativeOperation,
+    SimulationReport,
     SingleQubitMapping,
 )
 from pytket.extensions.iqm.emulator.jobs.status import Status
@@ -201,6 +202,9 @@ class Metadata(BaseModel):
     circuits_batch: list[Circuit] | None = Field(None)
     cocos_version: str | None = Field(None)
     timestamps: dict[str, str] | None = Field(None)
+    simulation: list[SimulationReport] | None = Field(
+        None, description="Emulator only: how each circuit was simulated, once the job is ready."
+    )
 
 
 class RunResult(BaseModel):

@@ -33,6 +33,7 @@ from pytket.extensions.iqm.emulator.http.models import (
     MoveGateFrameTrackingMode,
     MoveGateValidationMode,
     NativeOperation,
+    SimulationReport,
     SingleQubitMapping,
 )
 
@@ -299,6 +300,11 @@ class JobData(BaseModel):
     )
     timeline: list[TimelineEntry] = Field(default_factory=list)
     artifacts: list[JobArtifactInfo] = Field(default_factory=list)
+    simulation: list[SimulationReport] | None = Field(
+        None,
+        description="Emulator only (iqm-client ignores it): how each circuit was simulated, "
+        "once the job is completed.",
+    )
 
 
 class CircuitMeasurementCounts(BaseModel):

@@ -216,10 +216,15 @@ def timeline(job: JobRecord) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda entry: str(entry["timestamp"]))
 
 
-def job_data(job: JobRecord, queue_position: int | None) -> dict[str, Any]:
+def job_data(
+    job: JobRecord,
+    queue_position: int | None,
+    simulation: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The ``JobData`` of a stored job.
 
     :param queue_position: jobs ahead of it, used only while it is ``waiting``.
+    :param simulation: how each circuit was simulated (the store's report), once completed.
     """
     status = JOB_STATUS.get(job.status, JobStatus.PROCESSING)
     messages = [{"source": SOURCE, "message": w} for w in job.warnings or ()]
@@ -247,6 +252,7 @@ def job_data(job: JobRecord, queue_position: int | None) -> dict[str, Any]:
         "artifacts": (
             [{"type": t} for t in ARTIFACT_TYPES] if status is JobStatus.COMPLETED else []
         ),
+        "simulation": simulation if status is JobStatus.COMPLETED else None,
     }
 
 

@@ -51,6 +51,11 @@ def _dephasing_superoperator(probability: float) -> ComplexArray:
 _TRACE_TO_IDENTITY = np.array(
     [[1, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 1]], dtype=np.complex128
 )
+_PAULIS = (
+    np.array([[0, 1], [1, 0]], dtype=np.complex128),
+    np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
+    np.array([[1, 0], [0, -1]], dtype=np.complex128),
+)
 # ρ ↦ Tr(ρ)·|0><0|: an unrecorded measurement followed by a flip to 0.
 _RESET = np.array([[1, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=np.complex128)
 
@@ -119,6 +124,14 @@ class DensityMatrix:
     def dephase(self, axis: int, flip_probability: float) -> None:
         """Z with probability q."""
         self._local(axis, _dephasing_superoperator(flip_probability))
+
+    def pauli_channel(self, axis: int, probabilities: tuple[float, float, float]) -> None:
+        """X, Y, Z on ``axis`` with the given probabilities."""
+        p_x, p_y, p_z = probabilities
+        superoperator = (1.0 - p_x - p_y - p_z) * np.eye(4, dtype=np.complex128)
+        for p, pauli in zip(probabilities, _PAULIS, strict=True):
+            superoperator = superoperator + p * _unitary_superoperator(pauli)
+        self._local(axis, superoperator)
 
     def depolarize(self, axes: Sequence[int], p: float) -> None:
         """E(ρ) = (1−p)ρ + p·I/2ᵏ ⊗ Tr_axes ρ on one or two axes."""

@@ -16,7 +16,12 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     State,
     rest_v1_job_of,
 )
-from pytket.extensions.iqm.emulator.http.models import ErrorMessage, RequestBodyError, parse_body
+from pytket.extensions.iqm.emulator.http.models import (
+    ErrorMessage,
+    RequestBodyError,
+    SimulationReport,
+    parse_body,
+)
 from pytket.extensions.iqm.emulator.http.rest_v1.models import (
     AbortResponse,
     Metadata,
@@ -29,6 +34,7 @@ from pytket.extensions.iqm.emulator.http.rest_v1.models import (
 from pytket.extensions.iqm.emulator.http.rest_v1.wire import plan_request
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
+from pytket.extensions.iqm.emulator.jobs.store import JobRecord
 from pytket.extensions.iqm.emulator.memory_budget import result_too_large
 
 router = APIRouter(
@@ -127,6 +133,13 @@ def job_status(state: State, device: ServedDevice, job_id: str, owner: Owner) ->
     return RunStatus(status=job.status, message=job.message, warnings=warnings)
 
 
+def _simulation_report(state: EmulatorState, job: JobRecord) -> list[SimulationReport] | None:
+    report = state.store.simulation(job.id)
+    if report is None:
+        return None
+    return [SimulationReport.model_validate(entry) for entry in report]
+
+
 @router.get("/{job_id}", responses={200: {"model": RunResult}})
 def job_result(state: State, device: ServedDevice, job_id: str, owner: Owner) -> Response:
     """The job with its metadata, and its measurements once it is ready."""
@@ -138,6 +151,7 @@ def job_result(state: State, device: ServedDevice, job_id: str, owner: Owner) ->
         timestamps=dict(job.timestamps),
         parameters=None,
         circuits_batch=None,
+        simulation=_simulation_report(state, job),
     )
     envelope = RunResult(
         status=job.status,

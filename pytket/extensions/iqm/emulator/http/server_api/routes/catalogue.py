@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from pytket.extensions.iqm._metadata import __version__
 from pytket.extensions.iqm.emulator.http.dependencies import (
@@ -20,11 +20,13 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     server_api_calibration_of,
 )
 from pytket.extensions.iqm.emulator.http.rest_v1.models import DynamicQuantumArchitecture
+from pytket.extensions.iqm.emulator.http.server_api import chip
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
 from pytket.extensions.iqm.emulator.http.server_api.models import (
     ObservationSet,
     QuantumComputerList,
     ServerAbout,
+    ServerAPIError,
     ServerError,
     ServerHealth,
     ServerStaticQuantumArchitecture,
@@ -134,3 +136,42 @@ def calibration_set(
     """A calibration set's observations (the gate durations it fixes)."""
     cal = server_api_calibration_of(device, calibration_set_id)
     return JSONResponse(state.payloads.server_api_calibration_set(device, cal))
+
+
+@router.get(
+    "/quantum-computers/{qc}/artifacts/chip-design-records",
+    dependencies=[Authorized],
+    responses=_ERRORS,
+)
+def chip_design_records(device: ServedQuantumComputer) -> JSONResponse:
+    """The chip's design record (chip label, components and couplings), as a list of one."""
+    return JSONResponse(chip.chip_design_records(device))
+
+
+@router.get(
+    "/quantum-computers/{qc}/artifacts/channel-properties",
+    dependencies=[Authorized],
+    responses={
+        200: {"content": {"application/protobuf": {}}, "description": "ChannelPropertyDictionary"},
+        **_ERRORS,
+    },
+)
+def channel_properties(device: ServedQuantumComputer) -> Response:
+    """The control channels' properties (protobuf), which give the feedback groups."""
+    return Response(chip.channel_properties(device), media_type="application/protobuf")
+
+
+@router.get(
+    "/quantum-computers/{qc}/artifacts/settings",
+    dependencies=[Authorized],
+    responses={501: {"model": ServerError}, **_ERRORS},
+)
+def settings(device: ServedQuantumComputer) -> Response:
+    """Not emulated: the station's settings tree serves pulse-level compilation."""
+    raise ServerAPIError(
+        501,
+        f"The settings of {device.name!r} (the station's settings tree for pulse-level "
+        "compilation) are not emulated: the emulator runs circuits, not pulse schedules. Submit "
+        "circuit jobs, which need no settings.",
+        "not_implemented",
+    )

@@ -66,7 +66,8 @@ def parse_definition(body: bytes) -> CircuitJobDefinition:
 
 def _job_data(state: EmulatorState, job: JobRecord) -> JobData:
     ahead = state.store.jobs_ahead(job) if job.status == Status.RECEIVED else None
-    return JobData.model_validate(payloads_server_api.job_data(job, ahead))
+    simulation = state.store.simulation(job.id) if job.status == Status.READY else None
+    return JobData.model_validate(payloads_server_api.job_data(job, ahead, simulation))
 
 
 def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> JobData:
