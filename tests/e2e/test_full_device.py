@@ -12,7 +12,7 @@ from api_line import API_LINE
 
 from pytket import Circuit
 from pytket.extensions.iqm import IQMBackend
-from pytket.extensions.iqm.backends.client import ApiLine
+from pytket.extensions.iqm.backends.connection.types import ApiLine
 from pytket.extensions.iqm.emulator import IQMEmulator
 
 WIDTH = 54
@@ -37,7 +37,7 @@ def compiled() -> Iterator[Circuit]:
 
 def job_json(emulator: IQMEmulator, job_id: str) -> dict[str, Any]:
     """The job as the server answers it, with the emulator's own fields iqm-client drops."""
-    if API_LINE is ApiLine.IQM_SERVER_API:
+    if API_LINE is ApiLine.SERVER_API:
         url = f"{emulator.root_url}/api/v1/jobs/{job_id}"
     else:
         url = f"{emulator.url}/jobs/{job_id}"
@@ -48,7 +48,7 @@ def job_json(emulator: IQMEmulator, job_id: str) -> dict[str, Any]:
 def simulation_of(emulator: IQMEmulator, job_id: str) -> list[dict[str, Any]]:
     data = job_json(emulator, job_id)
     report: list[dict[str, Any]] = (
-        data["simulation"] if API_LINE is ApiLine.IQM_SERVER_API else data["metadata"]["simulation"]
+        data["simulation"] if API_LINE is ApiLine.SERVER_API else data["metadata"]["simulation"]
     )
     return report
 
