@@ -46,6 +46,7 @@ NOISELESS_GHZ_SECONDS = 0.5
 CLIFFORD_SECONDS, CLIFFORD_SPEEDUP = 1.0, 10.0
 BRICKWORK_WIDTH, BRICKWORK_SMALL, BRICKWORK_DEPTH, BRICKWORK_TVD = 40, 20, 10, 0.05
 MEMORY_TARGET_MB = 2048
+BEST_OF_BELOW = 2.0  # seconds; shared machine: fast cases are timed as the best of three
 
 
 def prx(qubit: str, angle: float, phase: float) -> Operation:
@@ -272,7 +273,10 @@ def time_aer(
         probe = run(shots // 10)
         if probe * 10 > limit:
             return probe * 10, True
-    return run(shots), False
+    times = [run(shots)]
+    while times[0] < BEST_OF_BELOW and len(times) < 3:
+        times.append(run(shots))
+    return min(times), False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,9 +287,16 @@ def time_aer(
 def ours(
     ops: Sequence[Operation], shots: int, noise: NoiseModel | None
 ) -> tuple[float, SimulationResult]:
-    start = time.perf_counter()
-    result = simulate(ops, shots, noise=noise, rng=np.random.default_rng(7))
-    return time.perf_counter() - start, result
+    """Seconds of ``simulate`` (best of three when a run takes under :data:`BEST_OF_BELOW`, as
+    the other benchmark times fast cases) and its result."""
+    times: list[float] = []
+    for _ in range(3):
+        start = time.perf_counter()
+        result = simulate(ops, shots, noise=noise, rng=np.random.default_rng(7))
+        times.append(time.perf_counter() - start)
+        if times[0] >= BEST_OF_BELOW:
+            break
+    return min(times), result
 
 
 def accuracy(result: SimulationResult) -> str:
@@ -314,18 +325,21 @@ def noise_of(kind: str, calibration: Calibration) -> NoiseModel | None:
     return NoiseModel.from_calibration(calibration, pauli_twirled=kind == "pauli")
 
 
-def memory_child() -> None:
-    """Run our side of every case; print the peak RSS in MB (JSON)."""
+def memory_child(only: Sequence[str] | None = None) -> None:
+    """Run our side of every case (or of ``only``); print the peak RSS in MB (JSON)."""
     calibration = get_device("emerald").default_calibration
-    for ops, shots, kind in cases(calibration).values():
+    for name, (ops, shots, kind) in cases(calibration).items():
+        if only and name not in only:
+            continue
         ours(ops, shots, noise_of(kind, calibration))
     status = Path("/proc/self/status").read_text().splitlines()
     peak = [int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")]
     print(json.dumps({"peak_mb": peak[0] if peak else math.nan}))
 
 
-def run(aer_limit: float, script: str) -> None:
-    """Print the full-device table and the checks against the issue's targets."""
+def run(aer_limit: float, script: str, only: Sequence[str] | None = None) -> None:
+    """Print the full-device table and the checks against the issue's targets (of every case,
+    or of the cases named in ``only``)."""
     calibration = get_device("emerald").default_calibration
     load = os.getloadavg()
     print(
@@ -341,6 +355,8 @@ def run(aer_limit: float, script: str) -> None:
     print("-" * len(header))
     checks: list[tuple[str, bool]] = []
     for name, (ops, shots, kind) in cases(calibration).items():
+        if only and name not in only:
+            continue
         noise = noise_of(kind, calibration)
         seconds, result = ours(ops, shots, noise)
         components = active_components(ops)
@@ -413,7 +429,12 @@ def run(aer_limit: float, script: str) -> None:
         )
     )
     output = subprocess.run(
-        [sys.executable, script, "--full-scale-memory-child"],
+        [
+            sys.executable,
+            script,
+            "--full-scale-memory-child",
+            *(["--cases", *only] if only else []),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -1,7 +1,7 @@
 """Simulation speed: the emulator's simulator against qiskit-aer, side by side (issue 5).
 
     python benchmarks/simulate.py [--quick] [--shots 1000] [--aer-limit 120] [--cases NAME ...]
-    python benchmarks/simulate.py --full-scale [--aer-limit 120]
+    python benchmarks/simulate.py --full-scale [--aer-limit 120] [--cases NAME ...]
 
 ``--full-scale`` runs the full-device cases (Emerald, 54 qubits: the matrix-product-state and
 stabilizer methods against Aer's) instead; see ``benchmarks/_full_scale.py``.
@@ -367,9 +367,9 @@ def main() -> None:
         from benchmarks import _full_scale
 
         if args.full_scale_memory_child:
-            _full_scale.memory_child()
+            _full_scale.memory_child(args.cases)
         else:
-            _full_scale.run(args.aer_limit, __file__)
+            _full_scale.run(args.aer_limit, __file__, args.cases)
         return
 
     import qiskit_aer
