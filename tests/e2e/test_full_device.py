@@ -60,7 +60,7 @@ def test_noiseless_ghz_54_runs_on_the_stabilizer(compiled: Circuit) -> None:
         backend = IQMBackend(emulator.root_url, device="emerald")
         handle = backend.process_circuit(compiled, n_shots=shots)
         counts = backend.get_result(handle, timeout=120).get_counts()
-        job_id = backend.get_metadata(handle)["job_id"]
+        job_id = backend.get_metadata(handle).job_id
         report = simulation_of(emulator, job_id)
     assert set(counts) == {(0,) * WIDTH, (1,) * WIDTH}
     assert abs(counts[(0,) * WIDTH] - shots / 2) <= 4 * (shots / 4) ** 0.5
@@ -74,7 +74,7 @@ def test_noisy_ghz_54_runs_on_the_mps_and_reports_its_truncation(compiled: Circu
         backend = IQMBackend(emulator.root_url, device="emerald")
         handle = backend.process_circuit(compiled, n_shots=shots)
         counts = backend.get_result(handle, timeout=300).get_counts()
-        job_id = backend.get_metadata(handle)["job_id"]
+        job_id = backend.get_metadata(handle).job_id
         [entry] = simulation_of(emulator, job_id)
     assert sum(counts.values()) == shots
     assert all(len(bits) == WIDTH for bits in counts)
