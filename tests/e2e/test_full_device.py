@@ -17,7 +17,7 @@ from pytket.extensions.iqm.emulator import IQMEmulator
 
 WIDTH = 54
 # A linear GHZ on 54 qubits lasts about twice the shortest T2 of Emerald: lift the duration limit.
-NO_DURATION_LIMIT = {"default_max_duration_over_t2": 0.0}
+NO_DURATION_LIMIT = 0.0
 
 
 def ghz(width: int) -> Circuit:
@@ -56,7 +56,9 @@ def simulation_of(emulator: IQMEmulator, job_id: str) -> list[dict[str, Any]]:
 @pytest.mark.slow
 def test_noiseless_ghz_54_runs_on_the_stabilizer(compiled: Circuit) -> None:
     shots = 2000
-    with IQMEmulator("emerald", noise=False, seed=3, **NO_DURATION_LIMIT) as emulator:
+    with IQMEmulator(
+        "emerald", noise=False, seed=3, default_max_duration_over_t2=NO_DURATION_LIMIT
+    ) as emulator:
         backend = IQMBackend(emulator.root_url, device="emerald")
         handle = backend.process_circuit(compiled, n_shots=shots)
         counts = backend.get_result(handle, timeout=120).get_counts()
@@ -70,7 +72,9 @@ def test_noiseless_ghz_54_runs_on_the_stabilizer(compiled: Circuit) -> None:
 @pytest.mark.slow
 def test_noisy_ghz_54_runs_on_the_mps_and_reports_its_truncation(compiled: Circuit) -> None:
     shots = 40
-    with IQMEmulator("emerald", noise=True, seed=3, **NO_DURATION_LIMIT) as emulator:
+    with IQMEmulator(
+        "emerald", noise=True, seed=3, default_max_duration_over_t2=NO_DURATION_LIMIT
+    ) as emulator:
         backend = IQMBackend(emulator.root_url, device="emerald")
         handle = backend.process_circuit(compiled, n_shots=shots)
         counts = backend.get_result(handle, timeout=300).get_counts()
