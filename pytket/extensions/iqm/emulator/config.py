@@ -22,12 +22,14 @@ from pytket.extensions.iqm.emulator.http.faults import (
     check_fault_options,
     parse_fault_script,
 )
+from pytket.extensions.iqm.emulator.limits import (
+    DEFAULT_MAX_ACTIVE_QUBITS,
+    DEFAULT_MAX_BOND,
+)
 from pytket.extensions.iqm.emulator.memory_budget import (
     DEFAULT_MAX_RESULT_BITS,
     default_workers,
 )
-from pytket.extensions.iqm.emulator.simulation.methods.mps import DEFAULT_MAX_BOND
-from pytket.extensions.iqm.emulator.simulation.simulator import DEFAULT_MAX_ACTIVE_QUBITS
 
 DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
 """iqm-client versions the emulator declares compatible: ``min <= version < max``."""
@@ -118,7 +120,7 @@ class EmulatorConfig:
     """Seconds a refresh token issued by the emulated auth server stays valid."""
     max_active_qubits: int = DEFAULT_MAX_ACTIVE_QUBITS
     """Largest number of qubits and resonators a circuit may touch. The exact methods take at
-    most :data:`~pytket.extensions.iqm.emulator.simulation.simulator.EXACT_MAX_COMPONENTS`;
+    most :data:`~pytket.extensions.iqm.emulator.limits.EXACT_MAX_COMPONENTS`;
     larger circuits run on the stabilizer or matrix-product-state method."""
     mps_max_bond: int = DEFAULT_MAX_BOND
     """Bond-dimension cap of the matrix-product-state method."""

@@ -34,10 +34,12 @@ from pytket.extensions.iqm.emulator.jobs.spec import JobSpec, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import JobRecord, JobStore
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_job
-from pytket.extensions.iqm.emulator.memory_budget import SIMULATOR_MEMORY_BYTES
-from pytket.extensions.iqm.emulator.simulation.methods.mps import DEFAULT_MAX_BOND
-from pytket.extensions.iqm.emulator.simulation.simulator import (
+from pytket.extensions.iqm.emulator.limits import (
     DEFAULT_MAX_ACTIVE_QUBITS,
+    DEFAULT_MAX_BOND,
+)
+from pytket.extensions.iqm.emulator.memory_budget import SIMULATOR_MEMORY_BYTES
+from pytket.extensions.iqm.emulator.simulation.simulator import (
     SimulationCancelledError,
     SimulationError,
     simulate,

@@ -41,6 +41,10 @@ from typing import Literal
 import numpy as np
 
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.limits import (
+    DEFAULT_MAX_ACTIVE_QUBITS,
+    EXACT_MAX_COMPONENTS,
+)
 from pytket.extensions.iqm.emulator.simulation.executor import (
     MPS_MAX_DISCARDED_WEIGHT,
     Executor,
@@ -92,14 +96,6 @@ from pytket.extensions.iqm.emulator.simulation.steps import (
 Method = Literal["auto", "statevector", "density_matrix", "mps", "stabilizer"]
 METHODS: tuple[Method, ...] = ("auto", "statevector", "density_matrix", "mps", "stabilizer")
 
-#: The exact methods simulate at most this many components (a state vector of 2**24 amplitudes
-#: takes 256 MiB, and trajectories hold several); beyond it ``auto`` runs the stabilizer or the
-#: matrix-product state.
-EXACT_MAX_COMPONENTS = 24
-#: Default cap on the components a circuit may touch, whatever the method: more than the largest
-#: catalogue device (54 qubits), with a matrix-product state of at most
-#: 128·2·64²·16 B = 16 MiB.
-DEFAULT_MAX_ACTIVE_QUBITS = 128
 
 #: ``auto`` considers the density matrix for noisy circuits on at most this many components.
 DENSITY_MATRIX_MAX_COMPONENTS = 12

@@ -30,15 +30,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from pytket.extensions.iqm.emulator.limits import DEFAULT_MAX_BOND
 from pytket.extensions.iqm.emulator.simulation.methods.statevector import MOVE_PHASE, marginal
 
 ComplexArray = npt.NDArray[np.complex128]
 FloatArray = npt.NDArray[np.float64]
 BitArray = npt.NDArray[np.uint8]
 
-#: Default cap on the bond dimension. A 1-D brickwork of depth d needs 2**(d/2); 64 covers depth
-#: 12 exactly, and a two-site update at this size (a 128×128 SVD) takes about a millisecond.
-DEFAULT_MAX_BOND = 64
 # Singular values whose squared relative weight is below this are numerically zero: dropping
 # them keeps bonds small without counting as truncation.
 _NEGLIGIBLE_WEIGHT = 1e-14
