@@ -57,6 +57,10 @@ from pytket.extensions.iqm.backends.handles import (
     parse_handle,
 )
 from pytket.extensions.iqm.backends.metadata import JobMetadata
+from pytket.extensions.iqm.backends.parallel_compile import (
+    compile_circuits,
+    refuse_in_compile_worker,
+)
 from pytket.extensions.iqm.backends.progress import collect_with_progress, progress_enabled
 from pytket.extensions.iqm.backends.results import measurements_to_result
 from pytket.extensions.iqm.backends.translation import circuit_to_iqm
@@ -177,6 +181,7 @@ class IQMBackend(Backend):
         server_url: str | None = None,
     ) -> None:
         super().__init__()
+        refuse_in_compile_worker("connect to an IQM server")
         if url is not None and looks_like_device_name(url):
             # pytket-iqm 0.18's IQMBackend(device, api_token=None, server_url=None), positionally.
             if device is not None:
@@ -392,22 +397,48 @@ class IQMBackend(Backend):
         return compiled
 
     def get_compiled_circuits(
-        self, circuits: Sequence[Circuit], optimisation_level: int = 2, timeout: float = 300
+        self,
+        circuits: Sequence[Circuit],
+        optimisation_level: int = 2,
+        timeout: float = 300,
+        *,
+        workers: int | None = None,
+        executor: Any = None,
+        progress: bool | None = None,
     ) -> list[Circuit]:
-        """Compiled copies of ``circuits``.
+        """Compiled copies of ``circuits``, in order, compiled in parallel.
 
-        :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3.
+        The circuits are exactly those :meth:`get_compiled_circuit` gives one by one (see
+        :func:`~.parallel_compile.compile_circuits`, which this calls with the backend's
+        device; it also works offline from a ``BackendInfo``).
+
+        :param workers: local worker processes; ``None`` (default) one per core, ``1`` compiles
+            in this process. Small batches compile in this process anyway.
+        :param executor: compile on a Dask cluster (a ``distributed.Client`` or a scheduler
+            address, extra ``cluster``) or any ``concurrent.futures.Executor``; by default the
+            ``PYTKET_IQM_COMPILE_SCHEDULER`` address if set, else this machine's cores.
+        :param progress: ``True`` shows a progress bar counting compiled circuits.
+        :raises ValueError: ``optimisation_level`` is not 0, 1, 2 or 3, ``workers`` is less than
+            1, or both ``workers`` and ``executor`` are given.
+        :raises TypeError: ``workers`` or ``executor`` is of the wrong type.
+        :raises ImportError: Dask or tqdm is asked for but not installed (the message names the
+            extra).
         :raises IQMDeviceError: a circuit has more qubits than the device.
         """
+        circuits = list(circuits)
         for index, circuit in enumerate(circuits):
             self._check_fits(circuit, index)
-        compilation_pass = self.default_compilation_pass(optimisation_level, timeout)
-        compiled_circuits = []
-        for circuit in circuits:
-            compiled = circuit.copy()
-            compilation_pass.apply(compiled)
+        compiled_circuits = compile_circuits(
+            self._backend_info,
+            circuits,
+            optimisation_level,
+            timeout,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
+        for compiled, circuit in zip(compiled_circuits, circuits, strict=True):
             _keep_name(compiled, circuit)
-            compiled_circuits.append(compiled)
         return compiled_circuits
 
     def _check_fits(self, circuit: Circuit, index: int) -> None:

@@ -134,10 +134,10 @@ class ResultsProgress:
             stop.set()
             refresher.join()
 
-    def advance(self) -> None:
-        """Count one more result."""
+    def advance(self, count: int = 1) -> None:
+        """Count ``count`` more results."""
         with self._lock:
-            self._bar.update(1)
+            self._bar.update(count)
 
     def close(self) -> None:
         """Finish the bar (it stays on screen)."""
