@@ -92,7 +92,12 @@ setup(
             # So the progress-bar and plotting tests run (and mypy sees matplotlib's types).
             "tqdm>=4.60",
             "matplotlib>=3.7",
+            # So the scale-out tests (a local Dask cluster) run.
+            "dask>=2024.1",
+            "distributed>=2024.1",
         ],
+        # get_compiled_circuits(executor=...) and the emulator's --dask-scheduler.
+        "cluster": ["dask>=2024.1", "distributed>=2024.1"],
         # get_results(..., progress=True)
         "progress": ["tqdm>=4.60"],
         # pytket.extensions.iqm.plotting
