@@ -8,11 +8,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import distributed
 import pytest
 from pytket.backends.backendinfo import BackendInfo
-from pytket.circuit import Circuit
+from pytket.circuit import Circuit, Conditional, Op, OpType
 from pytket.qasm.qasm import circuit_from_qasm
 
 from pytket.extensions.iqm import IQMBackend
@@ -214,3 +215,22 @@ def test_script_without_main_guard_is_refused_not_rerun(
     assert run.stderr.splitlines()[-1].startswith("RuntimeError: The compile worker processes")
     assert 'if __name__ == "__main__":' in run.stderr.splitlines()[-1]
     assert not marker.exists()  # neither the script nor a worker got past the compilation
+
+
+def test_exact_dict_keeps_plain_angles_of_gates_boxes_conditions_and_phase() -> None:
+    circuit = Circuit(2, 1).Ry(1 / 3, 0).Rz(0.1 + 0.2, 1).add_phase(1 / 7)
+    circuit.Rx(2 / 3, 0, condition_bits=[0], condition_value=1)
+    qasm_gate = circuit_from_qasm(SUITE_DIR / "qft_n04.qasm")  # cp(...) custom gates
+    for original in (circuit, qasm_gate):
+        again = canonical_circuit(original)
+        assert again.phase == original.phase
+        assert [_angles(c.op) for c in again.get_commands()] == [
+            _angles(c.op) for c in original.get_commands()
+        ]
+        assert [str(c) for c in again.get_commands()] == [str(c) for c in original.get_commands()]
+
+
+def _angles(op: Op) -> list[object]:
+    if op.type == OpType.Conditional:
+        return _angles(cast("Conditional", op).op)
+    return list(op.params)
