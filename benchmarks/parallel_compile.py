@@ -31,13 +31,13 @@ from pytket.qasm.qasm import circuit_from_qasm
 # Run as a script from anywhere: the repository root holds the package and this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._devices import device_info
 from benchmarks._suite import SUITE_DIR
 from pytket.extensions.iqm.backends.parallel_compile import (
     compile_circuits,
     default_workers,
     shutdown_worker_pools,
 )
+from pytket.extensions.iqm.devices import backend_info as device_info
 
 DEFAULT_CIRCUITS = 200
 """The issue's batch size."""
@@ -58,10 +58,10 @@ def suite_variants(n_circuits: int, max_qubits: int) -> list[Circuit]:
         original = base[number % len(base)]
         variant = number // len(base)
         circuit = Circuit()
-        for register in original.q_registers:
-            circuit.add_q_register(register)
-        for register in original.c_registers:
-            circuit.add_c_register(register)
+        for q_register in original.q_registers:
+            circuit.add_q_register(q_register)
+        for c_register in original.c_registers:
+            circuit.add_c_register(c_register)
         for position, qubit in enumerate(original.qubits):
             angle = (variant + 1) / (per_circuit + 1) + 0.1 * position  # half-turns
             circuit.Ry(angle, qubit)

@@ -40,7 +40,7 @@ from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Circuit, Conditional, Op, OpType
 from pytket.passes import BasePass
 
-from pytket.extensions.iqm.backends.passes import default_compilation_pass
+from pytket.extensions.iqm.backends.compilation import default_compilation_pass
 from pytket.extensions.iqm.backends.progress import ResultsProgress, progress_enabled
 
 CLUSTER_EXTRA = "cluster"
