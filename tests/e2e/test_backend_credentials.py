@@ -133,7 +133,8 @@ def test_wrong_password(login_emulator: IQMEmulator, monkeypatch: pytest.MonkeyP
 
     def counted_login(username: str, password: str) -> dict[str, object]:
         logins.append(username)
-        return real_login(username, password)
+        answer: dict[str, object] = real_login(username, password)
+        return answer
 
     monkeypatch.setattr(issuer, "login", counted_login)
     with pytest.raises(IQMAuthenticationError) as raised:
