@@ -20,14 +20,14 @@ from iqm.iqm_client.models import (  # noqa: E402
 )
 
 from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
-from pytket.extensions.iqm.emulator.http.rest_v1.payloads import (  # noqa: E402
+from pytket.extensions.iqm.emulator.devices.descriptions import (  # noqa: E402
     calibration_set,
-    client_libraries,
     dynamic_architecture,
     quality_metrics,
     quantum_architecture,
     static_architecture,
 )
+from pytket.extensions.iqm.emulator.http.rest_v1.payloads import client_libraries  # noqa: E402
 
 DEVICES = ["adonis", "apollo", "deneb", "emerald", "garnet"]
 

@@ -3,6 +3,7 @@ included; imports inside functions are deliberate late imports and are left out)
 
 * the import graph of ``pytket.extensions.iqm`` (backends and emulator) has no cycle;
 * the backends never import the emulator's HTTP layer, not even inside a function;
+* the offline device API (``pytket.extensions.iqm.devices``) reaches no HTTP module;
 * the emulator's simulation knows nothing of HTTP or jobs;
 * the compilation package imports nothing of the connection, the backend or the emulator.
 """
@@ -120,6 +121,19 @@ def test_backends_never_import_the_emulators_http_layer() -> None:
         for module in _under(f"{PACKAGE}.backends")
     }
     assert {m: found for m, found in offenders.items() if found} == {}
+
+
+def test_the_offline_device_api_imports_no_http() -> None:
+    # pytket.extensions.iqm.devices reads the catalogue and its descriptions, never the HTTP
+    # layer (nor, through them, anything that does).
+    seen, pending = set(), [f"{PACKAGE}.devices"]
+    while pending:
+        module = pending.pop()
+        if module not in seen:
+            seen.add(module)
+            pending.extend(_imports(module, everywhere=True))
+    assert sorted(m for m in seen if m.startswith(f"{PACKAGE}.emulator.http")) == []
+    assert f"{PACKAGE}.emulator.devices.descriptions" in seen
 
 
 def test_the_simulation_knows_nothing_of_http_or_jobs() -> None:

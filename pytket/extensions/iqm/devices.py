@@ -21,11 +21,8 @@ from pytket.backends.backendinfo import BackendInfo
 
 from pytket.extensions.iqm._metadata import __extension_version__
 from pytket.extensions.iqm.backends.architecture import DynamicArchitecture, device_from_dqa
+from pytket.extensions.iqm.emulator.devices import descriptions
 from pytket.extensions.iqm.emulator.devices.catalogue import catalogue, get_device
-
-# The bodies the emulator serves are pure functions of the catalogue's data; the HTTP layer only
-# serialises them (they move to the emulator's devices layer when it grows a home for them).
-from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 
 
 def device_names() -> list[str]:
@@ -47,8 +44,8 @@ def backend_info(name: str, calibration_set_id: str | UUID | None = None) -> Bac
         if calibration_set_id is None
         else device.calibration(calibration_set_id)
     )
-    dqa = DynamicArchitecture.from_json(payloads.dynamic_architecture(calibration))
-    metrics = payloads.quality_metrics(device, calibration)["metrics"]
+    dqa = DynamicArchitecture.from_json(descriptions.dynamic_architecture(calibration))
+    metrics = descriptions.quality_metrics(device, calibration)["metrics"]
     model = device_from_dqa(dqa, device_name=device.name, quality_metrics=metrics)
     return model.backend_info(name="IQMBackend", version=__extension_version__)
 

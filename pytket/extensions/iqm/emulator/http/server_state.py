@@ -9,8 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from pytket.extensions.iqm.emulator.config import EmulatorConfig
+from pytket.extensions.iqm.emulator.devices import descriptions
 from pytket.extensions.iqm.emulator.devices.device import Calibration, Device
-from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
 from pytket.extensions.iqm.emulator.http.tokens import BearerAuth, TokenIssuer
 from pytket.extensions.iqm.emulator.jobs.store import JobStore
@@ -35,33 +35,33 @@ class PayloadCache:
     def dynamic_architecture(self, device: Device, cal: Calibration) -> dict[str, Any]:
         """``GET api/v1/calibration/{cal}/gates``."""
         key = ("dqa", device.name, cal.calibration_set_id)
-        result: dict[str, Any] = self._get(key, lambda: payloads.dynamic_architecture(cal))
+        result: dict[str, Any] = self._get(key, lambda: descriptions.dynamic_architecture(cal))
         return result
 
     def static_architecture(self, device: Device) -> dict[str, Any]:
         """``GET api/v1/quantum-architecture``."""
         result: dict[str, Any] = self._get(
-            ("sqa", device.name, None), lambda: payloads.static_architecture(device)
+            ("sqa", device.name, None), lambda: descriptions.static_architecture(device)
         )
         return result
 
     def quantum_architecture(self, device: Device) -> dict[str, Any]:
         """``GET quantum-architecture``."""
         result: dict[str, Any] = self._get(
-            ("qa", device.name, None), lambda: payloads.quantum_architecture(device)
+            ("qa", device.name, None), lambda: descriptions.quantum_architecture(device)
         )
         return result
 
     def quality_metrics(self, device: Device, cal: Calibration) -> dict[str, Any]:
         """``GET calibration/metrics/{cal}``."""
         key = ("metrics", device.name, cal.calibration_set_id)
-        result: dict[str, Any] = self._get(key, lambda: payloads.quality_metrics(device, cal))
+        result: dict[str, Any] = self._get(key, lambda: descriptions.quality_metrics(device, cal))
         return result
 
     def calibration_set(self, device: Device, cal: Calibration) -> dict[str, Any]:
         """``GET api/v1/calibration/{cal}``."""
         key = ("calset", device.name, cal.calibration_set_id)
-        result: dict[str, Any] = self._get(key, lambda: payloads.calibration_set(device, cal))
+        result: dict[str, Any] = self._get(key, lambda: descriptions.calibration_set(device, cal))
         return result
 
     def server_api_calibration_set(self, device: Device, cal: Calibration) -> dict[str, Any]:

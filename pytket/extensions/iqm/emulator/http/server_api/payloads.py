@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from pytket.extensions.iqm.emulator.devices import descriptions
 from pytket.extensions.iqm.emulator.devices.device import Calibration, Device
-from pytket.extensions.iqm.emulator.http.rest_v1 import payloads
 from pytket.extensions.iqm.emulator.http.server_api.models import SOURCE, STATION_SOURCE, JobStatus
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import JobRecord
@@ -71,7 +71,7 @@ def quantum_computer(device: Device) -> dict[str, Any]:
 
 def static_architectures(device: Device) -> list[dict[str, Any]]:
     """``GET …/artifacts/static-quantum-architectures``: one SQA, with the chip's label."""
-    return [{"dut_label": device.dut_label, **payloads.static_architecture(device)}]
+    return [{"dut_label": device.dut_label, **descriptions.static_architecture(device)}]
 
 
 def quality_metric_set_id(calibration: Calibration) -> uuid.UUID:
@@ -135,7 +135,7 @@ def calibration_set(device: Device, calibration: Calibration) -> dict[str, Any]:
     Same observations (names, values, ids) as the 22.x ``CalibrationSet``.
     """
     set_id = calibration.calibration_set_id
-    legacy = payloads.calibration_set(device, calibration)["observations"]
+    legacy = descriptions.calibration_set(device, calibration)["observations"]
     observations = [
         _observation(
             o["observation_id"],
@@ -170,10 +170,10 @@ def quality_metric_set(device: Device, calibration: Calibration) -> dict[str, An
     set_id = quality_metric_set_id(calibration)
     metrics = {
         name: metric
-        for name, metric in payloads.quality_metrics(device, calibration)["metrics"].items()
+        for name, metric in descriptions.quality_metrics(device, calibration)["metrics"].items()
         if not name.startswith("gates.")
     }
-    first_id = len(payloads.calibration_set(device, calibration)["observations"]) + 1
+    first_id = len(descriptions.calibration_set(device, calibration)["observations"]) + 1
     observations = [
         _observation(
             observation_id,
