@@ -135,3 +135,11 @@ class StabilizerCircuit:
 
 
 __all__ = ["NotCliffordError", "StabilizerCircuit", "clifford_gate"]
+
+
+# stim's first tableau-to-unitary conversion imports numpy's array module from C++ code that
+# holds a static-initialisation lock while it waits for the GIL: two worker threads making that
+# first call together deadlock (seen as a hung emulator under load). Making the call once here,
+# under Python's import lock, leaves nothing for the workers to import.
+_clifford_gate(np.eye(2, dtype=np.complex128).tobytes())
+stim.Circuit("H 0\nM 0").compile_sampler(seed=0).sample(1)
