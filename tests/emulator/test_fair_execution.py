@@ -16,7 +16,10 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from pytket.architecture import Architecture
 
+from pytket.extensions.iqm.backends.architecture import qubit_for_node
+from pytket.extensions.iqm.devices import backend_info
 from pytket.extensions.iqm.emulator import IQMEmulator
 from pytket.extensions.iqm.emulator.jobs.queue_policy import FairQueue
 from pytket.extensions.iqm.emulator.simulation.program import Operation
@@ -69,13 +72,31 @@ def _headers(emulator: IQMEmulator, user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
+def _spanning_czs() -> list[tuple[str, str]]:
+    """A spanning tree of emerald's couplers over :data:`LONG_QUBITS`."""
+    architecture = backend_info("emerald").architecture
+    assert isinstance(architecture, Architecture)
+    pairs = [(qubit_for_node(a), qubit_for_node(b)) for a, b in architecture.coupling]
+    reached, tree, grown = {LONG_QUBITS[0]}, [], True
+    while grown:
+        grown = False
+        for a, b in pairs:
+            if a in LONG_QUBITS and b in LONG_QUBITS and (a in reached) != (b in reached):
+                tree.append((a, b))
+                reached |= {a, b}
+                grown = True
+    assert reached == set(LONG_QUBITS), "the long circuit's qubits must be connected"
+    return tree
+
+
 def _instruction(name: str, qubits: list[str], **args: Any) -> dict[str, Any]:
     return {"name": name, "qubits": qubits, "args": args}
 
 
 def _submit(emulator: IQMEmulator, headers: dict[str, str], *, long: bool) -> str:
     if long:
-        instructions = [
+        instructions = [_instruction("cz", [a, b]) for a, b in _spanning_czs()]
+        instructions += [
             _instruction("prx", [qubit], angle_t=0.1 * (layer + 1), phase_t=0.0)
             for layer in range(LONG_LAYERS)
             for qubit in LONG_QUBITS
