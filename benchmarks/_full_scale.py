@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks._aer import active_components, aer_circuit, fake_backend_noise_model
+from benchmarks.simulate import ghz_tree, prx
 from pytket.extensions.iqm.emulator.devices.catalogue import Calibration, get_device
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel, twirled_relaxation
 from pytket.extensions.iqm.emulator.simulation.program import Operation
@@ -49,40 +50,12 @@ MEMORY_TARGET_MB = 2048
 BEST_OF_BELOW = 2.0  # seconds; shared machine: fast cases are timed as the best of three
 
 
-def prx(qubit: str, angle: float, phase: float) -> Operation:
-    return Operation("prx", (qubit,), angle=angle, phase=phase)
-
-
 def neighbours_of(calibration: Calibration) -> dict[str, list[str]]:
     neighbours: dict[str, list[str]] = {q: [] for q in calibration.qubits}
     for a, b in calibration.cz_loci:
         neighbours[a].append(b)
         neighbours[b].append(a)
     return neighbours
-
-
-def ghz_tree(calibration: Calibration, size: int) -> list[Operation]:
-    """GHZ grown breadth first over the couplers from the best-connected qubit."""
-    neighbours = neighbours_of(calibration)
-    root = max(calibration.qubits, key=lambda q: len(neighbours[q]))
-    parent: dict[str, str | None] = {root: None}
-    queue = [root]
-    while queue and len(parent) < size:
-        current = queue.pop(0)
-        for nxt in neighbours[current]:
-            if nxt not in parent and len(parent) < size:
-                parent[nxt] = current
-                queue.append(nxt)
-    ops = [prx(root, PI / 2, PI / 2)]
-    for target, control in parent.items():
-        if control is not None:
-            ops += [
-                prx(target, -PI / 2, PI / 2),
-                Operation("cz", (control, target)),
-                prx(target, PI / 2, PI / 2),
-            ]
-    ops.append(Operation("measure", tuple(parent), key="m"))
-    return ops
 
 
 def path_of(calibration: Calibration, length: int) -> list[str]:
