@@ -1,6 +1,7 @@
 """The emulator's HTTP layer: the FastAPI application and everything that speaks a wire format.
 
-``app`` builds the application; ``dependencies`` holds the FastAPI dependencies and
+``app`` builds the application (``openapi_links`` adds the OpenAPI links from job submission
+to the job routes to its schema); ``dependencies`` holds the FastAPI dependencies and
 ``server_state`` what one running server holds; ``tokens`` the bearer tokens and the emulated
 auth server's token issuer; ``faults`` the fault-injection middleware; ``wire`` the conversion
 shared by both API lines; ``routers`` the line-neutral routes (root pages, auth server,

@@ -37,6 +37,7 @@ from pytket.extensions.iqm.emulator.http.faults import (
     ReliabilityMiddleware,
     parse_fault_script,
 )
+from pytket.extensions.iqm.emulator.http.openapi_links import add_job_links
 from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
 from pytket.extensions.iqm.emulator.http.rest_v1.routes import architecture, jobs
 from pytket.extensions.iqm.emulator.http.rest_v1.wire import plan_request
@@ -122,7 +123,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _openapi_with_request_bodies(app: FastAPI) -> dict[str, Any]:
-    """OpenAPI schema with the request bodies the routers read themselves.
+    """OpenAPI schema with the request bodies the routers read themselves, and links from
+    each line's job submission to its job routes (:mod:`.openapi_links`).
 
     ``RunRequest`` is the body of ``POST {device}/jobs``, ``CircuitJobDefinition`` that of
     ``POST api/v1/jobs/{qc}/circuit``.
@@ -139,6 +141,7 @@ def _openapi_with_request_bodies(app: FastAPI) -> dict[str, Any]:
             request_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(request_schema.pop("$defs", {}))
             components[name] = request_schema
+        add_job_links(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
