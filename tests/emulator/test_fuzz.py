@@ -9,7 +9,6 @@ object carrying a message. Afterwards the server must still be healthy and run a
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +19,14 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
 
+from fuzz_support import (  # noqa: E402
+    CONFIG,
+    REST_V1_JOB,
+    SERVER_API_JOB,
+    access_token,
+    check_answer,
+    fuzz_emulator,
+)
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
@@ -32,19 +39,6 @@ EXAMPLES_PER_OPERATION = 45
 """Generated requests per operation (29 operations, both route sets); keeps the whole file
 around 20 s."""
 
-USERS = {"fuzzer": "fuzz-password"}
-CONFIG: dict[str, Any] = {
-    "devices": ("garnet",),
-    "auth_users": USERS,
-    "noise": False,
-    "seed": 1,
-    "max_shots": 200,
-    "max_circuits": 3,
-    "max_active_qubits": 6,
-    "stage_delay": 0.0,
-    "max_body_bytes": 64 * 1024,
-}
-
 # The schema comes from the application itself; requests go to a running server.
 SCHEMA = schemathesis.openapi.from_dict(create_app(EmulatorConfig(**CONFIG)).openapi())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
@@ -54,42 +48,19 @@ SEEN: Counter[str] = Counter()
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[IQMEmulator]:
-    config = {k: v for k, v in CONFIG.items() if k != "devices"}
-    with IQMEmulator("garnet", **config) as emulator:
+    with fuzz_emulator() as emulator:
         yield emulator
 
 
 @pytest.fixture(scope="module")
 def token(server: IQMEmulator) -> str:
-    answer = httpx.post(
-        f"{server.base_url}/realms/cortex/protocol/openid-connect/token",
-        data={"client_id": "iqm_client", "grant_type": "password", **_login()},
-    )
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
-
-
-def _login() -> dict[str, str]:
-    ((username, password),) = USERS.items()
-    return {"username": username, "password": password}
+    return str(access_token(server))  # fuzz_support is untyped to mypy here (see mypy-tests.ini)
 
 
 @pytest.fixture(scope="module")
 def real_job(server: IQMEmulator, token: str) -> str:
-    body = {
-        "circuits": [
-            {
-                "name": "x",
-                "instructions": [
-                    {"name": "prx", "qubits": ["QB1"], "args": {"angle_t": 0.5, "phase_t": 0}},
-                    {"name": "measure", "qubits": ["QB1"], "args": {"key": "m"}},
-                ],
-            }
-        ],
-        "shots": 3,
-    }
     answer = httpx.post(
-        f"{server.url}/jobs", json=body, headers={"Authorization": f"Bearer {token}"}
+        f"{server.url}/jobs", json=REST_V1_JOB, headers={"Authorization": f"Bearer {token}"}
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
@@ -97,21 +68,9 @@ def real_job(server: IQMEmulator, token: str) -> str:
 
 @pytest.fixture(scope="module")
 def real_server_job(server: IQMEmulator, token: str) -> str:
-    body = {
-        "circuits": [
-            {
-                "name": "x",
-                "instructions": [
-                    {"name": "prx", "locus": ["QB1"], "args": {"angle": 3.14159, "phase": 0}},
-                    {"name": "measure", "locus": ["QB1"], "args": {"key": "m"}},
-                ],
-            }
-        ],
-        "shots": 3,
-    }
     answer = httpx.post(
         f"{server.base_url}/api/v1/jobs/garnet/circuit",
-        json=body,
+        json=SERVER_API_JOB,
         headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 201, answer.text
@@ -143,28 +102,6 @@ def _aim(case: Any, aimed: bool, job_id: str) -> None:
             parameters[name] = value
 
 
-# Pulse-level settings are documented as not emulated: 501 is their answer, not a failure.
-NOT_EMULATED = re.compile(r"^GET /api/v1/quantum-computers/[^/]+/artifacts/settings$")
-
-
-def _check(response: Any, where: str) -> None:
-    status = response.status_code
-    if status == 501 and NOT_EMULATED.match(where):
-        SEEN["501 not emulated"] += 1
-        return
-    SEEN[f"{status // 100}xx"] += 1
-    assert status < 500, f"{where} answered {status}: {response.text[:500]}"
-    if 400 <= status < 500:
-        try:
-            body = response.json()
-        except ValueError:
-            pytest.fail(f"{where} answered {status} with a non-JSON body: {response.text[:200]}")
-        assert isinstance(body, dict), f"{where} answered {status} with {body!r}"
-        message = body.get("message", body.get("error_description"))
-        assert isinstance(message, str), f"{where} answered {status} without a message: {body}"
-        assert message, f"{where} answered {status} with an empty message"
-
-
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
 def test_operation_never_fails_with_5xx(
     operation: Any, server: IQMEmulator, token: str, real_job: str, real_server_job: str
@@ -182,7 +119,7 @@ def test_operation_never_fails_with_5xx(
     def run(case: Any, aimed: bool) -> None:
         _aim(case, aimed, real_server_job if operation.path.startswith("/api/v1/") else real_job)
         response = case.call(base_url=server.base_url, headers=headers, timeout=15)
-        _check(response, f"{case.method} {case.formatted_path}")
+        check_answer(response, f"{case.method} {case.formatted_path}", SEEN)
 
     run()
 
