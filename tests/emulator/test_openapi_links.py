@@ -20,13 +20,13 @@ OPERATIONS = {
     for method, operation in item.items()
 }
 
-REST_V1_JOB_ROUTES = {
+REST_V1_LINKS = {
     "get_job": ("GET", "/{device}/jobs/{job_id}"),
     "get_job_status": ("GET", "/{device}/jobs/{job_id}/status"),
     "get_job_counts": ("GET", "/{device}/jobs/{job_id}/counts"),
     "post_job_abort": ("POST", "/{device}/jobs/{job_id}/abort"),
 }
-SERVER_API_JOB_ROUTES = {
+SERVER_API_LINKS = {
     "get_job": ("GET", "/api/v1/jobs/{job_id}"),
     "delete_job": ("DELETE", "/api/v1/jobs/{job_id}"),
     "get_job_artifacts_measurements": ("GET", "/api/v1/jobs/{job_id}/artifacts/measurements"),
@@ -50,7 +50,7 @@ def _links(path: str) -> dict[str, Any]:
 def test_rest_v1_submission_links_to_every_job_route() -> None:
     links = _links("/{device}/jobs")
     assert {name: OPERATIONS[link["operationId"]] for name, link in links.items()} == (
-        REST_V1_JOB_ROUTES
+        REST_V1_LINKS
     )
     for link in links.values():
         assert link["parameters"] == {
@@ -62,7 +62,7 @@ def test_rest_v1_submission_links_to_every_job_route() -> None:
 def test_server_api_submission_links_to_every_job_route() -> None:
     links = _links("/api/v1/jobs/{qc}/circuit")
     assert {name: OPERATIONS[link["operationId"]] for name, link in links.items()} == (
-        SERVER_API_JOB_ROUTES
+        SERVER_API_LINKS
     )
     for link in links.values():
         assert link["parameters"] == {"job_id": "$response.body#/id"}
@@ -76,7 +76,7 @@ def test_every_job_id_route_is_linked() -> None:
         for method in item
         if "{job_id}" in path
     }
-    linked = set(REST_V1_JOB_ROUTES.values()) | set(SERVER_API_JOB_ROUTES.values())
+    linked = set(REST_V1_LINKS.values()) | set(SERVER_API_LINKS.values())
     assert with_job_id == linked
 
 

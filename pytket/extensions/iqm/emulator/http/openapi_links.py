@@ -45,7 +45,7 @@ _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tr
 _PATH_PARAMETER = re.compile(r"{([^}]+)}")
 
 
-def link_name(method: str, path: str, job_path: str) -> str:
+def _link_name(method: str, path: str, job_path: str) -> str:
     """``get_job``, ``get_job_status``, ``post_job_abort``, ``get_job_artifacts_measurements``."""
     below = path[len(job_path) :].strip("/").replace("/", "_")
     return f"{method}_job" + (f"_{below}" if below else "")
@@ -68,7 +68,7 @@ def _job_links(paths: dict[str, Any], routes: JobRoutes) -> dict[str, Any]:
                     parameters[name] = f"$request.path.{name}"
                 else:  # a route the submission cannot lead to: a programming error here
                     raise ValueError(f"{method.upper()} {path}: no value for {{{name}}}")
-            links[link_name(method, path, routes.job)] = {
+            links[_link_name(method, path, routes.job)] = {
                 "operationId": operation["operationId"],
                 "parameters": parameters,
                 "description": f"{method.upper()} {path} of the job this submission created.",
