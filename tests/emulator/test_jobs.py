@@ -27,8 +27,8 @@ from iqm.iqm_client import (  # noqa: E402
     Status,
 )
 
+import pytket.extensions.iqm.emulator.jobs.execution as execution_module  # noqa: E402
 import pytket.extensions.iqm.emulator.jobs.results as results_module  # noqa: E402
-import pytket.extensions.iqm.emulator.jobs.worker as worker_module  # noqa: E402
 from pytket.extensions.iqm.emulator import IQMEmulator  # noqa: E402
 from pytket.extensions.iqm.emulator.devices.catalogue import get_device  # noqa: E402
 from pytket.extensions.iqm.emulator.simulation import simulator  # noqa: E402
@@ -305,7 +305,7 @@ def test_abort_while_simulating_discards_results(
             client.abort_job(job["id"])  # the user aborts while the circuit runs
             return real_simulate(*args, **kwargs)
 
-        monkeypatch.setattr(worker_module, "simulate", aborting_simulate)
+        monkeypatch.setattr(execution_module, "simulate", aborting_simulate)
         job["id"] = client.submit_circuits([native.x_then_measure()], shots=10)
         submitted.set()
         result = client.wait_for_results(job["id"])

@@ -155,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help=(
+            "simulate each job's circuits as tasks on the Dask cluster of this scheduler, e.g. "
+            'tcp://host:8786 (needs pip install "pytket-iqm[cluster]"; default: in this process)'
+        ),
+    )
+    parser.add_argument(
         "--stage-delay",
         type=float,
         default=0.002,
@@ -329,6 +337,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         max_circuits=args.max_circuits,
         workers=args.workers if args.workers is not None else default_workers(),
         max_result_bits=args.max_result_bits,
+        dask_scheduler=args.dask_scheduler,
         stage_delay=args.stage_delay,
         job_overhead=args.job_overhead,
         default_max_duration_over_t2=args.max_duration_over_t2,
@@ -419,6 +428,9 @@ def _serve(
     except JobStoreInUseError as error:
         print(f"{PROG}: {error}", file=err)
         return 1
+    except (ImportError, ConnectionError) as error:  # the Dask extra or scheduler
+        print(f"{PROG}: {error}", file=err)
+        return 2
     devices = list(app.state.emulator.devices)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -452,6 +464,8 @@ def _serve(
             print(f"  auth server: {root} ({len(config.auth_users)} user(s))", file=out)
         elif config.token is not None:
             print("  auth: fixed bearer token", file=out)
+        if config.dask_scheduler is not None:
+            print(f"  circuits simulated on the Dask cluster at {config.dask_scheduler}", file=out)
         if config.faults_enabled:
             print(f"  fault injection: {_fault_summary(config)}", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)

@@ -22,6 +22,7 @@ from pytket.extensions.iqm.emulator.http.faults import (
     check_fault_options,
     parse_fault_script,
 )
+from pytket.extensions.iqm.emulator.jobs.execution import check_scheduler_address
 from pytket.extensions.iqm.emulator.limits import (
     DEFAULT_MAX_ACTIVE_QUBITS,
     DEFAULT_MAX_BOND,
@@ -102,6 +103,9 @@ class EmulatorConfig:
     max_result_bits: int = DEFAULT_MAX_RESULT_BITS
     """Largest result a job may ask for, in bits (circuits × shots × measured qubits); larger
     jobs are refused at submission (22.x: HTTP 400; IQM Server API: 422)."""
+    dask_scheduler: str | None = None
+    """Address of a Dask scheduler (``tcp://host:8786``): each job's circuits are simulated as
+    tasks on its cluster's workers (``cluster`` extra); ``None`` simulates in the job's thread."""
     client_library_range: tuple[str, str] = DEFAULT_CLIENT_LIBRARY_RANGE
     """``(min, max)`` iqm-client versions reported by ``info/client-libraries``."""
     stage_delay: float = 0.002
@@ -185,6 +189,8 @@ class EmulatorConfig:
             parse_fault_script(self.fault_script)
         except FaultScriptError as error:
             raise ValueError(f"EmulatorConfig: {error}") from None
+        if self.dask_scheduler is not None:
+            check_scheduler_address(self.dask_scheduler)
         if self.noise_model not in NOISE_MODELS:
             raise ValueError(
                 f"EmulatorConfig.noise_model must be one of {', '.join(NOISE_MODELS)}, got "

@@ -65,6 +65,9 @@ class IQMEmulator:
     :param job_overhead: seconds each job takes on top of the simulation, as a real server's
         fixed cost per job (default ``0``; :data:`~.config.REALISTIC_JOB_OVERHEAD` stands for a
         real one).
+    :param dask_scheduler: a Dask scheduler's address (``tcp://host:8786``): each job's circuits
+        are simulated as tasks on its cluster (``cluster`` extra); the HTTP server and the job
+        store stay in this process. Default: simulate in the job's thread.
     :param client_library_range: ``(min, max)`` iqm-client versions reported as compatible.
     :param device_files: extra device files (the catalogue's JSON schema) to serve.
     :param options: further :class:`EmulatorConfig` fields, e.g. ``stage_delay``, or the
@@ -91,6 +94,7 @@ class IQMEmulator:
         max_circuits: int = 1000,
         workers: int | None = None,
         job_overhead: float = 0.0,
+        dask_scheduler: str | None = None,
         client_library_range: tuple[str, str] = DEFAULT_CLIENT_LIBRARY_RANGE,
         device_files: Iterable[str | Path] = (),
         **options: Any,
@@ -109,6 +113,7 @@ class IQMEmulator:
             max_circuits=max_circuits,
             workers=workers if workers is not None else default_workers(),
             job_overhead=job_overhead,
+            dask_scheduler=dask_scheduler,
             client_library_range=client_library_range,
             **options,
         )
@@ -216,6 +221,9 @@ class IQMEmulator:
         is configured.
 
         :raises OSError: if the address cannot be bound.
+        :raises ConnectionError: no Dask scheduler answers at ``dask_scheduler``.
+        :raises ImportError: ``dask_scheduler`` is set but Dask is not installed (the message
+            names the ``cluster`` extra).
         :raises RuntimeError: if it is already running or does not come up.
         """
         if self.running:
@@ -241,7 +249,12 @@ class IQMEmulator:
                 UserWarning,
                 stacklevel=2,
             )
-        app = create_app(self.config)
+        try:
+            app = create_app(self.config)
+        except BaseException:  # e.g. no Dask scheduler at dask_scheduler
+            sock.close()
+            self._port = None
+            raise
         server = uvicorn.Server(
             uvicorn.Config(
                 app, log_level="warning", log_config=None, access_log=False, lifespan="on"

@@ -52,6 +52,7 @@ from pytket.extensions.iqm.emulator.http.server_api.routes import jobs as server
 from pytket.extensions.iqm.emulator.http.server_api.wire import job_from_definition
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState, PayloadCache
 from pytket.extensions.iqm.emulator.http.tokens import BearerAuth, TokenIssuer
+from pytket.extensions.iqm.emulator.jobs.execution import CircuitRunner, DaskRunner, LocalRunner
 from pytket.extensions.iqm.emulator.jobs.spec import JobPlan, RejectedJob
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord, JobStore
@@ -152,8 +153,14 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
     :raises UnknownDeviceError: if a device name is not in the catalogue.
     :raises InvalidDeviceFileError: if a device file is invalid.
     :raises ValueError: if two served devices share a name.
+    :raises ImportError: ``config.dask_scheduler`` is set but Dask is not installed.
+    :raises ConnectionError: no Dask scheduler answers at ``config.dask_scheduler``.
     """
     devices = load_devices(config)
+    # Connected first: a scheduler that does not answer stops the start before the store opens.
+    circuits: CircuitRunner = (
+        DaskRunner(config.dask_scheduler) if config.dask_scheduler else LocalRunner()
+    )
     store = JobStore(config.db)
     stop = threading.Event()
     cache = PayloadCache()
@@ -168,7 +175,7 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
         mps_max_bond=config.mps_max_bond,
         default_max_duration_over_t2=config.default_max_duration_over_t2,
     )
-    runner = JobRunner(store, devices, settings, stop)
+    runner = JobRunner(store, devices, settings, stop, circuits=circuits)
     issuer = None
     if config.auth_users is not None:
         issuer = TokenIssuer(

@@ -8,8 +8,9 @@ its job aborted stops, and results computed for an aborted job are discarded.
 
 Aborting a running job (:meth:`WorkerPool.abort`) or stopping the server also stops its
 simulation: each running job has a cancellation event that the simulator checks between gates,
-so the worker is free again within one gate. Queued jobs reach the workers round-robin by
-owner (:mod:`.queue_policy`).
+so the worker is free again within one gate (on a Dask cluster, see :mod:`.execution`, the
+job's tasks are cancelled instead). Queued jobs reach the workers round-robin by owner
+(:mod:`.queue_policy`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-import numpy as np
-
 from pytket.extensions.iqm.emulator.devices.device import (
     Calibration,
     Device,
     UnknownCalibrationError,
 )
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.jobs.execution import (
+    CircuitBatch,
+    CircuitFailedError,
+    CircuitRunner,
+    LocalRunner,
+    SimulationOptions,
+    circuit_seeds,
+)
 from pytket.extensions.iqm.emulator.jobs.queue_policy import FairQueue
 from pytket.extensions.iqm.emulator.jobs.results import encode_results, simulation_report
 from pytket.extensions.iqm.emulator.jobs.spec import JobSpec, RejectedJob
@@ -39,24 +46,8 @@ from pytket.extensions.iqm.emulator.limits import (
     DEFAULT_MAX_BOND,
 )
 from pytket.extensions.iqm.emulator.memory_budget import SIMULATOR_MEMORY_BYTES
-from pytket.extensions.iqm.emulator.simulation.simulator import (
-    SimulationCancelledError,
-    SimulationError,
-    simulate,
-)
 
 logger = logging.getLogger(__name__)
-
-
-def job_rng(seed: int | None, seq: int) -> np.random.Generator:
-    """The random generator of the job with sequence number ``seq``.
-
-    With a ``seed`` it depends only on ``(seed, seq)``, so resubmitting the same jobs in the
-    same order to a fresh server reproduces their results; without one it is fresh entropy.
-    """
-    if seed is None:
-        return np.random.default_rng()
-    return np.random.default_rng(np.random.SeedSequence([seed, seq]))
 
 
 @dataclass(frozen=True)
@@ -70,7 +61,7 @@ class ExecutionSettings:
     pauli_noise: bool = False
     """Build the Pauli-twirled approximation of the physical noise model."""
     seed: int | None = None
-    """Seed of the per-job random generators (see :func:`job_rng`)."""
+    """Seed of the per-circuit random generators (see :func:`.execution.circuit_seeds`)."""
     stage_delay: float = 0.0
     """Seconds a job rests in each queue stage."""
     job_overhead: float = 0.0
@@ -91,6 +82,7 @@ class JobRunner:
     :param settings: noise, seed, limits, delays.
     :param stop: set when the server shuts down; waiting stages end early and leave the job
         unfinished (it is resumed on the next start with the same database).
+    :param circuits: where the circuits are simulated (default: in the job's worker thread).
     """
 
     def __init__(
@@ -99,7 +91,9 @@ class JobRunner:
         devices: Mapping[str, Device],
         settings: ExecutionSettings,
         stop: threading.Event,
+        circuits: CircuitRunner | None = None,
     ) -> None:
+        self._circuits: CircuitRunner = circuits or LocalRunner()
         self._store = store
         self._devices = devices
         self._settings = settings
@@ -118,6 +112,17 @@ class JobRunner:
                 )
                 self._noise[cal.calibration_set_id] = model
             return model
+
+    def close(self) -> None:
+        """Release the circuit runner (e.g. the Dask client)."""
+        self._circuits.close()
+
+    def _stopped_or_terminal(self, job_id: UUID) -> bool:
+        """Whether the server is stopping or the job was aborted (or otherwise ended)."""
+        if self._stop.is_set():
+            return True
+        job = self._store.get(job_id)
+        return job is None or job.terminal
 
     def _rest(self) -> bool:
         """Pause for one stage; ``False`` if the server is stopping."""
@@ -174,29 +179,34 @@ class JobRunner:
         store.stamp(job_id, "execution_start")
         if self._settings.job_overhead and self._stop.wait(self._settings.job_overhead):
             return
-        rng = job_rng(self._settings.seed, job.seq)
         noise = self._noise_model(cal) if self._settings.noise else None
-        results = []
-        for index, circuit in enumerate(spec.circuits):
-            try:
-                results.append(
-                    simulate(
-                        circuit.operations,
-                        spec.shots,
-                        noise=noise,
-                        rng=rng,
-                        heralding_zeros=spec.heralding_zeros,
-                        max_active_qubits=self._settings.max_active_qubits,
-                        max_memory_bytes=SIMULATOR_MEMORY_BYTES,
-                        cancelled=cancelled.is_set if cancelled is not None else None,
-                        max_bond=self._settings.mps_max_bond,
-                    )
-                )
-            except SimulationCancelledError:
-                return  # aborted (the store says so already) or stopping (resumed on restart)
-            except SimulationError as error:
-                store.fail(job_id, f"Circuit {circuit.name!r} (index {index}): {error}")
-                return
+        batch = CircuitBatch(
+            job_id=job_id,
+            circuits=spec.circuits,
+            options=SimulationOptions(
+                shots=spec.shots,
+                noise=noise,
+                heralding_zeros=spec.heralding_zeros,
+                max_active_qubits=self._settings.max_active_qubits,
+                max_memory_bytes=SIMULATOR_MEMORY_BYTES,
+                max_bond=self._settings.mps_max_bond,
+            ),
+            seeds=circuit_seeds(self._settings.seed, job.seq, len(spec.circuits)),
+        )
+        # The pool's cancellation event is cheap enough for the simulator's per-gate check;
+        # a caller without one falls back to asking the store.
+        should_stop = (
+            cancelled.is_set
+            if cancelled is not None
+            else (lambda: self._stopped_or_terminal(job_id))
+        )
+        try:
+            results = self._circuits.run(batch, should_stop)
+        except CircuitFailedError as error:
+            store.fail(job_id, str(error))
+            return
+        if results is None:  # aborted (the store says so already) or stopping (resumed later)
+            return
         store.stamp(job_id, "execution_end")
         measurements, counts = encode_results(spec.circuits, results)
         store.finish(
@@ -284,3 +294,4 @@ class WorkerPool:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)
+        self._runner.close()
