@@ -22,7 +22,6 @@ from pytket.extensions.iqm.emulator.http.faults import (
     check_fault_options,
     parse_fault_script,
 )
-from pytket.extensions.iqm.emulator.jobs.execution import check_scheduler_address
 from pytket.extensions.iqm.emulator.limits import (
     DEFAULT_MAX_ACTIVE_QUBITS,
     DEFAULT_MAX_BOND,
@@ -31,6 +30,7 @@ from pytket.extensions.iqm.emulator.memory_budget import (
     DEFAULT_MAX_RESULT_BITS,
     default_workers,
 )
+from pytket.extensions.iqm.emulator.scheduler_address import check_scheduler_address
 
 DEFAULT_CLIENT_LIBRARY_RANGE = ("22.0", "23.0")
 """iqm-client versions the emulator declares compatible: ``min <= version < max``."""

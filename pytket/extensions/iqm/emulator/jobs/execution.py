@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,6 +24,7 @@ from uuid import UUID
 import numpy as np
 
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
+from pytket.extensions.iqm.emulator.scheduler_address import check_scheduler_address
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
 from pytket.extensions.iqm.emulator.simulation.result import (
     SimulationCancelledError,
@@ -46,8 +46,6 @@ connection). A task whose worker died is rescheduled by Dask itself, up to its
 
 ABORT_POLL_INTERVAL = 0.2
 """Seconds between two checks for an abort (or a server stop) while a job's tasks run."""
-
-_SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$")
 
 logger = logging.getLogger(__name__)
 
@@ -175,15 +173,6 @@ class LocalRunner:
 
     def close(self) -> None:
         return None
-
-
-def check_scheduler_address(address: str) -> None:
-    """:raises ValueError: ``address`` is not a Dask scheduler address."""
-    if not isinstance(address, str) or not _SCHEDULER_ADDRESS.match(address):
-        raise ValueError(
-            f"dask_scheduler must be a Dask scheduler address such as tcp://host:8786, not "
-            f"{address!r}."
-        )
 
 
 def _distributed() -> Any:
