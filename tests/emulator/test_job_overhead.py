@@ -88,3 +88,27 @@ def test_bad_overhead_on_the_command_line_exits_2(capsys: pytest.CaptureFixture[
         "pytket-iqm-emulator: EmulatorConfig.job_overhead must be between 0 and 600 seconds, "
         "got -1.0; give the seconds each job takes on top of the simulation (0: none).\n"
     )
+
+
+def _submit_and_wait_for_execution(emulator: IQMEmulator, within: float) -> str:
+    """Submit a job; return its URL once its execution has started."""
+    job_url = (
+        f"{emulator.url}/jobs/{httpx.post(f'{emulator.url}/jobs', json=_RUN_REQUEST).json()['id']}"
+    )
+    deadline = time.monotonic() + within
+    while "execution_start" not in httpx.get(job_url).json()["metadata"].get("timestamps", {}):
+        assert time.monotonic() < deadline, f"the job did not start executing within {within} s"
+        time.sleep(0.02)
+    return job_url
+
+
+def test_abort_frees_the_worker_during_the_overhead() -> None:
+    """An aborted job stops waiting out its overhead: the next job starts at once."""
+    long_overhead = 60.0
+    with IQMEmulator("garnet", noise=False, job_overhead=long_overhead, workers=1) as emulator:
+        first = _submit_and_wait_for_execution(emulator, within=30)
+        assert httpx.post(f"{first}/abort").status_code == 200
+        # With the single worker held for the overhead, this would wait 60 s.
+        second = _submit_and_wait_for_execution(emulator, within=long_overhead / 4)
+        assert httpx.get(first).json()["status"] == "aborted"
+        assert httpx.post(f"{second}/abort").status_code == 200

@@ -16,9 +16,13 @@ from pytket.extensions.iqm.emulator.devices.noise import (
     Relaxation,
     twirled_relaxation,
 )
-from pytket.extensions.iqm.emulator.simulation.methods.stabilizer import clifford_gate
+from pytket.extensions.iqm.emulator.simulation.methods.stabilizer import (
+    clifford_gate,
+    shots_per_batch,
+)
 from pytket.extensions.iqm.emulator.simulation.program import Operation
 from pytket.extensions.iqm.emulator.simulation.simulator import (
+    SimulationCancelledError,
     SimulationError,
     exact_distribution,
     simulate,
@@ -128,6 +132,25 @@ def test_noiseless_ghz_54_is_half_zeros_half_ones() -> None:
     assert set(np.unique(weights)) == {0, 54}
     zeros = int(np.count_nonzero(weights == 0))
     assert abs(zeros - shots / 2) <= 4 * math.sqrt(shots / 4)  # 4 standard deviations
+
+
+def test_an_abort_stops_the_stabilizer_between_batches_of_shots() -> None:
+    qubits = list(EMERALD.qubits)
+    ops = [*random_clifford(np.random.default_rng(3), qubits, 2), measure("m", *qubits)]
+    checks: list[int] = []
+
+    def cancelled() -> bool:  # says stop at its third check
+        checks.append(1)
+        return len(checks) == 3
+
+    shots = 10 * shots_per_batch(len(ops))  # at least one stim line per operation
+    with pytest.raises(SimulationCancelledError, match=r"^The simulation was cancelled\.$"):
+        simulate(ops, shots, noise=None, rng=np.random.default_rng(0), cancelled=cancelled)
+    assert len(checks) == 3  # it stopped at once, not after the remaining batches
+    # Without an abort the batches add up to every shot (a partial last batch included).
+    done = simulate(ops, shots + 5, noise=None, rng=np.random.default_rng(0))
+    assert done.method == "stabilizer"
+    assert done.measurements["m"].shape == (shots + 5, len(qubits))
 
 
 def test_auto_uses_the_stabilizer_only_where_it_applies() -> None:

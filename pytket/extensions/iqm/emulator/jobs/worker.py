@@ -177,7 +177,10 @@ class JobRunner:
         if current is None or current.terminal:
             return
         store.stamp(job_id, "execution_start")
-        if self._settings.job_overhead and self._stop.wait(self._settings.job_overhead):
+        # The job's own event is set by an abort as well as by a stop, so an aborted job
+        # frees its worker at once instead of after the overhead.
+        overhead_over = cancelled if cancelled is not None else self._stop
+        if self._settings.job_overhead and overhead_over.wait(self._settings.job_overhead):
             return
         noise = self._noise_model(cal) if self._settings.noise else None
         batch = CircuitBatch(

@@ -200,8 +200,10 @@ def _run_stabilizer(
     columns: dict[str, int],
     shots: int,
     rng: np.random.Generator,
+    *,
+    cancelled: Callable[[], bool] | None,
 ) -> dict[str, BitArray]:
-    bits = circuit.sample(shots, rng)
+    bits = circuit.sample(shots, rng, cancelled)
     measures = [s for s in program.steps if isinstance(s, Measure)] + program.terminal
     records: dict[str, BitArray] = {}
     for measure in measures:
@@ -290,8 +292,9 @@ def simulate(
         ``statevector``, ``density_matrix``, ``mps``, ``stabilizer``.
     :param max_memory_bytes: refuse (with :class:`TooLargeError`) to hold more quantum states
         at once than fit in this many bytes.
-    :param cancelled: checked between gates; when it returns ``True`` the run stops with
-        :class:`SimulationCancelledError` (cheap: called once per gate).
+    :param cancelled: checked between gates (between batches of shots on the stabilizer);
+        when it returns ``True`` the run stops with :class:`SimulationCancelledError` (cheap:
+        called once per gate).
     :param max_bond: bond-dimension cap of the matrix-product-state method.
     :return: the recorded bits per measurement key, the method used and its accuracy.
     :raises TooLargeError: if the circuit acts on more than ``max_active_qubits`` components,
@@ -307,15 +310,15 @@ def simulate(
     """
     if shots < 0:
         raise SimulationError(f"shots must be a non-negative number, got {shots}.")
-    program = compile_program(circuit, noise)
+    program = compile_program(circuit, noise, cancelled=cancelled)
     chosen, stabilizer = _choose_method(program, shots, method, max_active_qubits)
     kept = _heralded_shots(program.components, shots, noise, rng) if heralding_zeros else shots
     if stabilizer is not None:
-        records = _run_stabilizer(program, *stabilizer, kept, rng)
+        records = _run_stabilizer(program, *stabilizer, kept, rng, cancelled=cancelled)
         return SimulationResult(records, kept, "stabilizer")
     mps = chosen == "mps"
     if mps and program.has_gate_noise:
-        program = compile_program(circuit, noise, unitary_relaxation=True)
+        program = compile_program(circuit, noise, unitary_relaxation=True, cancelled=cancelled)
     executor = Executor(
         program,
         kept,

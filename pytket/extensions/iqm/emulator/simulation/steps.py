@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,8 +25,13 @@ from pytket.extensions.iqm.emulator.simulation.methods.statevector import (
 )
 from pytket.extensions.iqm.emulator.simulation.program import Operation
 from pytket.extensions.iqm.emulator.simulation.result import (
+    SimulationCancelledError,
     SimulationError,
 )
+
+OPERATIONS_PER_CANCELLATION_CHECK = 1024
+"""Operations (or steps) compiled between two checks for an abort: about 30 ms of work, so an
+abort stops a circuit's compilation at once, however long the circuit."""
 
 Condition = tuple[str, str] | None
 """``(feedback_key, feedback_qubit)`` whose bit must be 1 for a step to act, or None."""
@@ -269,8 +274,19 @@ def late_first_use(circuit: Sequence[Operation]) -> list[int]:
     return order
 
 
+def _check_cancelled(cancelled: Callable[[], bool] | None, index: int) -> None:
+    """Raise :class:`SimulationCancelledError` if ``cancelled`` says so (asked at every
+    :data:`OPERATIONS_PER_CANCELLATION_CHECK`-th index)."""
+    if cancelled is not None and index % OPERATIONS_PER_CANCELLATION_CHECK == 0 and cancelled():
+        raise SimulationCancelledError("The simulation was cancelled.")
+
+
 def compile_program(
-    circuit: Sequence[Operation], noise: NoiseModel | None, *, unitary_relaxation: bool = False
+    circuit: Sequence[Operation],
+    noise: NoiseModel | None,
+    *,
+    unitary_relaxation: bool = False,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Program:
     """Check the circuit and turn it into steps on axis numbers.
 
@@ -279,6 +295,9 @@ def compile_program(
     else nothing. It is the same channel, but no-event trajectories stay unitary: the
     amplitude-damping unravelling's no-jump factor diag(1, √(1−γ)) entangles a little more at
     every gate, which a matrix-product state pays for in bond dimension.
+
+    ``cancelled`` is checked every :data:`OPERATIONS_PER_CANCELLATION_CHECK` operations; when
+    it returns ``True``, :class:`SimulationCancelledError` is raised.
     """
     for index, op in enumerate(circuit):
         _check_operation(index, op)
@@ -347,6 +366,7 @@ def compile_program(
 
     grown = 0  # components the state holds at this point of the circuit
     for index, op in enumerate(circuit):
+        _check_cancelled(cancelled, index)
         name = op.name
         if name not in _SCHEDULING_ONLY:
             needed = 0
@@ -419,7 +439,7 @@ def compile_program(
                 relaxation = noise.relaxation(qubit, op.duration)
                 program.steps.extend(relaxation_steps(axis_of[qubit], relaxation, None))
     if any(isinstance(step, PauliStep) for step in program.steps):
-        _mark_hidden_z(program)
+        _mark_hidden_z(program, cancelled)
     return program
 
 
@@ -434,7 +454,7 @@ def _commutes_with_z(step: AnyStep, axis: int) -> bool:
     return True
 
 
-def _mark_hidden_z(program: Program) -> None:
+def _mark_hidden_z(program: Program, cancelled: Callable[[], bool] | None) -> None:
     """Record, on each Pauli-noise step, the axes where a Z error is invisible.
 
     A Z error on an axis that afterwards only meets operators commuting with Z (up to a sign)
@@ -445,6 +465,7 @@ def _mark_hidden_z(program: Program) -> None:
     visible: set[int] = set()
     hidden: frozenset[int] = frozenset(range(n))  # kept in step with ``visible``
     for index in range(len(program.steps) - 1, -1, -1):
+        _check_cancelled(cancelled, index)
         step = program.steps[index]
         if isinstance(step, PauliStep) and hidden:
             program.steps[index] = replace(step, z_hidden=hidden)
