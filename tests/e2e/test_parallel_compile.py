@@ -234,3 +234,22 @@ def _angles(op: Op) -> list[object]:
     if op.type == OpType.Conditional:
         return _angles(cast("Conditional", op).op)
     return list(op.params)
+
+
+def test_tasks_share_the_work_evenly() -> None:
+    """Every circuit in exactly one task, and no task holds the largest circuits together."""
+    sizes = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597, 2584, 4181]
+    circuits = []
+    for size in sizes:
+        circuit = Circuit(1)
+        for _ in range(size):
+            circuit.H(0)
+        circuits.append(circuit)
+    tasks = parallel_compile._chunks(circuits, n_workers=1)
+    assert len(tasks) == parallel_compile.CHUNKS_PER_WORKER
+    assert sorted(index for task in tasks for index in task) == list(range(len(sizes)))
+    work = [sum(sizes[index] for index in task) for task in tasks]
+    # Dealt back and forth, largest first: a task is at most the largest circuit above another.
+    assert max(work) - min(work) <= max(sizes)
+    assert tasks[0][0] == len(sizes) - 1  # the largest circuit is dealt first
+    assert parallel_compile._chunks(circuits[:3], n_workers=4) == [[2], [1], [0]]

@@ -23,7 +23,6 @@ import atexit
 import functools
 import importlib
 import json
-import math
 import multiprocessing
 import os
 import threading
@@ -420,10 +419,19 @@ def _compile_here(
 
 
 def _chunks(circuits: Sequence[Circuit], n_workers: int) -> list[list[int]]:
-    """Circuit indices in tasks, the largest circuits first so that the end evens out."""
+    """Circuit indices in tasks of about equal work.
+
+    The circuits, largest first, are dealt out to the tasks like cards, back and forth, so
+    that no task gets the largest circuits together: a task of consecutive largest circuits
+    kept one worker busy long after the others had finished.
+    """
     order = sorted(range(len(circuits)), key=lambda i: -circuits[i].n_gates)
-    size = max(1, math.ceil(len(circuits) / (n_workers * CHUNKS_PER_WORKER)))
-    return [order[start : start + size] for start in range(0, len(order), size)]
+    n_tasks = max(1, min(len(circuits), n_workers * CHUNKS_PER_WORKER))
+    tasks: list[list[int]] = [[] for _ in range(n_tasks)]
+    for position, index in enumerate(order):
+        deal, seat = divmod(position, n_tasks)
+        tasks[seat if deal % 2 == 0 else n_tasks - 1 - seat].append(index)
+    return tasks
 
 
 def _info_json(backend_info: BackendInfo) -> str:
