@@ -16,6 +16,7 @@ import distributed
 import pytest
 from pytket.circuit import Circuit
 
+from benchmarks.emulator_cluster import layered_circuit
 from pytket.extensions.iqm import IQMBackend, IQMJobCancelledError
 from pytket.extensions.iqm.emulator import IQMEmulator
 from pytket.extensions.iqm.emulator.cli import main as emulator_main
@@ -61,17 +62,6 @@ def backend_for(emulator: IQMEmulator) -> IQMBackend:
     return IQMBackend(emulator.root_url, device="garnet")
 
 
-def layered_circuit(n_qubits: int, layers: int, variant: int) -> Circuit:
-    """A chain of CZ-entangled rotation layers: every qubit ends in a superposition."""
-    circuit = Circuit(n_qubits)
-    for layer in range(layers):
-        for qubit in range(n_qubits):
-            circuit.Ry(0.1 + 0.07 * qubit + 0.13 * layer + 0.01 * variant, qubit)
-        for qubit in range(layer % 2, n_qubits - 1, 2):
-            circuit.CZ(qubit, qubit + 1)
-    return circuit.measure_all()
-
-
 def counts_of(backend: IQMBackend, circuits: list[Circuit], shots: int) -> list[dict[str, int]]:
     compiled = backend.get_compiled_circuits(circuits, optimisation_level=1, workers=1)
     handles = backend.process_circuits(compiled, n_shots=shots)
@@ -106,7 +96,7 @@ def test_deterministic_circuits_give_exact_counts_on_the_cluster(
 def test_same_seed_gives_the_same_counts_on_both_paths(
     noisy_on_cluster: IQMEmulator, noisy_local: IQMEmulator
 ) -> None:
-    circuits = [layered_circuit(4, 3, variant) for variant in range(4)]
+    circuits = [layered_circuit(4, variant, layers=3) for variant in range(4)]
     on_cluster = counts_of(backend_for(noisy_on_cluster), circuits, 300)
     local = counts_of(backend_for(noisy_local), circuits, 300)
     assert on_cluster == local
@@ -116,7 +106,7 @@ def test_same_seed_gives_the_same_counts_on_both_paths(
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes(
     cluster: distributed.LocalCluster, dask_client: distributed.Client
 ) -> None:
-    circuits = [layered_circuit(12, 6, variant) for variant in range(6)]
+    circuits = [layered_circuit(12, variant, layers=6) for variant in range(6)]
     with (
         IQMEmulator(
             "garnet", noise=True, seed=SEED, dask_scheduler=cluster.scheduler_address
@@ -155,7 +145,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes(
 def test_abort_of_a_running_job_cancels_its_tasks(
     cluster: distributed.LocalCluster, dask_client: distributed.Client
 ) -> None:
-    circuits = [layered_circuit(12, 6, variant) for variant in range(8)]
+    circuits = [layered_circuit(12, variant, layers=6) for variant in range(8)]
     with IQMEmulator("garnet", noise=True, dask_scheduler=cluster.scheduler_address) as emulator:
         backend = backend_for(emulator)
         compiled = backend.get_compiled_circuits(circuits, optimisation_level=1, workers=1)

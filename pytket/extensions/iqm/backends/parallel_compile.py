@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import importlib
 import json
 import multiprocessing
 import os
@@ -41,9 +40,7 @@ from pytket.passes import BasePass
 
 from pytket.extensions.iqm.backends.compilation import default_compilation_pass
 from pytket.extensions.iqm.backends.progress import ResultsProgress, progress_enabled
-
-CLUSTER_EXTRA = "cluster"
-"""The pip extra that installs Dask: ``pip install "pytket-iqm[cluster]"``."""
+from pytket.extensions.iqm.cluster_extra import import_distributed
 
 SCHEDULER_ENVIRONMENT_VARIABLE = "PYTKET_IQM_COMPILE_SCHEDULER"
 """A Dask scheduler address (``tcp://host:8786``) that compilation uses when the call names
@@ -257,18 +254,9 @@ def shutdown_worker_pools() -> None:
 
 
 def _distributed() -> Any:
-    """The ``distributed`` module.
-
-    :raises ImportError: Dask is not installed; the message names the extra.
-    """
-    try:
-        return importlib.import_module("distributed")
-    except ImportError:
-        raise ImportError(
-            "Compiling on a Dask cluster needs dask and distributed, which are not installed. "
-            f'Install them with pip install "pytket-iqm[{CLUSTER_EXTRA}]", or compile on '
-            "this machine's cores (leave executor out)."
-        ) from None
+    return import_distributed(
+        "Compiling on a Dask cluster", "compile on this machine's cores (leave executor out)"
+    )
 
 
 def _is_dask_client(executor: object) -> bool:

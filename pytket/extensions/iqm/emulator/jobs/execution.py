@@ -14,7 +14,6 @@ result as the first attempt would have.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from uuid import UUID
 
 import numpy as np
 
+from pytket.extensions.iqm.cluster_extra import import_distributed
 from pytket.extensions.iqm.emulator.devices.noise import NoiseModel
 from pytket.extensions.iqm.emulator.scheduler_address import check_scheduler_address
 from pytket.extensions.iqm.emulator.simulation.program import CircuitSpec
@@ -32,9 +32,6 @@ from pytket.extensions.iqm.emulator.simulation.result import (
     SimulationResult,
 )
 from pytket.extensions.iqm.emulator.simulation.simulator import simulate
-
-CLUSTER_EXTRA = "cluster"
-"""The pip extra that installs Dask: ``pip install "pytket-iqm[cluster]"``."""
 
 SCHEDULER_CONNECT_TIMEOUT = 10.0
 """Seconds the emulator waits at start for the Dask scheduler to answer (Dask's default)."""
@@ -176,18 +173,10 @@ class LocalRunner:
 
 
 def _distributed() -> Any:
-    """The ``distributed`` module.
-
-    :raises ImportError: Dask is not installed; the message names the extra.
-    """
-    try:
-        return importlib.import_module("distributed")
-    except ImportError:
-        raise ImportError(
-            "Running the emulator's jobs on a Dask cluster needs dask and distributed, which "
-            f'are not installed. Install them with pip install "pytket-iqm[{CLUSTER_EXTRA}]", '
-            "or leave dask_scheduler out to simulate in this process."
-        ) from None
+    return import_distributed(
+        "Running the emulator's jobs on a Dask cluster",
+        "leave dask_scheduler out to simulate in this process",
+    )
 
 
 class DaskRunner:

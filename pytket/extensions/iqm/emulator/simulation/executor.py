@@ -617,6 +617,13 @@ class Executor:
         if not terminal:
             return
         axes = [axis for measure in terminal for axis in measure.axes]
+        if isinstance(state, StateVector):
+            # The state's pending single-qubit windows, applied one at a time: all at once they
+            # take most of a second on 24 qubits, too long to stay deaf to an abort.
+            for axis in list(state.windows):
+                self._stop_if_cancelled()
+                state.flush([axis])
+        self._stop_if_cancelled()
         if isinstance(state, MatrixProductState):
             bits = state.sample_bits(axes, len(shots), self.rng)
         else:

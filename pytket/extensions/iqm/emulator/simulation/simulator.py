@@ -88,6 +88,7 @@ from pytket.extensions.iqm.emulator.simulation.steps import (
     Reset,
     SplitOnFeedback,
     Unitary1,
+    check_cancelled,
     compile_program,
     first_partners,
     prx_matrix,
@@ -155,12 +156,15 @@ def _heralded_shots(
     return int(np.count_nonzero(~false_ones.any(axis=1)))
 
 
-def _stabilizer_circuit(program: Program) -> tuple[StabilizerCircuit, dict[str, int]] | str:
+def _stabilizer_circuit(
+    program: Program, cancelled: Callable[[], bool] | None
+) -> tuple[StabilizerCircuit, dict[str, int]] | str:
     """The program as a stim circuit and each measurement key's first result column, or why
     the stabilizer method cannot run it."""
     circuit = StabilizerCircuit()
     columns: dict[str, int] = {}
-    for step in program.steps:
+    for index, step in enumerate(program.steps):
+        check_cancelled(cancelled, index)
         if isinstance(step, Grow):
             continue
         if isinstance(step, SplitOnFeedback) or getattr(step, "condition", None) is not None:
@@ -216,7 +220,11 @@ def _run_stabilizer(
 
 
 def _choose_method(
-    program: Program, shots: int, method: Method, max_active_qubits: int
+    program: Program,
+    shots: int,
+    method: Method,
+    max_active_qubits: int,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[str, tuple[StabilizerCircuit, dict[str, int]] | None]:
     """The method to run (and the stim circuit when that is the stabilizer)."""
     if method not in METHODS:
@@ -231,7 +239,7 @@ def _choose_method(
         )
     exact_limit = min(max_active_qubits, EXACT_MAX_COMPONENTS)
     if method in ("auto", "stabilizer"):
-        built = _stabilizer_circuit(program)
+        built = _stabilizer_circuit(program, cancelled)
         if method == "stabilizer":
             if isinstance(built, str):
                 raise SimulationError(
@@ -311,7 +319,7 @@ def simulate(
     if shots < 0:
         raise SimulationError(f"shots must be a non-negative number, got {shots}.")
     program = compile_program(circuit, noise, cancelled=cancelled)
-    chosen, stabilizer = _choose_method(program, shots, method, max_active_qubits)
+    chosen, stabilizer = _choose_method(program, shots, method, max_active_qubits, cancelled)
     kept = _heralded_shots(program.components, shots, noise, rng) if heralding_zeros else shots
     if stabilizer is not None:
         records = _run_stabilizer(program, *stabilizer, kept, rng, cancelled=cancelled)

@@ -208,7 +208,9 @@ def _check_operation(index: int, op: Operation) -> None:
         raise SimulationError(f"{where}: cc_prx needs a feedback_key and a feedback_qubit.")
 
 
-def late_first_use(circuit: Sequence[Operation]) -> list[int]:
+def late_first_use(
+    circuit: Sequence[Operation], cancelled: Callable[[], bool] | None = None
+) -> list[int]:
     """An order of the operations, equivalent to the circuit's, that touches components late.
 
     Operations on disjoint components commute, so any order that keeps each component's own
@@ -254,6 +256,7 @@ def late_first_use(circuit: Sequence[Operation]) -> list[int]:
                 blocked, key=lambda i: (sum(q not in active for q in circuit[i].qubits), i)
             )
             blocked.remove(chosen)
+        check_cancelled(cancelled, len(order))
         done[chosen] = True
         order.append(chosen)
         op = circuit[chosen]
@@ -274,7 +277,7 @@ def late_first_use(circuit: Sequence[Operation]) -> list[int]:
     return order
 
 
-def _check_cancelled(cancelled: Callable[[], bool] | None, index: int) -> None:
+def check_cancelled(cancelled: Callable[[], bool] | None, index: int) -> None:
     """Raise :class:`SimulationCancelledError` if ``cancelled`` says so (asked at every
     :data:`OPERATIONS_PER_CANCELLATION_CHECK`-th index)."""
     if cancelled is not None and index % OPERATIONS_PER_CANCELLATION_CHECK == 0 and cancelled():
@@ -303,7 +306,7 @@ def compile_program(
         _check_operation(index, op)
     origin = list(range(len(circuit)))
     if not any(op.name == "cc_prx" for op in circuit):
-        origin = late_first_use(circuit)
+        origin = late_first_use(circuit, cancelled)
         circuit = [circuit[i] for i in origin]
     components: list[str] = []
     axis_of: dict[str, int] = {}
@@ -366,7 +369,7 @@ def compile_program(
 
     grown = 0  # components the state holds at this point of the circuit
     for index, op in enumerate(circuit):
-        _check_cancelled(cancelled, index)
+        check_cancelled(cancelled, index)
         name = op.name
         if name not in _SCHEDULING_ONLY:
             needed = 0
@@ -465,7 +468,7 @@ def _mark_hidden_z(program: Program, cancelled: Callable[[], bool] | None) -> No
     visible: set[int] = set()
     hidden: frozenset[int] = frozenset(range(n))  # kept in step with ``visible``
     for index in range(len(program.steps) - 1, -1, -1):
-        _check_cancelled(cancelled, index)
+        check_cancelled(cancelled, index)
         step = program.steps[index]
         if isinstance(step, PauliStep) and hidden:
             program.steps[index] = replace(step, z_hidden=hidden)
