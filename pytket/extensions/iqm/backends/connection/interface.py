@@ -31,6 +31,10 @@ from pytket.extensions.iqm.backends.connection.credentials import (
     AUTH_ENVIRONMENT_VARIABLES,
     Credentials,
 )
+from pytket.extensions.iqm.backends.connection.idempotency import (
+    IDEMPOTENCY_KEY_HEADER,
+    IdempotentSubmissions,
+)
 from pytket.extensions.iqm.backends.connection.retry import (
     RetriesExhaustedError,
     RetryPolicy,
@@ -91,6 +95,9 @@ class ServerConnection(ABC):
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = random.Random()
+        self.idempotency = IdempotentSubmissions()
+        """Whether the server honours idempotency keys, and the key of a submission in
+        progress; each line's client adds the key to its requests and reports the answers."""
 
     def __repr__(self) -> str:
         return (
@@ -253,40 +260,59 @@ class ServerConnection(ABC):
             ) from None
 
     def _submit_call(self, call: Callable[[], _T]) -> _T:
-        """Run a submission: retried only when the server certainly did not receive it.
+        """Run a submission: retried when the server certainly did not receive it, or when it
+        honours idempotency keys (a resend then finds the job the first attempt created).
 
         :raises IQMServerError: the submission failed in a way that leaves open whether the
             server created the job (the message says so; it is not resubmitted), or the server
             kept refusing connections.
         """
         action = "submit a job"
-        try:
-            return retry_call(
-                call,
-                policy=self.retry,
-                retryable=submit_retry_is_safe,
-                action=action,
-                sleep=self._sleep,
-                rng=self._rng,
-            )
-        except RetriesExhaustedError as exhausted:
-            raise self._translated(
-                exhausted.last_error,
-                action,
-                attempts=(
-                    f" ({exhausted.reason} after {exhausted.attempts} attempts; the server did "
-                    "not take the job, so none was created)"
-                ),
-            ) from None
-        except Exception as error:
-            if self._is_transient(error) and not was_not_taken(error):
-                raise IQMServerError(
-                    f"Could not {action}: {error}. The request reached the server, which may "
-                    "or may not have created the job; it was not resubmitted, to avoid running "
-                    "it twice (neither IQM API lists jobs, so the backend cannot look it up). "
-                    "Check the server's job list before submitting again."
+        resent_unanswered = False
+
+        def resend_is_safe(error: BaseException) -> bool:
+            nonlocal resent_unanswered
+            if submit_retry_is_safe(error):
+                return True
+            if self.idempotency.honoured and self._is_transient(error):
+                resent_unanswered = True
+                return True
+            return False
+
+        with self.idempotency.submission() as key:
+            try:
+                return retry_call(
+                    call,
+                    policy=self.retry,
+                    retryable=resend_is_safe,
+                    action=action,
+                    sleep=self._sleep,
+                    rng=self._rng,
+                )
+            except RetriesExhaustedError as exhausted:
+                outcome = (
+                    f"the server may have created the job; it would answer one more submission "
+                    f"with {IDEMPOTENCY_KEY_HEADER} {key} with that job"
+                    if resent_unanswered
+                    else "the server did not take the job, so none was created"
+                )
+                raise self._translated(
+                    exhausted.last_error,
+                    action,
+                    attempts=(
+                        f" ({exhausted.reason} after {exhausted.attempts} attempts; {outcome})"
+                    ),
                 ) from None
-            raise self._translated(error, action) from None
+            except Exception as error:
+                if self._is_transient(error) and not was_not_taken(error):
+                    raise IQMServerError(
+                        f"Could not {action}: {error}. The request reached the server, which "
+                        "may or may not have created the job; it was not resubmitted, to avoid "
+                        "running it twice (neither IQM API lists jobs, and this server does not "
+                        f"say it honours {IDEMPOTENCY_KEY_HEADER}, so the backend cannot look "
+                        "it up). Check the server's job list before submitting again."
+                    ) from None
+                raise self._translated(error, action) from None
 
     def _request_timeout(self, deadline: float | None) -> float:
         """Per-request timeout: the policy's, shortened to what is left before ``deadline``

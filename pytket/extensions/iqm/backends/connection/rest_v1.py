@@ -47,6 +47,7 @@ from pytket.extensions.iqm.backends.connection.compatible_errors import (
     compatible_subclass,
 )
 from pytket.extensions.iqm.backends.connection.credentials import Credentials
+from pytket.extensions.iqm.backends.connection.idempotency import IdempotentSubmissions
 from pytket.extensions.iqm.backends.connection.interface import (
     CLIENT_SIGNATURE,
     ServerConnection,
@@ -182,6 +183,7 @@ class RestV1Connection(ServerConnection):
             self._client = self._call(
                 lambda: _ObservedIQMClient(
                     device_url,
+                    idempotency=self.idempotency,
                     client_signature=CLIENT_SIGNATURE,
                     token=credentials.token,
                     tokens_file=credentials.tokens_file,
@@ -444,7 +446,14 @@ class _ObservedIQMClient(IQMClient):
     * One login attempt while it is built, and the refusal is kept: iqm-client tries twice per
       request, and its constructor hides a refused login behind a warning, so a wrong password
       cost four login requests before the first error.
+
+    It also adds a submission's idempotency key to its requests and shows every answer to
+    ``idempotency`` (see :mod:`.idempotency`).
     """
+
+    def __init__(self, *args: Any, idempotency: IdempotentSubmissions, **kwargs: Any) -> None:
+        self.idempotency = idempotency  # before the constructor's own requests
+        super().__init__(*args, **kwargs)
 
     login_refusal: ClientAuthenticationError | None = None
     """The last refused login (``None`` after a successful one)."""
@@ -457,13 +466,14 @@ class _ObservedIQMClient(IQMClient):
         self, request: Callable[[], requests.Response]
     ) -> requests.Response:
         response = super()._retry_request_on_error(request)
+        self.idempotency.observe(response.headers)
         refusal = not_taken_error(response)
         if refusal is not None:
             raise refusal
         return response
 
     def _default_headers(self) -> dict[str, str]:
-        headers = {"User-Agent": self._signature}
+        headers = {"User-Agent": self._signature, **self.idempotency.headers()}
         try:
             bearer_token = self._token_manager.get_bearer_token(retries=self.login_retries)
         except ClientAuthenticationError as error:

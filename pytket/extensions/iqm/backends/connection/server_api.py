@@ -59,6 +59,7 @@ from pytket.extensions.iqm.backends.connection.compatible_errors import (
     compatible_subclass,
 )
 from pytket.extensions.iqm.backends.connection.credentials import Credentials
+from pytket.extensions.iqm.backends.connection.idempotency import IdempotentSubmissions
 from pytket.extensions.iqm.backends.connection.interface import (
     CLIENT_SIGNATURE,
     ServerConnection,
@@ -171,6 +172,7 @@ class ServerApiConnection(ServerConnection):
         """``IQMClient.from_url``, with our request timeout (``from_url`` cannot pass one)."""
         server = _ObservedServerClient(
             root,
+            idempotency=self.idempotency,
             quantum_computer=device,
             token=credentials.token,
             tokens_file=credentials.tokens_file,
@@ -353,7 +355,12 @@ class ServerApiConnection(ServerConnection):
 class _ObservedServerClient(IQMServerClient):
     """iqm-client 36's server client; a 429 or 503 answer raises
     :class:`~.retry.RequestNotTakenError`, which keeps ``Retry-After`` (iqm-client's own errors
-    drop the headers)."""
+    drop the headers). It also adds a submission's idempotency key to its requests and shows
+    every answer to ``idempotency`` (see :mod:`.idempotency`)."""
+
+    def __init__(self, *args: Any, idempotency: IdempotentSubmissions, **kwargs: Any) -> None:
+        self.idempotency = idempotency  # before the constructor's own requests
+        super().__init__(*args, **kwargs)
 
     def send_request(
         self,
@@ -362,7 +369,11 @@ class _ObservedServerClient(IQMServerClient):
         **kwargs: Any,
     ) -> requests.Response:
         def observed(url: str, **request_kwargs: Any) -> requests.Response:
+            key = self.idempotency.headers()
+            if key:
+                request_kwargs["headers"] = {**(request_kwargs.get("headers") or {}), **key}
             response = http_method(url, **request_kwargs)
+            self.idempotency.observe(response.headers)
             refusal = not_taken_error(response)
             if refusal is not None:
                 raise refusal
