@@ -202,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"largest request body accepted; larger: HTTP 413 (default {DEFAULT_MAX_BODY_BYTES})",
     )
+    parser.add_argument(
+        "--ignore-idempotency-keys",
+        dest="idempotency_keys",
+        action="store_false",
+        help=(
+            "ignore the Idempotency-Key header of job submissions and do not advertise "
+            "Idempotent-Submissions, as IQM's servers do (to test a client's handling of "
+            "submissions whose outcome is unknown)"
+        ),
+    )
     faults = parser.add_argument_group(
         "fault injection", "make the server misbehave, boundedly, to test clients' retries"
     )
@@ -342,6 +352,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         job_overhead=args.job_overhead,
         default_max_duration_over_t2=args.max_duration_over_t2,
         max_body_bytes=args.max_body_bytes,
+        idempotency_keys=args.idempotency_keys,
         fail_rate=args.fail_rate,
         fail_status=args.fail_status,
         fail_handled=args.fail_handled,
@@ -466,6 +477,8 @@ def _serve(
             print("  auth: fixed bearer token", file=out)
         if config.dask_scheduler is not None:
             print(f"  circuits simulated on the Dask cluster at {config.dask_scheduler}", file=out)
+        if not config.idempotency_keys:
+            print("  Idempotency-Key headers ignored, as by IQM's servers", file=out)
         if config.faults_enabled:
             print(f"  fault injection: {_fault_summary(config)}", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)

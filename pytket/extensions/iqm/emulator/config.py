@@ -132,6 +132,11 @@ class EmulatorConfig:
     """Value of ``metadata.cocos_version`` in job results."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """Largest request body accepted; larger bodies are answered 413 unread."""
+    idempotency_keys: bool = True
+    """Honour the ``Idempotency-Key`` header of job submissions (a resent submission answers
+    with the job the first one created) and say so on every answer with
+    ``Idempotent-Submissions: true``; ``False`` ignores the header, as IQM's servers do (see
+    :mod:`~pytket.extensions.iqm.emulator.http.idempotency`)."""
     fail_rate: float = 0.0
     """Fault injection: probability that a job-API request (of ``fault_kinds``) is answered
     ``fail_status`` without being handled (or after, with ``fail_handled``), at most

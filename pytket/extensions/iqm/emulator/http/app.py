@@ -37,6 +37,10 @@ from pytket.extensions.iqm.emulator.http.faults import (
     ReliabilityMiddleware,
     parse_fault_script,
 )
+from pytket.extensions.iqm.emulator.http.idempotency import (
+    IDEMPOTENT_SUBMISSIONS_HEADER,
+    IdempotentSubmissionsMiddleware,
+)
 from pytket.extensions.iqm.emulator.http.openapi_links import add_job_links
 from pytket.extensions.iqm.emulator.http.rest_v1.models import RunRequest
 from pytket.extensions.iqm.emulator.http.rest_v1.routes import architecture, jobs
@@ -120,7 +124,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("Unexpected error serving %s %s", request.method, request.url.path)
-    return _error_response(request, 500, f"Internal emulator error ({type(exc).__name__}).")
+    # Starlette answers this outside the middleware, so it advertises idempotency itself.
+    state: EmulatorState = request.app.state.emulator
+    headers = {IDEMPOTENT_SUBMISSIONS_HEADER: "true"} if state.config.idempotency_keys else None
+    return _error_response(
+        request, 500, f"Internal emulator error ({type(exc).__name__}).", headers
+    )
 
 
 def _openapi_with_request_bodies(app: FastAPI) -> dict[str, Any]:
@@ -297,6 +306,9 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     app.add_middleware(
         ReliabilityMiddleware, injector=injector, max_body_bytes=config.max_body_bytes
     )
+    if config.idempotency_keys:
+        # Added last, so outermost: fault-injected answers and 413s advertise it too.
+        app.add_middleware(IdempotentSubmissionsMiddleware)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)

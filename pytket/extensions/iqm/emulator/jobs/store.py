@@ -1,4 +1,5 @@
-"""SQLite job store: jobs, their requests and plans, results and status history.
+"""SQLite job store: jobs, their requests, plans and idempotency keys, results and status
+history.
 
 One connection guarded by a lock serves every thread (HTTP handlers and workers); all writes
 are short transactions. In memory by default; with a file path, jobs survive a restart, and one
@@ -54,7 +55,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     request TEXT NOT NULL,
     api TEXT NOT NULL DEFAULT 'cocos-v1',
     plan TEXT,
-    owner TEXT NOT NULL DEFAULT 'shared'
+    owner TEXT NOT NULL DEFAULT 'shared',
+    idempotency_key TEXT,
+    request_sha256 TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     job_id TEXT PRIMARY KEY REFERENCES jobs(id),
@@ -78,6 +81,13 @@ CREATE TABLE IF NOT EXISTS timestamps (
 );
 CREATE INDEX IF NOT EXISTS status_history_job ON status_history(job_id);
 """
+
+# Created after the columns are added to an older database (the schema script cannot name them
+# before). One job per owner and key: two concurrent submissions with one key create one job.
+_IDEMPOTENCY_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS jobs_owner_idempotency_key"
+    " ON jobs(owner, idempotency_key) WHERE idempotency_key IS NOT NULL"
+)
 
 
 def now_iso() -> str:
@@ -108,6 +118,12 @@ class JobRecord:
     owner: str = SHARED_OWNER
     """Who submitted it: the authenticated subject (a user of the auth server), or
     :data:`SHARED_OWNER`. Only the owner sees the job."""
+    idempotency_key: str | None = None
+    """The key its submission carried, if any: the owner's later submissions with this key
+    find this job instead of creating one (see :meth:`JobStore.create`)."""
+    request_sha256: str | None = None
+    """Hex SHA-256 of the submission's body as received, stored with :attr:`idempotency_key`
+    to tell a repeated submission from a different one with the same key."""
 
     @property
     def terminal(self) -> bool:
@@ -117,6 +133,14 @@ class JobRecord:
 
 class JobStoreInUseError(RuntimeError):
     """Another process (another emulator) is using the job store's database file."""
+
+
+class IdempotencyKeyTakenError(Exception):
+    """The owner already has a job created with this idempotency key: :attr:`job`."""
+
+    def __init__(self, job: JobRecord) -> None:
+        super().__init__(f"Job {job.id} was created with this idempotency key.")
+        self.job = job
 
 
 def _lock_file(path: Path) -> int:
@@ -165,6 +189,10 @@ class JobStore:
                 self._conn.execute(
                     f"ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '{SHARED_OWNER}'"
                 )
+            if "idempotency_key" not in columns:  # written before idempotent submissions
+                self._conn.execute("ALTER TABLE jobs ADD COLUMN idempotency_key TEXT")
+                self._conn.execute("ALTER TABLE jobs ADD COLUMN request_sha256 TEXT")
+            self._conn.execute(_IDEMPOTENCY_INDEX)
 
     def close(self) -> None:
         """Close the database and let another process use it; the store is unusable
@@ -186,6 +214,8 @@ class JobStore:
         api: str = API_REST_V1,
         plan: JobPlan | None = None,
         owner: str = SHARED_OWNER,
+        idempotency_key: str | None = None,
+        request_sha256: str | None = None,
     ) -> JobRecord:
         """Store a new job in status ``received`` and return it with its sequence number.
 
@@ -193,36 +223,51 @@ class JobStore:
         :param plan: what the worker runs (see :meth:`plan`); ``None`` leaves it to
             :meth:`set_plan`.
         :param owner: who submitted it (see :attr:`JobRecord.owner`).
+        :param idempotency_key: the submission's key, unique per owner (see
+            :attr:`JobRecord.idempotency_key`), stored in the transaction that creates the job.
+        :param request_sha256: the submission body's hash, kept with the key.
         :raises ValueError: if ``api`` is unknown.
+        :raises IdempotencyKeyTakenError: ``owner`` already has a job with ``idempotency_key``
+            (nothing is stored); the error holds that job.
         """
         if api not in API_LINES:
             raise ValueError(f"Unknown API line {api!r}; use one of {', '.join(API_LINES)}.")
         stamp = now_iso()
-        with self._lock, self._conn:
-            self._conn.execute("BEGIN")
-            cursor = self._conn.execute(
-                "INSERT INTO jobs (id, device, calibration_set_id, status, request, api, plan,"
-                " owner)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(job_id),
-                    device,
-                    str(calibration_set_id),
-                    Status.RECEIVED.value,
-                    request_json,
-                    api,
-                    None if plan is None else plan_to_json(plan),
-                    owner,
-                ),
-            )
-            seq = cursor.lastrowid
-            self._conn.execute(
-                "INSERT INTO status_history VALUES (?, ?, ?)",
-                (str(job_id), Status.RECEIVED.value, stamp),
-            )
-            self._conn.execute(
-                "INSERT INTO timestamps VALUES (?, 'job_start', ?)", (str(job_id), stamp)
-            )
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute("BEGIN")
+                    cursor = self._conn.execute(
+                        "INSERT INTO jobs (id, device, calibration_set_id, status, request, api,"
+                        " plan, owner, idempotency_key, request_sha256)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            str(job_id),
+                            device,
+                            str(calibration_set_id),
+                            Status.RECEIVED.value,
+                            request_json,
+                            api,
+                            None if plan is None else plan_to_json(plan),
+                            owner,
+                            idempotency_key,
+                            request_sha256,
+                        ),
+                    )
+                    seq = cursor.lastrowid
+                    self._conn.execute(
+                        "INSERT INTO status_history VALUES (?, ?, ?)",
+                        (str(job_id), Status.RECEIVED.value, stamp),
+                    )
+                    self._conn.execute(
+                        "INSERT INTO timestamps VALUES (?, 'job_start', ?)", (str(job_id), stamp)
+                    )
+            except sqlite3.IntegrityError:
+                # The uniqueness of (owner, key) decides between concurrent submissions.
+                earlier = None if idempotency_key is None else self._keyed(owner, idempotency_key)
+                if earlier is None:
+                    raise
+                raise IdempotencyKeyTakenError(earlier) from None
         if seq is None:  # pragma: no cover - sqlite always reports the rowid of an insert
             raise RuntimeError("SQLite did not report the new job's sequence number.")
         return JobRecord(
@@ -237,21 +282,38 @@ class JobStore:
             {"job_start": stamp},
             api,
             owner,
+            idempotency_key,
+            request_sha256,
         )
+
+    def keyed(self, owner: str, idempotency_key: str) -> JobRecord | None:
+        """The job ``owner`` created with ``idempotency_key``, or ``None``."""
+        with self._lock:
+            return self._keyed(owner, idempotency_key)
+
+    def _keyed(self, owner: str, idempotency_key: str) -> JobRecord | None:
+        row = self._conn.execute(
+            "SELECT id FROM jobs WHERE owner = ? AND idempotency_key = ?",
+            (owner, idempotency_key),
+        ).fetchone()
+        return None if row is None else self._get(UUID(str(row[0])))
 
     def get(self, job_id: UUID) -> JobRecord | None:
         """The job with this id, or ``None``."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT id, seq, device, calibration_set_id, status, message, warnings, request,"
-                " api, owner FROM jobs WHERE id = ?",
-                (str(job_id),),
-            ).fetchone()
-            if row is None:
-                return None
-            stamps = self._conn.execute(
-                "SELECT stage, timestamp FROM timestamps WHERE job_id = ?", (str(job_id),)
-            ).fetchall()
+            return self._get(job_id)
+
+    def _get(self, job_id: UUID) -> JobRecord | None:
+        row = self._conn.execute(
+            "SELECT id, seq, device, calibration_set_id, status, message, warnings, request,"
+            " api, owner, idempotency_key, request_sha256 FROM jobs WHERE id = ?",
+            (str(job_id),),
+        ).fetchone()
+        if row is None:
+            return None
+        stamps = self._conn.execute(
+            "SELECT stage, timestamp FROM timestamps WHERE job_id = ?", (str(job_id),)
+        ).fetchall()
         return _record(row, dict(stamps))
 
     def plan(self, job_id: UUID) -> JobPlan | None:
@@ -429,7 +491,8 @@ class JobStore:
     def delete(self, job_id: UUID) -> bool:
         """Remove the job, its results and history; ``False`` if it is unknown.
 
-        A worker running the job finds it gone and stops (its status changes are refused).
+        A worker running the job finds it gone and stops (its status changes are refused). Its
+        idempotency key goes with it: the owner's next submission with that key creates a job.
         """
         key = (str(job_id),)
         with self._lock, self._conn:
@@ -474,7 +537,7 @@ def _unpacked(value: object) -> str:
 
 
 def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:
-    job_id, seq, device, cal_id, status, message, warnings, request, api, owner = row
+    job_id, seq, device, cal_id, status, message, warnings, request, api, owner, key, sha = row
     return JobRecord(
         id=UUID(str(job_id)),
         seq=int(str(seq)),
@@ -487,4 +550,6 @@ def _record(row: tuple[object, ...], stamps: dict[str, str]) -> JobRecord:
         timestamps=stamps,
         api=str(api),
         owner=str(owner),
+        idempotency_key=None if key is None else str(key),
+        request_sha256=None if sha is None else str(sha),
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,6 +16,12 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     ServedDevice,
     State,
     rest_v1_job_of,
+)
+from pytket.extensions.iqm.emulator.http.idempotency import (
+    IDEMPOTENCY_KEY_DESCRIPTION,
+    IDEMPOTENCY_KEY_HEADER,
+    IdempotencyKeyError,
+    KeyedSubmission,
 )
 from pytket.extensions.iqm.emulator.http.models import (
     ErrorMessage,
@@ -34,7 +41,11 @@ from pytket.extensions.iqm.emulator.http.rest_v1.models import (
 from pytket.extensions.iqm.emulator.http.rest_v1.wire import plan_request
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
-from pytket.extensions.iqm.emulator.jobs.store import JobRecord
+from pytket.extensions.iqm.emulator.jobs.store import (
+    API_REST_V1,
+    IdempotencyKeyTakenError,
+    JobRecord,
+)
 from pytket.extensions.iqm.emulator.memory_budget import result_too_large
 
 router = APIRouter(
@@ -57,7 +68,20 @@ def parse_run_request(body: bytes) -> RunRequest:
         raise HTTPException(error.status, error.message) from None
 
 
-def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> uuid.UUID:
+def _accept(
+    state: EmulatorState, device: Device, body: bytes, owner: str, key: str | None
+) -> uuid.UUID:
+    try:
+        submission = KeyedSubmission.of(key, body, honoured=state.config.idempotency_keys)
+        earlier = (
+            None
+            if submission is None
+            else submission.earlier_job(state.store, owner, device.name, API_REST_V1)
+        )
+    except IdempotencyKeyError as error:
+        raise HTTPException(400, str(error)) from None
+    if earlier is not None:
+        return earlier.id
     request = parse_run_request(body)
     limits = state.config
     if request.shots > limits.max_shots:
@@ -86,14 +110,24 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> uu
     except UnknownCalibrationError as error:
         raise HTTPException(400, str(error)) from None
     plan = plan_request(request, cal.components, state.payloads.implementations(device, cal))
-    job = state.store.create(
-        uuid.uuid4(),
-        device.name,
-        cal.calibration_set_id,
-        request.model_dump_json(exclude_none=True),
-        plan=plan,
-        owner=owner,
-    )
+    try:
+        job = state.store.create(
+            uuid.uuid4(),
+            device.name,
+            cal.calibration_set_id,
+            request.model_dump_json(exclude_none=True),
+            plan=plan,
+            owner=owner,
+            idempotency_key=None if submission is None else submission.key,
+            request_sha256=None if submission is None else submission.body_sha256,
+        )
+    except IdempotencyKeyTakenError as taken:  # a concurrent submission with the key won
+        if submission is None:
+            raise
+        try:
+            return submission.same_request(taken.job, device.name, API_REST_V1).id
+        except IdempotencyKeyError as error:
+            raise HTTPException(400, str(error)) from None
     state.pool.submit(job.id, owner)
     return job.id
 
@@ -103,7 +137,11 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> uu
     status_code=201,
     response_model=SubmitResponse,
     responses={
-        400: {"model": ErrorMessage, "description": "malformed JSON or a limit exceeded"},
+        400: {
+            "model": ErrorMessage,
+            "description": "malformed JSON, a limit exceeded, or a malformed or reused "
+            "Idempotency-Key",
+        },
         413: {"model": ErrorMessage, "description": "the body is larger than max_body_bytes"},
         422: {"model": ErrorMessage, "description": "the body is not a valid RunRequest"},
     },
@@ -117,11 +155,18 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> uu
     },
 )
 async def submit_job(
-    request: Request, state: State, device: ServedDevice, owner: Owner
+    request: Request,
+    state: State,
+    device: ServedDevice,
+    owner: Owner,
+    idempotency_key: Annotated[
+        str | None, Header(alias=IDEMPOTENCY_KEY_HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)
+    ] = None,
 ) -> JSONResponse:
-    """Submit a ``RunRequest``; the job runs in the background. Answers 201 with its id."""
+    """Submit a ``RunRequest``; the job runs in the background. Answers 201 with its id (with
+    an ``Idempotency-Key`` used before for this request: the id of the job it created)."""
     body = await request.body()
-    job_id = await run_in_threadpool(_accept, state, device, body, owner)
+    job_id = await run_in_threadpool(_accept, state, device, body, owner, idempotency_key)
     return JSONResponse({"id": str(job_id)}, status_code=201)
 
 

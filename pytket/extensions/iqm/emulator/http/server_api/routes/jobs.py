@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +27,12 @@ from pytket.extensions.iqm.emulator.http.dependencies import (
     server_api_calibration_of,
     server_api_job_of,
 )
+from pytket.extensions.iqm.emulator.http.idempotency import (
+    IDEMPOTENCY_KEY_DESCRIPTION,
+    IDEMPOTENCY_KEY_HEADER,
+    IdempotencyKeyError,
+    KeyedSubmission,
+)
 from pytket.extensions.iqm.emulator.http.models import RequestBodyError, parse_body
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
 from pytket.extensions.iqm.emulator.http.server_api.models import (
@@ -39,7 +45,11 @@ from pytket.extensions.iqm.emulator.http.server_api.models import (
 from pytket.extensions.iqm.emulator.http.server_api.wire import job_from_definition
 from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
-from pytket.extensions.iqm.emulator.jobs.store import API_SERVER_API, JobRecord
+from pytket.extensions.iqm.emulator.jobs.store import (
+    API_SERVER_API,
+    IdempotencyKeyTakenError,
+    JobRecord,
+)
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_circuits
 from pytket.extensions.iqm.emulator.memory_budget import result_too_large
 
@@ -70,7 +80,24 @@ def _job_data(state: EmulatorState, job: JobRecord) -> JobData:
     return JobData.model_validate(payloads_server_api.job_data(job, ahead, simulation))
 
 
-def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> JobData:
+def _key_error(error: IdempotencyKeyError) -> ServerAPIError:
+    return ServerAPIError(422, str(error), "invalid_idempotency_key")
+
+
+def _accept(
+    state: EmulatorState, device: Device, body: bytes, owner: str, key: str | None
+) -> JobData:
+    try:
+        submission = KeyedSubmission.of(key, body, honoured=state.config.idempotency_keys)
+        earlier = (
+            None
+            if submission is None
+            else submission.earlier_job(state.store, owner, device.name, API_SERVER_API)
+        )
+    except IdempotencyKeyError as error:
+        raise _key_error(error) from None
+    if earlier is not None:
+        return _job_data(state, earlier)
     definition = parse_definition(body)
     limits = state.config
     if not definition.circuits:
@@ -110,15 +137,25 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> Jo
         validate_circuits(spec.circuits, cal, move_validation_mode=spec.move_validation_mode)
     except JobValidationError as error:
         raise ServerAPIError(422, str(error), "circuit_validation_failed") from None
-    job = state.store.create(
-        uuid.uuid4(),
-        device.name,
-        cal.calibration_set_id,
-        definition.model_dump_json(),
-        api=API_SERVER_API,
-        plan=spec,
-        owner=owner,
-    )
+    try:
+        job = state.store.create(
+            uuid.uuid4(),
+            device.name,
+            cal.calibration_set_id,
+            definition.model_dump_json(),
+            api=API_SERVER_API,
+            plan=spec,
+            owner=owner,
+            idempotency_key=None if submission is None else submission.key,
+            request_sha256=None if submission is None else submission.body_sha256,
+        )
+    except IdempotencyKeyTakenError as taken:  # a concurrent submission with the key won
+        if submission is None:
+            raise
+        try:
+            return _job_data(state, submission.same_request(taken.job, device.name, API_SERVER_API))
+        except IdempotencyKeyError as error:
+            raise _key_error(error) from None
     state.pool.submit(job.id, owner)
     return _job_data(state, job)
 
@@ -132,8 +169,8 @@ def _accept(state: EmulatorState, device: Device, body: bytes, owner: str) -> Jo
         413: {"model": ServerError, "description": "the body is larger than max_body_bytes"},
         422: {
             "model": ServerError,
-            "description": "not a valid CircuitJobDefinition, a limit exceeded, or a circuit "
-            "that does not fit the calibration",
+            "description": "not a valid CircuitJobDefinition, a limit exceeded, a circuit "
+            "that does not fit the calibration, or a malformed or reused Idempotency-Key",
         },
     },
     openapi_extra={
@@ -152,13 +189,19 @@ async def submit_circuit_job(
     state: State,
     device: ServedQuantumComputer,
     owner: Owner,
+    *,
     use_timeslot: Annotated[
         bool, Query(description="Accepted; the emulator serves timeslot jobs the same way.")
     ] = False,
+    idempotency_key: Annotated[
+        str | None, Header(alias=IDEMPOTENCY_KEY_HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)
+    ] = None,
 ) -> JSONResponse:
-    """Submit a ``CircuitJobDefinition``; answers 201 with the new job's ``JobData``."""
+    """Submit a ``CircuitJobDefinition``; answers 201 with the new job's ``JobData`` (with an
+    ``Idempotency-Key`` used before for this request: that of the job it created, as it is
+    now)."""
     body = await request.body()
-    data = await run_in_threadpool(_accept, state, device, body, owner)
+    data = await run_in_threadpool(_accept, state, device, body, owner, idempotency_key)
     return JSONResponse(data.model_dump(mode="json"), status_code=201)
 
 
