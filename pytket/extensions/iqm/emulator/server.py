@@ -72,7 +72,9 @@ class IQMEmulator:
     :param device_files: extra device files (the catalogue's JSON schema) to serve.
     :param options: further :class:`EmulatorConfig` fields, e.g. ``stage_delay``, or the
         fault injection ``fail_rate``, ``slow_ms``, ``fault_script`` (see
-        :mod:`~pytket.extensions.iqm.emulator.http.faults`) and ``max_body_bytes``.
+        :mod:`~pytket.extensions.iqm.emulator.http.faults`), ``max_body_bytes``, and
+        ``idempotency_keys=False`` to ignore ``Idempotency-Key`` headers as IQM's servers do
+        (see :mod:`~pytket.extensions.iqm.emulator.http.idempotency`).
     :raises UnknownDeviceError: if a device name is not in the catalogue.
     :raises InvalidDeviceFileError: if a device file is invalid.
     :raises ValueError: if an option is invalid.

@@ -163,8 +163,11 @@ async def submit_job(
         str | None, Header(alias=IDEMPOTENCY_KEY_HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)
     ] = None,
 ) -> JSONResponse:
-    """Submit a ``RunRequest``; the job runs in the background. Answers 201 with its id (with
-    an ``Idempotency-Key`` used before for this request: the id of the job it created)."""
+    """Submit a ``RunRequest``; the job runs in the background. Answers 201 with its id.
+
+    With an ``Idempotency-Key`` its owner used before for this request: the id of the job
+    that created, and no new job.
+    """
     body = await request.body()
     job_id = await run_in_threadpool(_accept, state, device, body, owner, idempotency_key)
     return JSONResponse({"id": str(job_id)}, status_code=201)

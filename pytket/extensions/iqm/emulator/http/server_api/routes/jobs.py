@@ -197,9 +197,11 @@ async def submit_circuit_job(
         str | None, Header(alias=IDEMPOTENCY_KEY_HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)
     ] = None,
 ) -> JSONResponse:
-    """Submit a ``CircuitJobDefinition``; answers 201 with the new job's ``JobData`` (with an
-    ``Idempotency-Key`` used before for this request: that of the job it created, as it is
-    now)."""
+    """Submit a ``CircuitJobDefinition``; answers 201 with the new job's ``JobData``.
+
+    With an ``Idempotency-Key`` its owner used before for this request: the ``JobData`` of the
+    job that created, as it is now, and no new job.
+    """
     body = await request.body()
     data = await run_in_threadpool(_accept, state, device, body, owner, idempotency_key)
     return JSONResponse(data.model_dump(mode="json"), status_code=201)
