@@ -34,6 +34,15 @@ def faulty() -> Iterator[IQMEmulator]:
         yield emulator
 
 
+@pytest.fixture(scope="module")
+def like_iqm() -> Iterator[IQMEmulator]:
+    """An ideal garnet that ignores Idempotency-Key, as IQM's servers do."""
+    with IQMEmulator(
+        "garnet", noise=False, seed=3, stage_delay=0.0, idempotency_keys=False
+    ) as emulator:
+        yield emulator
+
+
 @pytest.fixture
 def backend(faulty: IQMEmulator) -> Iterator[IQMBackend]:
     faulty.faults.clear()
@@ -107,16 +116,34 @@ def faulty_backend_timeout(faulty: IQMEmulator) -> Iterator[IQMBackend]:
     ],
 )
 def test_an_ambiguous_submit_failure_is_reported_not_resubmitted(
-    faulty: IQMEmulator, backend: IQMBackend, fault: str, jobs_created: int
+    like_iqm: IQMEmulator, fault: str, jobs_created: int
 ) -> None:
+    # IQM's servers ignore Idempotency-Key: an unanswered submit cannot be resent safely.
+    like_iqm.faults.clear()
+    with IQMBackend(
+        like_iqm.root_url, device=like_iqm.devices[0], retry=FAST, poll_interval=0.05
+    ) as backend:
+        circuit = _x_circuit(backend)
+        jobs, submits = _jobs(like_iqm), _requests(like_iqm, "submit")
+        _inject(like_iqm, fault)
+        message = "may or may not have created the job; it was not resubmitted"
+        with pytest.raises(IQMServerError, match=message):
+            backend.process_circuit(circuit, n_shots=5)
+    assert _requests(like_iqm, "submit") - submits == 1  # one POST: no retry
+    assert _jobs(like_iqm) - jobs == jobs_created  # never two
+
+
+def test_an_unanswered_submit_is_resent_to_a_server_honouring_keys(
+    faulty: IQMEmulator, backend: IQMBackend
+) -> None:
+    # The emulator honours Idempotency-Key: the resend is answered with the job already made.
     circuit = _x_circuit(backend)
     jobs, submits = _jobs(faulty), _requests(faulty, "submit")
-    _inject(faulty, fault)
-    message = "may or may not have created the job; it was not resubmitted"
-    with pytest.raises(IQMServerError, match=message):
-        backend.process_circuit(circuit, n_shots=5)
-    assert _requests(faulty, "submit") - submits == 1  # one POST: no retry
-    assert _jobs(faulty) - jobs == jobs_created  # never two
+    _inject(faulty, "submit:after504:1")
+    handle = backend.process_circuit(circuit, n_shots=5)
+    assert _requests(faulty, "submit") - submits == 2
+    assert _jobs(faulty) - jobs == 1
+    assert backend.get_result(handle, timeout=30).get_counts() == Counter({(1, 1): 5})
 
 
 def test_a_submit_answered_503_or_429_is_retried_and_creates_one_job(
