@@ -123,6 +123,7 @@ def test_an_ambiguous_submit_failure_is_reported_not_resubmitted(
     with IQMBackend(
         like_iqm.root_url, device=like_iqm.devices[0], retry=FAST, poll_interval=0.05
     ) as backend:
+        assert not backend._connection.idempotency.honoured
         circuit = _x_circuit(backend)
         jobs, submits = _jobs(like_iqm), _requests(like_iqm, "submit")
         _inject(like_iqm, fault)
@@ -133,13 +134,17 @@ def test_an_ambiguous_submit_failure_is_reported_not_resubmitted(
     assert _jobs(like_iqm) - jobs == jobs_created  # never two
 
 
+@pytest.mark.parametrize("fault", ["submit:reset:1", "submit:drop:1", "submit:after504:1"])
 def test_an_unanswered_submit_is_resent_to_a_server_honouring_keys(
-    faulty: IQMEmulator, backend: IQMBackend
+    faulty: IQMEmulator, backend: IQMBackend, fault: str
 ) -> None:
-    # The emulator honours Idempotency-Key: the resend is answered with the job already made.
+    # The emulator honours Idempotency-Key, which the backend learnt from the answers to its
+    # own requests while it was built: the resend is answered with the job the first attempt
+    # made (drop, after504), or makes it (reset, before handling). One job either way.
+    assert backend._connection.idempotency.honoured
     circuit = _x_circuit(backend)
     jobs, submits = _jobs(faulty), _requests(faulty, "submit")
-    _inject(faulty, "submit:after504:1")
+    _inject(faulty, fault)
     handle = backend.process_circuit(circuit, n_shots=5)
     assert _requests(faulty, "submit") - submits == 2
     assert _jobs(faulty) - jobs == 1

@@ -472,6 +472,13 @@ class _ObservedIQMClient(IQMClient):
             raise refusal
         return response
 
+    def _check_not_found_error(self, response: requests.Response) -> None:
+        # iqm-client runs this on the answer to every GET (also those it does not retry, such
+        # as the ones made while it is built), before any error is raised: the one place that
+        # sees them all.
+        self.idempotency.observe(response.headers)
+        super()._check_not_found_error(response)
+
     def _default_headers(self) -> dict[str, str]:
         headers = {"User-Agent": self._signature, **self.idempotency.headers()}
         try:
