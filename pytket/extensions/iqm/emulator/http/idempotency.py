@@ -11,11 +11,16 @@ IQM's servers ignore the header and do not advertise it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pytket.extensions.iqm.emulator.jobs.store import JobRecord, JobStore
+from pytket.extensions.iqm.emulator.jobs.store import (
+    IdempotencyKeyTakenError,
+    JobRecord,
+    JobStore,
+)
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 """The request header carrying a submission's key."""
@@ -109,6 +114,26 @@ class KeyedSubmission:
         """
         job = store.keyed(owner, self.key)
         return None if job is None else self.same_request(job, device, api)
+
+
+def create_once(
+    create: Callable[[], JobRecord],
+    submission: KeyedSubmission | None,
+    device: str,
+    api: str,
+) -> tuple[JobRecord, bool]:
+    """The job ``create`` makes; or, when a concurrent submission with the same key created
+    one first (the store's unique index refused the second), that job.
+
+    :return: the job, and whether it is new (only a new job is queued).
+    :raises IdempotencyKeyError: the concurrent submission was a different request.
+    """
+    try:
+        return create(), True
+    except IdempotencyKeyTakenError as taken:
+        if submission is None:
+            raise
+        return submission.same_request(taken.job, device, api), False
 
 
 class IdempotentSubmissionsMiddleware:

@@ -22,6 +22,7 @@ from pytket.extensions.iqm.emulator.http.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
     IdempotencyKeyError,
     KeyedSubmission,
+    create_once,
 )
 from pytket.extensions.iqm.emulator.http.models import (
     ErrorMessage,
@@ -43,7 +44,6 @@ from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import (
     API_REST_V1,
-    IdempotencyKeyTakenError,
     JobRecord,
 )
 from pytket.extensions.iqm.emulator.memory_budget import result_too_large
@@ -111,24 +111,25 @@ def _accept(
         raise HTTPException(400, str(error)) from None
     plan = plan_request(request, cal.components, state.payloads.implementations(device, cal))
     try:
-        job = state.store.create(
-            uuid.uuid4(),
+        job, new = create_once(
+            lambda: state.store.create(
+                uuid.uuid4(),
+                device.name,
+                cal.calibration_set_id,
+                request.model_dump_json(exclude_none=True),
+                plan=plan,
+                owner=owner,
+                idempotency_key=None if submission is None else submission.key,
+                request_sha256=None if submission is None else submission.body_sha256,
+            ),
+            submission,
             device.name,
-            cal.calibration_set_id,
-            request.model_dump_json(exclude_none=True),
-            plan=plan,
-            owner=owner,
-            idempotency_key=None if submission is None else submission.key,
-            request_sha256=None if submission is None else submission.body_sha256,
+            API_REST_V1,
         )
-    except IdempotencyKeyTakenError as taken:  # a concurrent submission with the key won
-        if submission is None:
-            raise
-        try:
-            return submission.same_request(taken.job, device.name, API_REST_V1).id
-        except IdempotencyKeyError as error:
-            raise HTTPException(400, str(error)) from None
-    state.pool.submit(job.id, owner)
+    except IdempotencyKeyError as error:
+        raise HTTPException(400, str(error)) from None
+    if new:
+        state.pool.submit(job.id, owner)
     return job.id
 
 

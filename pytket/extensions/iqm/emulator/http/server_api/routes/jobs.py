@@ -32,6 +32,7 @@ from pytket.extensions.iqm.emulator.http.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
     IdempotencyKeyError,
     KeyedSubmission,
+    create_once,
 )
 from pytket.extensions.iqm.emulator.http.models import RequestBodyError, parse_body
 from pytket.extensions.iqm.emulator.http.server_api import payloads as payloads_server_api
@@ -47,7 +48,6 @@ from pytket.extensions.iqm.emulator.http.server_state import EmulatorState
 from pytket.extensions.iqm.emulator.jobs.status import Status
 from pytket.extensions.iqm.emulator.jobs.store import (
     API_SERVER_API,
-    IdempotencyKeyTakenError,
     JobRecord,
 )
 from pytket.extensions.iqm.emulator.jobs.validation import JobValidationError, validate_circuits
@@ -138,25 +138,26 @@ def _accept(
     except JobValidationError as error:
         raise ServerAPIError(422, str(error), "circuit_validation_failed") from None
     try:
-        job = state.store.create(
-            uuid.uuid4(),
+        job, new = create_once(
+            lambda: state.store.create(
+                uuid.uuid4(),
+                device.name,
+                cal.calibration_set_id,
+                definition.model_dump_json(),
+                api=API_SERVER_API,
+                plan=spec,
+                owner=owner,
+                idempotency_key=None if submission is None else submission.key,
+                request_sha256=None if submission is None else submission.body_sha256,
+            ),
+            submission,
             device.name,
-            cal.calibration_set_id,
-            definition.model_dump_json(),
-            api=API_SERVER_API,
-            plan=spec,
-            owner=owner,
-            idempotency_key=None if submission is None else submission.key,
-            request_sha256=None if submission is None else submission.body_sha256,
+            API_SERVER_API,
         )
-    except IdempotencyKeyTakenError as taken:  # a concurrent submission with the key won
-        if submission is None:
-            raise
-        try:
-            return _job_data(state, submission.same_request(taken.job, device.name, API_SERVER_API))
-        except IdempotencyKeyError as error:
-            raise _key_error(error) from None
-    state.pool.submit(job.id, owner)
+    except IdempotencyKeyError as error:
+        raise _key_error(error) from None
+    if new:
+        state.pool.submit(job.id, owner)
     return _job_data(state, job)
 
 
