@@ -410,8 +410,8 @@ def _chunks(circuits: Sequence[Circuit], n_workers: int) -> list[list[int]]:
     """Circuit indices in tasks of about equal work.
 
     The circuits, largest first, are dealt out to the tasks like cards, back and forth, so
-    that no task gets the largest circuits together: a task of consecutive largest circuits
-    kept one worker busy long after the others had finished.
+    that no task gets the largest circuits together, which could keep one worker busy after
+    the others had finished on a batch with a few very large circuits.
     """
     order = sorted(range(len(circuits)), key=lambda i: -circuits[i].n_gates)
     n_tasks = max(1, min(len(circuits), n_workers * CHUNKS_PER_WORKER))
