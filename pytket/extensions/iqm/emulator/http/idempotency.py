@@ -11,11 +11,13 @@ IQM's servers ignore the header and do not advertise it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
+from uuid import UUID
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pytket.extensions.iqm.emulator.jobs.spec import JobPlan
 from pytket.extensions.iqm.emulator.jobs.store import (
     IdempotencyKeyTakenError,
     JobRecord,
@@ -117,23 +119,40 @@ class KeyedSubmission:
 
 
 def create_once(
-    create: Callable[[], JobRecord],
+    store: JobStore,
     submission: KeyedSubmission | None,
+    *,
     device: str,
+    calibration_set_id: UUID,
+    request_json: str,
     api: str,
+    plan: JobPlan,
+    owner: str,
 ) -> tuple[JobRecord, bool]:
-    """The job ``create`` makes; or, when a concurrent submission with the same key created
-    one first (the store's unique index refused the second), that job.
+    """Store a new job with the submission's key (see :meth:`JobStore.create`); or, when a
+    concurrent submission with the same key created one first (the store's unique index refused
+    the second), that job.
 
     :return: the job, and whether it is new (only a new job is queued).
     :raises IdempotencyKeyError: the concurrent submission was a different request.
     """
     try:
-        return create(), True
+        job = store.create(
+            uuid.uuid4(),
+            device,
+            calibration_set_id,
+            request_json,
+            api=api,
+            plan=plan,
+            owner=owner,
+            idempotency_key=None if submission is None else submission.key,
+            request_sha256=None if submission is None else submission.body_sha256,
+        )
     except IdempotencyKeyTakenError as taken:
         if submission is None:
             raise
         return submission.same_request(taken.job, device, api), False
+    return job, True
 
 
 class IdempotentSubmissionsMiddleware:

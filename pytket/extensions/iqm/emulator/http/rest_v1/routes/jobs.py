@@ -112,19 +112,14 @@ def _accept(
     plan = plan_request(request, cal.components, state.payloads.implementations(device, cal))
     try:
         job, new = create_once(
-            lambda: state.store.create(
-                uuid.uuid4(),
-                device.name,
-                cal.calibration_set_id,
-                request.model_dump_json(exclude_none=True),
-                plan=plan,
-                owner=owner,
-                idempotency_key=None if submission is None else submission.key,
-                request_sha256=None if submission is None else submission.body_sha256,
-            ),
+            state.store,
             submission,
-            device.name,
-            API_REST_V1,
+            device=device.name,
+            calibration_set_id=cal.calibration_set_id,
+            request_json=request.model_dump_json(exclude_none=True),
+            api=API_REST_V1,
+            plan=plan,
+            owner=owner,
         )
     except IdempotencyKeyError as error:
         raise HTTPException(400, str(error)) from None

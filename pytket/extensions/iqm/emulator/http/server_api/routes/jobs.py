@@ -10,7 +10,6 @@ when the job is compiled, as on IQM's servers, so a job over it fails with the r
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -139,20 +138,14 @@ def _accept(
         raise ServerAPIError(422, str(error), "circuit_validation_failed") from None
     try:
         job, new = create_once(
-            lambda: state.store.create(
-                uuid.uuid4(),
-                device.name,
-                cal.calibration_set_id,
-                definition.model_dump_json(),
-                api=API_SERVER_API,
-                plan=spec,
-                owner=owner,
-                idempotency_key=None if submission is None else submission.key,
-                request_sha256=None if submission is None else submission.body_sha256,
-            ),
+            state.store,
             submission,
-            device.name,
-            API_SERVER_API,
+            device=device.name,
+            calibration_set_id=cal.calibration_set_id,
+            request_json=definition.model_dump_json(),
+            api=API_SERVER_API,
+            plan=spec,
+            owner=owner,
         )
     except IdempotencyKeyError as error:
         raise _key_error(error) from None
