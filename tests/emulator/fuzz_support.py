@@ -7,8 +7,8 @@ import re
 from collections import Counter
 from typing import Any
 
-import httpx
 import pytest
+from auth_support import password_login
 
 from pytket.extensions.iqm.emulator import IQMEmulator
 
@@ -67,15 +67,7 @@ def fuzz_emulator(**changes: Any) -> IQMEmulator:
 def access_token(server: IQMEmulator) -> str:
     """A fresh access token of ``server``'s auth server for the user of :data:`USERS`."""
     ((username, password),) = USERS.items()
-    answer = httpx.post(
-        f"{server.base_url}/realms/cortex/protocol/openid-connect/token",
-        data={
-            "client_id": "iqm_client",
-            "grant_type": "password",
-            "username": username,
-            "password": password,
-        },
-    )
+    answer = password_login(server, username, password)
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 

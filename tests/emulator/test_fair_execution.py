@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from auth_support import bearer_headers
 from pytket.architecture import Architecture
 
 from pytket.extensions.iqm.backends.architecture import qubit_for_node
@@ -56,20 +57,6 @@ def test_a_cancelled_simulation_stops() -> None:
 def emulator() -> Iterator[IQMEmulator]:
     with IQMEmulator("emerald", noise=False, auth_users=USERS, workers=1, stage_delay=0.0) as emu:
         yield emu
-
-
-def _headers(emulator: IQMEmulator, user: str) -> dict[str, str]:
-    answer = httpx.post(
-        f"{emulator.base_url}/realms/cortex/protocol/openid-connect/token",
-        data={
-            "client_id": "iqm_client",
-            "grant_type": "password",
-            "username": user,
-            "password": USERS[user],
-        },
-    )
-    answer.raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def _spanning_czs() -> list[tuple[str, str]]:
@@ -149,7 +136,7 @@ def _abort(emulator: IQMEmulator, headers: dict[str, str], job_id: str) -> None:
 
 
 def test_an_abort_frees_the_worker_of_a_running_job(emulator: IQMEmulator) -> None:
-    alice = _headers(emulator, "alice")
+    alice = bearer_headers(emulator, "alice", USERS["alice"])
     long = _submit(emulator, alice, long=True)
     deadline = time.monotonic() + 60
     while not _running(emulator, long) and time.monotonic() < deadline:
@@ -163,7 +150,8 @@ def test_an_abort_frees_the_worker_of_a_running_job(emulator: IQMEmulator) -> No
 
 
 def test_another_users_job_is_served_before_the_next_long_one(emulator: IQMEmulator) -> None:
-    alice, bob = _headers(emulator, "alice"), _headers(emulator, "bob")
+    alice = bearer_headers(emulator, "alice", USERS["alice"])
+    bob = bearer_headers(emulator, "bob", USERS["bob"])
     first = _submit(emulator, alice, long=True)
     second = _submit(emulator, alice, long=True)
     deadline = time.monotonic() + 60

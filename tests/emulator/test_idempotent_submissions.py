@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from auth_support import password_login
 
 from pytket.extensions.iqm.emulator import IQMEmulator, cli
 from pytket.extensions.iqm.emulator.http.faults import parse_fault_script
@@ -240,15 +241,7 @@ def test_keys_of_different_owners_are_independent() -> None:
     with IQMEmulator("garnet", noise=False, stage_delay=0.0, auth_users=USERS) as emulator:
         tokens = {}
         for user, password in USERS.items():
-            answer = httpx.post(
-                f"{emulator.base_url}/realms/cortex/protocol/openid-connect/token",
-                data={
-                    "client_id": "iqm_client",
-                    "grant_type": "password",
-                    "username": user,
-                    "password": password,
-                },
-            )
+            answer = password_login(emulator, user, password)
             assert answer.headers[ADVERTISED] == "true"  # the auth server's answers too
             tokens[user] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         key = _key()

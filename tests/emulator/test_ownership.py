@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from auth_support import bearer_headers
 
 from pytket.extensions.iqm.emulator import IQMEmulator
 from pytket.extensions.iqm.emulator.jobs.store import SHARED_OWNER
@@ -42,20 +43,6 @@ def emulator() -> Iterator[IQMEmulator]:
     # A long stage delay keeps the jobs queued, so that an abort by their owner would succeed.
     with IQMEmulator("garnet", noise=False, auth_users=USERS, stage_delay=30.0) as emu:
         yield emu
-
-
-def _token(emulator: IQMEmulator, user: str) -> dict[str, str]:
-    answer = httpx.post(
-        f"{emulator.base_url}/realms/cortex/protocol/openid-connect/token",
-        data={
-            "client_id": "iqm_client",
-            "grant_type": "password",
-            "username": user,
-            "password": USERS[user],
-        },
-    )
-    answer.raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def _rest_v1_job(emulator: IQMEmulator, headers: dict[str, str]) -> str:
@@ -107,7 +94,8 @@ def _unknown_answer(answer: httpx.Response, job_id: str) -> tuple[int, Any]:
 def test_another_users_job_is_answered_as_an_unknown_job(
     emulator: IQMEmulator, method: str, route: str
 ) -> None:
-    alice, bob = _token(emulator, "alice"), _token(emulator, "bob")
+    alice = bearer_headers(emulator, "alice", USERS["alice"])
+    bob = bearer_headers(emulator, "bob", USERS["bob"])
     submit = _server_api_job if route.startswith("/api/v1") else _rest_v1_job
     job_id = submit(emulator, alice)
     theirs = httpx.request(method, emulator.root_url + route.format(id=job_id), headers=bob)

@@ -10,6 +10,7 @@ from uuid import UUID
 import numpy as np
 import pytest
 from scipy import stats  # type: ignore[import-untyped]
+from simulator_operations import cz, measure, prx
 
 from pytket import Circuit, OpType
 from pytket.extensions.iqm.emulator.devices.device import Calibration
@@ -26,18 +27,6 @@ from pytket.extensions.iqm.emulator.simulation.simulator import (
 )
 
 PI = math.pi
-
-
-def prx(qubit: str, angle: float, phase: float) -> Operation:
-    return Operation("prx", (qubit,), angle=angle, phase=phase)
-
-
-def cz(a: str, b: str) -> Operation:
-    return Operation("cz", (a, b))
-
-
-def measure(key: str, *qubits: str, feedback_key: str | None = None) -> Operation:
-    return Operation("measure", tuple(qubits), key=key, feedback_key=feedback_key)
 
 
 def cc_prx(qubit: str, angle: float, phase: float, key: str, source: str) -> Operation:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 from scipy import stats  # type: ignore[import-untyped]
+from simulator_operations import cz, measure, prx
 
 from pytket.extensions.iqm.emulator.devices.catalogue import get_device
 from pytket.extensions.iqm.emulator.devices.noise import (
@@ -30,18 +31,6 @@ from pytket.extensions.iqm.emulator.simulation.simulator import (
 
 PI = math.pi
 EMERALD = get_device("emerald").default_calibration
-
-
-def prx(qubit: str, angle: float, phase: float) -> Operation:
-    return Operation("prx", (qubit,), angle=angle, phase=phase)
-
-
-def cz(a: str, b: str) -> Operation:
-    return Operation("cz", (a, b))
-
-
-def measure(key: str, *qubits: str) -> Operation:
-    return Operation("measure", tuple(qubits), key=key)
 
 
 def random_clifford(
